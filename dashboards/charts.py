@@ -1,0 +1,248 @@
+"""Plotly figures for the dashboard (pure functions of polars frames; no Streamlit).
+
+Values are passed to plotly as plain lists. Suppressed cells arrive with NULL estimates (see
+queries.py) and are drawn as a labelled grey marker at zero, never as a bar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboards import tables as T
+
+BLUE = "#2b6cb0"
+AMBER = "#dd8a2b"
+GREY = "#8a8a8a"
+NO_DATA_BG = "#e6e6e6"
+
+
+def _scale(kind: str | None, unit: str | None) -> float:
+    return 100.0 if T.is_proportion(kind, unit) else 1.0
+
+
+def _axis_title(kind: str | None, unit: str | None) -> str:
+    if T.is_proportion(kind, unit):
+        return "% of households (95% CI)"
+    return f"{unit or 'value'} (95% CI)"
+
+
+def _first(df: pl.DataFrame, col: str) -> Any:
+    return df[col][0] if col in df.columns and df.height else None
+
+
+def _r(v: float) -> float:
+    """Round away float noise (0.58 * 100 = 57.99999999999999) before it reaches the chart."""
+    return round(v, 6)
+
+
+def _err(est: Any, lo: Any, hi: Any, scale: float) -> tuple[float, float]:
+    if est is None or lo is None or hi is None:
+        return 0.0, 0.0
+    return _r(max(hi - est, 0.0) * scale), _r(max(est - lo, 0.0) * scale)
+
+
+def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
+    """Horizontal bars per governorate (x group) with CI error bars.
+
+    Unreliable cells: amber hatched bars. Suppressed cells: grey x at zero labelled
+    "suppressed (reason)", no bar.
+    """
+    df = T.mask_suppressed(df)
+    kind, unit = _first(df, "indicator_type"), _first(df, "unit")
+    scale = _scale(kind, unit)
+    rows = []
+    for r in df.iter_rows(named=True):
+        label = r.get("name_en") or r.get("governorate_pcode")
+        if r.get("disaggregation") not in (None, "all"):
+            label = f"{label} · {r.get('disaggregation_value')}"
+        rows.append({**r, "label": label})
+    published = sorted(
+        (r for r in rows if not r["is_suppressed"] and r["estimate"] is not None),
+        key=lambda r: r["estimate"],
+    )
+    hidden = [r for r in rows if r["is_suppressed"] or r["estimate"] is None]
+
+    fig = go.Figure()
+    for unreliable, name, color, pattern in (
+        (False, "estimate (95% CI)", BLUE, ""),
+        (True, "unreliable: wide CI", AMBER, "/"),
+    ):
+        part = [r for r in published if bool(r.get("is_unreliable")) == unreliable]
+        if not part:
+            continue
+        errs = [_err(r["estimate"], r["ci_lower"], r["ci_upper"], scale) for r in part]
+        fig.add_trace(
+            go.Bar(
+                x=[_r(r["estimate"] * scale) for r in part],
+                y=[r["label"] for r in part],
+                orientation="h",
+                name=name,
+                marker={"color": color, "pattern": {"shape": pattern}},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [e[0] for e in errs],
+                    "arrayminus": [e[1] for e in errs],
+                    "color": "#333333",
+                    "thickness": 1.2,
+                },
+                text=[
+                    T.fmt_value(r["estimate"], kind, unit) + (" unreliable" if unreliable else "")
+                    for r in part
+                ],
+                textposition="inside",
+                insidetextanchor="start",
+                customdata=[
+                    [T.fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit), r.get("n_unweighted")]
+                    for r in part
+                ],
+                hovertemplate="%{y}: %{text}<br>95% CI %{customdata[0]}<br>n = %{customdata[1]}"
+                "<extra></extra>",
+            )
+        )
+    if hidden:
+        fig.add_trace(
+            go.Scatter(
+                x=[0] * len(hidden),
+                y=[r["label"] for r in hidden],
+                mode="markers+text",
+                name="suppressed (not shown)",
+                marker={"symbol": "x", "color": GREY, "size": 11},
+                text=[T.status_label(True, r.get("suppression_reason"), False) for r in hidden],
+                textposition="middle right",
+                textfont={"color": "#555555"},
+                hovertemplate="%{y}: %{text}<extra></extra>",
+            )
+        )
+    order = [r["label"] for r in hidden] + [r["label"] for r in published]
+    x_axis: dict[str, Any] = {"title": _axis_title(kind, unit), "zeroline": True}
+    if T.is_proportion(kind, unit):
+        x_axis["range"] = [0, 100]
+    fig.update_layout(
+        title=title or None,
+        barmode="overlay",
+        xaxis=x_axis,
+        yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
+        height=max(260, 90 + 34 * len(order)),
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    )
+    return fig
+
+
+def trend_figure(
+    gov_rows: pl.DataFrame, medians: pl.DataFrame, waves: pl.DataFrame, gov_name: str,
+    synthetic_sources: set[str], kind: str | None, unit: str | None,
+) -> go.Figure:
+    """Estimate per wave for one governorate (CI error bars) and the median across governorates.
+
+    ``gov_rows``: service_estimates rows of one indicator and governorate (disaggregation all);
+    ``medians``: wave_medians() of that indicator; ``waves``: source_id, wave_id, wave_order.
+    """
+    scale = _scale(kind, unit)
+    gov_rows = T.mask_suppressed(gov_rows)
+    fig = go.Figure()
+    for source_id in sorted(set(waves["source_id"].to_list())):
+        sw = waves.filter(pl.col("source_id") == source_id).sort("wave_order")
+        x = sw["wave_id"].to_list()
+        tag = f" [{T.SYNTHETIC_LABEL}]" if source_id in synthetic_sources else " [real data]"
+        g = {r["wave_id"]: r for r in gov_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
+        m = {r["wave_id"]: r for r in medians.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
+        ys, plus, minus = [], [], []
+        for w in x:
+            r = g.get(w)
+            est = None if r is None or r["is_suppressed"] else r["estimate"]
+            ys.append(None if est is None else _r(est * scale))
+            e = (0.0, 0.0) if est is None else _err(est, r["ci_lower"], r["ci_upper"], scale)
+            plus.append(e[0])
+            minus.append(e[1])
+            if r is not None and r["is_suppressed"]:
+                fig.add_annotation(
+                    x=w, y=0, yref="paper", yanchor="bottom", showarrow=False,
+                    text=f"{gov_name}: {T.status_label(True, r.get('suppression_reason'), False)}",
+                    font={"color": "#555555", "size": 11},
+                )
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=ys, mode="lines+markers", name=f"{gov_name} — {source_id}{tag}",
+                error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
+                line={"color": BLUE if source_id not in synthetic_sources else AMBER},
+                connectgaps=False,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[None if m.get(w) is None else _r(m[w]["median_estimate"] * scale) for w in x],
+                mode="lines+markers", name=f"median of governorates — {source_id}{tag}",
+                line={"dash": "dash", "color": GREY},
+            )
+        )
+    y_axis: dict[str, Any] = {"title": _axis_title(kind, unit)}
+    if T.is_proportion(kind, unit):
+        y_axis["range"] = [0, 100]
+    fig.update_layout(
+        xaxis={"title": "wave", "type": "category"},
+        yaxis=y_axis,
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    )
+    return fig
+
+
+def budget_heatmap(matrix: dict[str, Any]) -> go.Figure:
+    """Execution rate (%) by governorate and year; grey 'no data' cells where nothing was
+    published (never drawn as zero)."""
+    years = [str(y) for y in matrix["years"]]
+    govs = matrix["governorates"]
+    values = [v for row in matrix["z"] for v in row if v is not None]
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix["z"], x=years, y=govs, text=matrix["text"], texttemplate="%{text}",
+            colorscale="YlGnBu", zmin=0, zmax=max([100.0, *values]),
+            colorbar={"title": "executed %"}, hoverongaps=False,
+            hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+        )
+    )
+    gaps = [
+        (years[j], govs[i], matrix["text"][i][j])
+        for i in range(len(govs))
+        for j in range(len(years))
+        if matrix["z"][i][j] is None
+    ]
+    if gaps:
+        fig.add_trace(
+            go.Scatter(
+                x=[g[0] for g in gaps], y=[g[1] for g in gaps], text=[g[2] for g in gaps],
+                mode="text", textfont={"color": "#555555", "size": 11}, showlegend=False,
+                hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        plot_bgcolor=NO_DATA_BG,
+        xaxis={"type": "category", "title": "fiscal year"},
+        yaxis={"type": "category", "autorange": "reversed", "title": None},
+        height=max(260, 110 + 34 * len(govs)),
+        margin={"l": 10, "r": 10, "t": 20, "b": 40},
+    )
+    return fig
+
+
+def count_bars(df: pl.DataFrame, label_col: str, count_col: str, x_title: str) -> go.Figure:
+    """Horizontal bars of a count per label (e.g. quarantined rows by reason)."""
+    agg = df.group_by(label_col).agg(pl.col(count_col).sum()).sort(count_col)
+    fig = go.Figure(
+        go.Bar(
+            x=agg[count_col].to_list(), y=agg[label_col].to_list(), orientation="h",
+            marker={"color": BLUE}, text=agg[count_col].to_list(), textposition="auto",
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": x_title}, yaxis={"title": None, "type": "category"},
+        height=max(200, 80 + 30 * agg.height), margin={"l": 10, "r": 10, "t": 20, "b": 40},
+    )
+    return fig

@@ -1,0 +1,284 @@
+{#-
+  THE survey estimation engine of mizan: every indicator estimate goes through this macro (DESIGN.md,
+  "Statistics"). Design-based ratio estimator with Taylor-linearised variance, domains that keep every PSU,
+  item non-response as a domain exclusion, t-based confidence intervals and NCHS-style suppression flags.
+  Reproduces samplics TaylorEstimator(param=prop|mean).estimate(y, samp_weight, stratum, psu, domain,
+  single_psu=SinglePSUEst.skip) to floating-point precision (tests/dbt/).
+
+  survey_estimates(observations, strata, design_keys=['source_id', 'wave_id'],
+                   domain_keys=['indicator_id', 'governorate_pcode', 'disaggregation', 'disaggregation_value'],
+                   t_quantiles=none)
+
+  observations  relation (or CTE name): one row per unit x domain it belongs to. Columns:
+                  <design_keys>, <domain_keys>   non-NULL; design_keys identify the survey wave (the design),
+                                                 design_keys + domain_keys identify one estimate
+                  estimate_type                  'proportion' | 'mean' (constant within an estimate)
+                  ci_method                      'logit' | 't'    (constant within an estimate)
+                  stratum, psu                   design stratum and PSU (PSU nested in stratum)
+                  weight                         design weight > 0
+                  y                              0/1 (proportion) or the value (mean); NULL when not answered
+                  is_answered                    y is a substantive answer (in the estimation domain)
+                  is_nonresponse                 don't know / refused (counted in excluded_share only)
+                A unit absent from a domain has score 0 there; its PSU still counts through `strata`.
+  strata        relation: one row per <design_keys> x stratum with n_psu = number of PSUs of that stratum
+                over the WHOLE survey wave (every respondent, whatever they answered). Degrees of freedom
+                = sum(n_psu) - count(strata) per wave.
+  t_quantiles   relation with (df, t_975), default ref('t_quantiles') (seed, df 1..1000); df > 1000 uses
+                the Cornish-Fisher expansion of the t quantile (error < 1e-15 there).
+
+  Output: one row per <design_keys> x <domain_keys> present in `observations`, with
+    estimate_type, ci_method (method actually used: logit | t | clopper_pearson_neff; NULL without CI),
+    ci_method_requested, estimate, variance, std_error, degrees_of_freedom, t_quantile, ci_lower, ci_upper,
+    n_domain, n_unweighted, n_nonresponse, n_effective, sum_weight, design_effect, excluded_share,
+    is_suppressed, suppression_reason, is_unreliable.
+
+  Method (D = answered units of the domain; w weights; everything per estimate):
+    estimate   p = sum_D(w y) / sum_D(w)   (proportions with all y = 0 / all y = 1 are set to exactly 0 / 1)
+    scores     z_i = w_i (y_i - p) / sum_D(w) for i in D, 0 outside D; z_hi = PSU totals
+    variance   V = sum_h n_h/(n_h-1) * sum_i (z_hi - zbar_h)^2, computed sparsely as
+               sum_i z_hi^2 - (sum_i z_hi)^2 / n_h (PSUs without a domain member have z_hi = 0);
+               strata with n_h = 1 contribute 0 (samplics SinglePSUEst.skip); with replacement, no fpc.
+    std_error  sqrt(V); variance, std_error and design_effect are NULL when df <= 0 (not estimable).
+    n_unweighted = |D|;  n_effective = (sum_D w)^2 / sum_D w^2 (Kish)
+    design_effect  V / (s2 / n_unweighted) with s2 = p(1-p) for proportions and, for means, the weighted
+               population variance s2 = sum_D w (y - p)^2 / sum_D w (no n/(n-1) factor, so that the two
+               coincide for 0/1 data); NULL when s2 = 0.
+    excluded_share = sum(w | don't know/refused) / sum(w | substantive or don't know/refused), domain units.
+               NULL when no unit of the domain gave either (e.g. all skipped by the form).
+    CI (95 %)  t = t_{0.975, df}, df = #PSU - #strata of the wave.
+               proportion, ci_method logit, 0 < p < 1: logit(p) -/+ t SE / (p(1-p)), back-transformed
+                 (samplics, SUDAAN);
+               proportion, p = 0: [0, 1 - 0.025^(1/n_eff)]; p = 1: [0.025^(1/n_eff), 1] (Clopper-Pearson
+                 with x = 0 or x = n at the Kish effective sample size), whatever ci_method says;
+               proportion, ci_method t: p -/+ t SE clipped to [0, 1];  mean: p -/+ t SE;
+               df <= 0 or no answers: NULL.
+    is_suppressed  n_unweighted < var suppression_min_n, or n_effective < var suppression_min_n_eff, or
+               no answers, or df <= 0; suppression_reason lists every reason, '; '-separated.
+    is_unreliable  no CI; or proportion with CI width >= var unreliable_ci_width; or width / |estimate| >
+               var unreliable_relative_width (an estimate of 0 with a CI of positive width counts as
+               infinitely wide); or SE = 0 for an estimate that is not a boundary proportion (0 or 1),
+               i.e. no sampling variance could be estimated.
+-#}
+{% macro survey_estimates(
+        observations,
+        strata,
+        design_keys=['source_id', 'wave_id'],
+        domain_keys=['indicator_id', 'governorate_pcode', 'disaggregation', 'disaggregation_value'],
+        t_quantiles=none) -%}
+{%- set tq = t_quantiles if t_quantiles is not none else ref('t_quantiles') -%}
+{%- set keys = design_keys + domain_keys -%}
+{%- set key_list = keys | join(', ') -%}
+{%- set design_list = design_keys | join(', ') -%}
+{%- set min_n = var('suppression_min_n', 30) -%}
+{%- set min_n_eff = var('suppression_min_n_eff', 30) -%}
+{%- set max_width = var('unreliable_ci_width', 0.30) -%}
+{%- set max_rel_width = var('unreliable_relative_width', 1.30) -%}
+with
+
+_se_obs as (
+    select
+        {{ key_list }},
+        estimate_type,
+        ci_method,
+        stratum,
+        psu,
+        weight::double as weight,
+        y::double as y,
+        coalesce(is_answered, false) and y is not null as is_answered,
+        coalesce(is_nonresponse, false) as is_nonresponse
+    from {{ observations }}
+),
+
+-- domain totals: respondents, answered (D), don't know / refused
+_se_domain as (
+    select
+        {{ key_list }},
+        min(estimate_type) as estimate_type,
+        min(ci_method) as ci_method_requested,
+        count(*) as n_domain,
+        count(*) filter (where is_answered) as n_unweighted,
+        count(*) filter (where is_answered and y = 1) as n_y_one,
+        count(*) filter (where is_answered and y = 0) as n_y_zero,
+        count(*) filter (where is_nonresponse) as n_nonresponse,
+        sum(weight) filter (where is_answered) as sum_weight,
+        sum(weight * weight) filter (where is_answered) as sum_weight_sq,
+        sum(weight * y) filter (where is_answered) as sum_weight_y,
+        sum(weight) filter (where is_nonresponse) as sum_weight_nonresponse,
+        sum(weight) filter (where is_answered or is_nonresponse) as sum_weight_asked
+    from _se_obs
+    group by {{ key_list }}
+),
+
+_se_point as (
+    select
+        *,
+        case
+            when n_unweighted = 0 then null
+            when estimate_type = 'proportion' and n_y_one = n_unweighted then 1.0
+            when estimate_type = 'proportion' and n_y_zero = n_unweighted then 0.0
+            else sum_weight_y / sum_weight
+        end as estimate
+    from _se_domain
+),
+
+-- PSU totals z_hi of the linearised scores of the domain's answered units
+_se_psu as (
+    select
+        {{ key_list }},
+        o.stratum,
+        o.psu,
+        sum(o.weight * (o.y - p.estimate)) / min(p.sum_weight) as z_psu,
+        sum(o.weight * (o.y - p.estimate) * (o.y - p.estimate)) as sum_weight_sq_dev
+    from _se_obs as o
+    inner join _se_point as p using ({{ key_list }})
+    where o.is_answered
+    group by {{ key_list }}, o.stratum, o.psu
+),
+
+_se_stratum as (
+    select
+        {{ key_list }},
+        stratum,
+        sum(z_psu) as sum_z,
+        sum(z_psu * z_psu) as sum_z_sq,
+        sum(sum_weight_sq_dev) as sum_weight_sq_dev
+    from _se_psu
+    group by {{ key_list }}, stratum
+),
+
+_se_variance as (
+    select
+        {% for k in keys %}s.{{ k }}, {% endfor %}
+        sum(
+            case
+                when st.n_psu is null then error(
+                    'survey_estimates: stratum ' || s.stratum || ' of ' || concat_ws('/', {% for k in design_keys %}s.{{ k }}{{ ', ' if not loop.last }}{% endfor %})
+                    || ' is missing from the strata relation')
+                when st.n_psu > 1 then st.n_psu / (st.n_psu - 1.0) * (s.sum_z_sq - s.sum_z * s.sum_z / st.n_psu)
+                else 0.0
+            end
+        ) as variance_raw,
+        sum(s.sum_weight_sq_dev) as sum_weight_sq_dev
+    from _se_stratum as s
+    left join {{ strata }} as st
+        on {% for k in design_keys %}st.{{ k }} = s.{{ k }} and {% endfor %}st.stratum = s.stratum
+    group by {% for k in keys %}s.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
+),
+
+_se_design as (
+    select
+        {{ design_list }},
+        (sum(n_psu) - count(*))::bigint as degrees_of_freedom
+    from {{ strata }}
+    group by {{ design_list }}
+),
+
+_se_moments as (
+    select
+        p.*,
+        -- no variance is estimable without degrees of freedom (e.g. every stratum has one PSU)
+        case when d.degrees_of_freedom > 0 then greatest(v.variance_raw, 0.0) end as variance,
+        case when d.degrees_of_freedom > 0 then sqrt(greatest(v.variance_raw, 0.0)) end as std_error,
+        d.degrees_of_freedom,
+        p.sum_weight * p.sum_weight / p.sum_weight_sq as n_effective,
+        case
+            when p.estimate_type = 'proportion' then p.estimate * (1.0 - p.estimate)
+            else v.sum_weight_sq_dev / p.sum_weight
+        end as unit_variance,
+        coalesce(p.sum_weight_nonresponse, 0.0) / nullif(p.sum_weight_asked, 0) as excluded_share_raw
+    from _se_point as p
+    left join _se_variance as v using ({{ key_list }})
+    left join _se_design as d using ({{ design_list }})
+),
+
+_se_t as (
+    select
+        m.*,
+        case
+            when m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
+            when m.degrees_of_freedom <= 1000 then tq.t_975
+            -- Cornish-Fisher expansion of t_{0.975, df} around z = qnorm(0.975), 4 terms
+            else 1.959963984540054
+                + (pow(1.959963984540054, 3) + 1.959963984540054) / 4.0 / m.degrees_of_freedom
+                + (5 * pow(1.959963984540054, 5) + 16 * pow(1.959963984540054, 3) + 3 * 1.959963984540054)
+                    / 96.0 / pow(m.degrees_of_freedom, 2)
+                + (3 * pow(1.959963984540054, 7) + 19 * pow(1.959963984540054, 5) + 17 * pow(1.959963984540054, 3)
+                    - 15 * 1.959963984540054) / 384.0 / pow(m.degrees_of_freedom, 3)
+                + (79 * pow(1.959963984540054, 9) + 776 * pow(1.959963984540054, 7) + 1482 * pow(1.959963984540054, 5)
+                    - 1920 * pow(1.959963984540054, 3) - 945 * 1.959963984540054) / 92160.0 / pow(m.degrees_of_freedom, 4)
+        end as t_quantile,
+        case
+            when m.estimate is null or m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
+            when m.estimate_type = 'proportion' and (m.estimate = 0 or m.estimate = 1) then 'clopper_pearson_neff'
+            when m.estimate_type = 'proportion' and m.ci_method_requested = 'logit' then 'logit'
+            else 't'
+        end as ci_method
+    from _se_moments as m
+    left join {{ tq }} as tq on tq.df = m.degrees_of_freedom
+),
+
+_se_ci as (
+    select
+        *,
+        case
+            when ci_method = 'clopper_pearson_neff' and estimate = 0 then 0.0
+            when ci_method = 'clopper_pearson_neff' then pow(0.025, 1.0 / n_effective)
+            when ci_method = 'logit' then
+                exp(ln(estimate / (1 - estimate)) - t_quantile * std_error / (estimate * (1 - estimate)))
+                / (1 + exp(ln(estimate / (1 - estimate)) - t_quantile * std_error / (estimate * (1 - estimate))))
+            when ci_method = 't' and estimate_type = 'proportion' then greatest(estimate - t_quantile * std_error, 0.0)
+            when ci_method = 't' then estimate - t_quantile * std_error
+        end as ci_lower,
+        case
+            when ci_method = 'clopper_pearson_neff' and estimate = 0 then 1.0 - pow(0.025, 1.0 / n_effective)
+            when ci_method = 'clopper_pearson_neff' then 1.0
+            when ci_method = 'logit' then
+                exp(ln(estimate / (1 - estimate)) + t_quantile * std_error / (estimate * (1 - estimate)))
+                / (1 + exp(ln(estimate / (1 - estimate)) + t_quantile * std_error / (estimate * (1 - estimate))))
+            when ci_method = 't' and estimate_type = 'proportion' then least(estimate + t_quantile * std_error, 1.0)
+            when ci_method = 't' then estimate + t_quantile * std_error
+        end as ci_upper
+    from _se_t
+)
+
+select
+    {{ key_list }},
+    estimate_type,
+    estimate,
+    variance,
+    std_error,
+    ci_lower,
+    ci_upper,
+    ci_method,
+    ci_method_requested,
+    t_quantile,
+    degrees_of_freedom,
+    n_domain,
+    n_unweighted,
+    n_nonresponse,
+    n_effective,
+    sum_weight,
+    variance / nullif(unit_variance / n_unweighted, 0) as design_effect,
+    excluded_share_raw as excluded_share,
+    (
+        n_unweighted = 0
+        or degrees_of_freedom is null or degrees_of_freedom <= 0
+        or n_unweighted < {{ min_n }}
+        or n_effective < {{ min_n_eff }}
+    ) as is_suppressed,
+    nullif(concat_ws('; ',
+        case when n_unweighted = 0 then 'no answers in domain' end,
+        case when degrees_of_freedom is null or degrees_of_freedom <= 0 then 'degrees of freedom <= 0' end,
+        case when n_unweighted > 0 and n_unweighted < {{ min_n }} then 'n < {{ min_n }}' end,
+        case when n_effective < {{ min_n_eff }} then 'effective n < {{ min_n_eff }}' end
+    ), '') as suppression_reason,
+    case
+        when ci_lower is null or ci_upper is null then true
+        when std_error = 0 and not (estimate_type = 'proportion' and (estimate = 0 or estimate = 1)) then true
+        when estimate_type = 'proportion' and ci_upper - ci_lower >= {{ max_width }} then true
+        when estimate = 0 then ci_upper - ci_lower > 0
+        when (ci_upper - ci_lower) / abs(estimate) > {{ max_rel_width }} then true
+        else false
+    end as is_unreliable
+from _se_ci
+{%- endmacro %}

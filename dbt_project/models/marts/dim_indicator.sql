@@ -1,0 +1,36 @@
+-- Indicators with their reference-sheet fields (data_contracts/indicators.yaml) and question wording.
+with
+
+indicators as (
+    select * from {{ ref('stg_registry__indicators') }}
+),
+
+questions as (
+    select * from {{ ref('stg_registry__questions') }}
+)
+
+select
+    i.indicator_id,
+    i.version,
+    i.sector,
+    i.name_en,
+    i.name_ar,
+    i.definition,
+    i.numerator,
+    i.denominator,
+    i.unit,
+    i.indicator_type,
+    i.question_id,
+    q.label_en as question_label_en,
+    q.label_ar as question_label_ar,
+    i.success_codes,
+    i.source_questions,
+    i.estimation_method,
+    i.ci_method,
+    i.suppression_rule,
+    i.universe,
+    i.direction,
+    i.disaggregations
+from indicators as i
+left join questions as q on q.question_id = i.question_id
+order by i.indicator_id

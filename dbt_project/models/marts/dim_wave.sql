@@ -1,0 +1,31 @@
+-- Survey waves: description from the source mapping plus the size of the design actually loaded.
+with
+
+sources as (
+    select * from {{ ref('stg_survey__sources') }}
+),
+
+design as (
+    select * from {{ ref('int_survey_design') }}
+)
+
+select
+    coalesce(s.source_id, d.source_id) as source_id,
+    coalesce(s.wave_id, d.wave_id) as wave_id,
+    s.title,
+    coalesce(s.is_synthetic, false) or coalesce(d.is_synthetic, false) as is_synthetic,
+    s.fieldwork_start,
+    s.fieldwork_end,
+    coalesce(d.n_respondents, 0)::integer as n_respondents,
+    coalesce(d.n_strata, 0)::integer as n_strata,
+    coalesce(d.n_psu, 0)::integer as n_psu,
+    d.n_singleton_strata::integer as n_singleton_strata,
+    d.degrees_of_freedom::integer as degrees_of_freedom,
+    s.unit_of_analysis,
+    s.weight_note,
+    s.design_note
+from sources as s
+full outer join design as d
+    on d.source_id = s.source_id
+    and d.wave_id = s.wave_id
+order by source_id, wave_id

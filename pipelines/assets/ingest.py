@@ -1,0 +1,232 @@
+"""Ingestion assets: landing folder → ``raw`` and ``audit`` tables of the warehouse.
+
+Each run reloads every source found in the landing folder (the warehouse reflects the folder the run
+read: running twice on the same files changes nothing). Every loaded row keeps its file's SHA-256 and
+row number; rejected rows land in ``audit.quarantine``; per file, rows read = loaded + excluded +
+quarantined (``audit.file_registry``).
+"""
+
+
+import datetime as dt
+import json
+
+import dagster as dg
+import polars as pl
+
+from data_contracts import governorates as gov
+from data_contracts.mapping import MappingError, load_indicators, load_question_bank
+from pipelines.ingest.budget import ingest_budget_source
+from pipelines.ingest.common import (
+    DiscoveredSource,
+    FatalSourceError,
+    SourceResult,
+    discover_sources,
+    load_source_mapping,
+)
+from pipelines.ingest.survey import ingest_survey_source
+from pipelines.readers.delimited import FileReadError
+from pipelines.resources import MizanPaths
+from pipelines.warehouse import connect, ensure_schema, insert_frame, replace_table
+
+SURVEY_TABLES = [
+    "survey_respondents", "survey_answers", "survey_submissions", "survey_multi_select",
+    "survey_form_labels", "survey_sources",
+]
+BUDGET_TABLES = ["budget_lines", "budget_sources"]
+REFERENCE_TABLES = ["ref_governorates", "ref_population", "question_bank", "indicator_registry"]
+POPULATION_YEARS = range(2003, 2031)
+AUDIT_PER_DOMAIN = ("file_registry", "quarantine", "exclusions", "dropped_columns", "skipped_sources")
+
+
+def _key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(_key(t), group_name="reference", kinds={"duckdb"}) for t in REFERENCE_TABLES],
+    description="Reference tables shipped in the repository: governorates (COD-AB 2019 p-codes + Halabja), "
+    "population by governorate and year, the question bank and the indicator registry.",
+)
+def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
+    govs = gov.governorates().select(
+        "governorate_pcode", "name_en", "name_en_short", "name_ar", "name_ckb", "name_kmr", "region",
+        "iso3166_2", "adm1_pcode_ocha2014", "capital", "cod_ab_parent_pcode", "cod_ab_note",
+    )
+    pop = pl.concat([gov.population_for_year(y) for y in POPULATION_YEARS]).with_columns(
+        pl.col("population").cast(pl.Float64),
+        pl.lit("data_contracts/reference/population.csv; filling rule: data_contracts/reference/README.md").alias("source"),
+    ).select("governorate_pcode", "year", "population", "method", "source")
+    bank = load_question_bank()
+    questions = pl.DataFrame(
+        [
+            {
+                "question_id": qid, "sector": q.get("sector"), "label_en": q.get("label_en"),
+                "label_ar": q.get("label_ar"), "answer_type": q["answer_type"],
+                "choice_codes": q.get("choice_codes", []), "nonresponse_codes": q.get("nonresponse_codes", []),
+                "min_value": q.get("min_value"), "max_value": q.get("max_value"), "unit": q.get("unit"),
+            }
+            for qid, q in bank.items()
+        ],
+        schema_overrides={"min_value": pl.Float64, "max_value": pl.Float64, "choice_codes": pl.List(pl.String),
+                          "nonresponse_codes": pl.List(pl.String)},
+    )
+    fields = [
+        "indicator_id", "version", "sector", "name_en", "name_ar", "definition", "numerator", "denominator",
+        "unit", "indicator_type", "question_id", "success_codes", "disaggregations", "ci_method", "direction",
+        "source_questions", "estimation_method", "suppression_rule", "universe",
+    ]
+    indicators = pl.DataFrame(
+        [
+            {
+                **{f: ind.get(f) for f in fields},
+                "version": str(ind.get("version")),
+                "success_codes": ind.get("success_codes") or [],
+                "source_questions": ind.get("source_questions") or f"{ind['question_id']}: {bank[ind['question_id']]['label_en']}",
+            }
+            for ind in load_indicators().values()
+        ],
+        schema_overrides={"success_codes": pl.List(pl.String), "disaggregations": pl.List(pl.String)},
+    )
+    with connect(paths.warehouse_path()) as con:
+        ensure_schema(con)
+        counts = {
+            "ref_governorates": replace_table(con, "raw.ref_governorates", govs),
+            "ref_population": replace_table(con, "raw.ref_population", pop),
+            "question_bank": replace_table(con, "raw.question_bank", questions),
+            "indicator_registry": replace_table(con, "raw.indicator_registry", indicators),
+        }
+    for table, n in counts.items():
+        yield dg.MaterializeResult(asset_key=_key(table), metadata={"rows": n})
+
+
+def _discover(paths: MizanPaths, domain: str) -> list[DiscoveredSource]:
+    try:
+        return [s for s in discover_sources(paths.data_path()) if s.domain == domain]
+    except FatalSourceError as exc:
+        raise dg.Failure(description=str(exc)) from None
+
+
+def _run_sources(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str) -> tuple[list[SourceResult], list[dict]]:
+    """Ingest every source of a domain; sources without a mapping are reported and skipped."""
+    results, skipped = [], []
+    for src in _discover(paths, domain):
+        if src.mapping_path is None:
+            where = f"{src.path.name}/source.yaml or " if src.path.is_dir() else ""
+            reason = f"no mapping: expected {where}data_contracts/sources/{src.source_id}.yaml"
+            context.log.warning(f"skipped {src.path}: {reason}")
+            skipped.append({"source_id": src.source_id, "path": str(src.path), "reason": reason})
+            continue
+        try:
+            mapping = load_source_mapping(src)
+            ingest = ingest_survey_source if domain == "survey" else ingest_budget_source
+            result = ingest(src, mapping)
+        except (FatalSourceError, MappingError, FileReadError) as exc:
+            raise dg.Failure(description=f"source {src.source_id}: {exc}") from None
+        for acc in result.files:
+            if not acc.balanced():  # an internal error, never a data problem: stop loudly
+                raise dg.Failure(description=f"{acc.file_name}: row accounting does not balance: {acc}")
+            context.log.info(
+                f"{src.source_id}/{acc.file_name}: read {acc.rows_read}, loaded {acc.rows_loaded}, "
+                f"excluded {acc.rows_excluded}, quarantined {acc.rows_quarantined}"
+            )
+        results.append(result)
+    return results, skipped
+
+
+def _write(
+    context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, tables: list[str],
+    results: list[SourceResult], skipped: list[dict], extra: dict[str, pl.DataFrame] | None = None,
+) -> dict[str, int]:
+    run_id = context.run.run_id
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    counts = {}
+    with connect(paths.warehouse_path()) as con:
+        ensure_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in tables:
+                frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
+                if extra and table in extra:
+                    frames.append(extra[table])
+                frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+                counts[table] = replace_table(con, f"raw.{table}", frame)
+            for audit in AUDIT_PER_DOMAIN:
+                con.execute(f"DELETE FROM audit.{audit} WHERE domain = ?", [domain])
+            for r in results:
+                for kind in ("quarantine", "exclusions", "dropped_columns"):
+                    insert_frame(
+                        con, f"audit.{kind}",
+                        r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                    )
+                insert_frame(
+                    con, "audit.file_registry",
+                    pl.DataFrame([vars(a) for a in r.files]).with_columns(
+                        pl.lit(run_id).alias("run_id"), pl.lit(now).alias("loaded_at"), pl.lit(domain).alias("domain")
+                    ),
+                )
+            if skipped:
+                insert_frame(
+                    con, "audit.skipped_sources",
+                    pl.DataFrame(skipped).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return counts
+
+
+def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:
+    return {
+        "sources": [r.source_id for r in results],
+        "files": [
+            {k: v for k, v in vars(a).items() if k in ("source_id", "file_name", "file_sha256", "rows_read",
+                                                       "rows_loaded", "rows_excluded", "rows_quarantined")}
+            for r in results for a in r.files
+        ],
+        "skipped": skipped,
+    }
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(_key(t), group_name="ingestion", kinds={"duckdb", "polars"}) for t in SURVEY_TABLES],
+    description="Survey exports (Kobo/ODK CSV with XLSForm, plain CSV) harmonised onto the question bank "
+    "through each source's mapping file; personal data dropped; pandera contracts; quarantine.",
+)
+def survey_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
+    results, skipped = _run_sources(context, paths, "survey")
+    counts = _write(context, paths, "survey", SURVEY_TABLES, results, skipped)
+    summary = _summary(results, skipped)
+    for table in SURVEY_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=_key(table),
+            metadata={"rows": counts[table], "summary": dg.MetadataValue.json(summary)} if table == "survey_respondents"
+            else {"rows": counts[table]},
+        )
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(_key(t), group_name="ingestion", kinds={"duckdb", "polars"}) for t in BUDGET_TABLES],
+    description="Governorate budget tables harmonised through each source's mapping file; amounts parsed "
+    "strictly; unit and currency kept; quarantine.",
+)
+def budget_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
+    results, skipped = _run_sources(context, paths, "budget")
+    sources = pl.DataFrame(
+        [
+            {"source_id": r.source_id, **{k: getattr(m, k) for k in ("title", "citation", "is_synthetic")}}
+            for r in results
+            for m in [load_source_mapping(next(s for s in _discover(paths, "budget") if s.source_id == r.source_id))]
+        ],
+        schema={"source_id": pl.String, "title": pl.String, "citation": pl.String, "is_synthetic": pl.Boolean},
+    )
+    for r in results:
+        r.tables["budget_sources"] = sources.filter(pl.col("source_id") == r.source_id)
+    counts = _write(context, paths, "budget", BUDGET_TABLES, results, skipped)
+    summary = _summary(results, skipped)
+    for table in BUDGET_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=_key(table),
+            metadata={"rows": counts[table], "summary": dg.MetadataValue.json(json.loads(json.dumps(summary)))}
+            if table == "budget_lines" else {"rows": counts[table]},
+        )

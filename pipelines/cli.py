@@ -1,0 +1,246 @@
+"""The ``mizan`` command line: ``run``, ``demo``, ``dashboard``.
+
+- ``mizan run --data-dir DIR [--warehouse PATH]`` materialises every asset on the files in DIR and prints a
+  run summary; exits 1 naming the file and the problem on a fatal error.
+- ``mizan demo [--dir DIR] [--warehouse PATH] [--no-dashboard]`` writes the synthetic demo data, runs on it,
+  then serves the dashboard.
+- ``mizan dashboard [--warehouse PATH] [--port N]`` serves the dashboard on the warehouse.
+
+Every command takes ``--warehouse PATH`` with the same default: ``$MIZAN_WAREHOUSE``, else
+``./warehouse/mizan.duckdb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.warehouse import connect, ensure_schema, insert_frame, warehouse_path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DEMO_DIR = Path("demo_data")
+
+
+class RunFailed(RuntimeError):
+    """A run that did not complete: the message names the file/step and the problem."""
+
+
+def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
+    """Materialise every asset (ingestion, then dbt build) on ``data_dir`` into ``warehouse``.
+
+    Returns:
+        The run summary (see :func:`collect_summary`), also written to ``audit.run_log``.
+
+    Raises:
+        RunFailed: a step failed; the message is the step's own (file, rows, problem).
+    """
+    import dagster as dg
+    import polars as pl
+
+    from pipelines.manifest import ensure_manifest
+
+    data_dir, warehouse = data_dir.resolve(), warehouse.resolve()
+    if not data_dir.is_dir():
+        raise RunFailed(f"data directory {data_dir} does not exist")
+    os.environ["MIZAN_WAREHOUSE"] = str(warehouse)  # dbt's profile reads it
+    os.environ["MIZAN_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    ensure_manifest()
+    from pipelines.definitions import ALL_ASSETS, build_resources
+
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        ALL_ASSETS,
+        resources=build_resources(str(data_dir), str(warehouse)),
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}}},
+    )
+    failures = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.step_failure_data
+            desc = (data.user_failure_data.description if data.user_failure_data else None) or (
+                data.error.message.strip() if data.error else "unknown error"
+            )
+            failures.append(f"{event.step_key}: {desc}")
+    summary = collect_summary(warehouse, result.run_id)
+    summary["status"] = "success" if result.success else "failed"
+    summary["failures"] = failures
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with connect(warehouse) as con:
+        ensure_schema(con)
+        insert_frame(
+            con,
+            "audit.run_log",
+            pl.DataFrame(
+                [{
+                    "run_id": result.run_id, "started_at": started, "finished_at": finished,
+                    "status": summary["status"], "data_dir": str(data_dir),
+                    "summary_json": json.dumps(summary, default=str),
+                }]
+            ),
+        )
+    if not result.success:
+        raise RunFailed("; ".join(failures) or "the run failed (see the Dagster logs)")
+    return summary
+
+
+def collect_summary(warehouse: Path, run_id: str) -> dict:
+    """What a run did, read back from the warehouse: files and row accounting, quarantine and exclusion
+    reasons, skipped sources, indicators computed, dbt tests passed/failed."""
+    with connect(warehouse, read_only=True) as con:
+        def rows(sql: str, params: list | None = None) -> list[dict]:
+            cur = con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+        def exists(qualified: str) -> bool:
+            s, t = qualified.split(".")
+            return bool(con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [s, t]
+            ).fetchone()[0])
+
+        out: dict = {"run_id": run_id, "warehouse": str(warehouse)}
+        out["files"] = rows(
+            "SELECT source_id, file_name, file_sha256, rows_read, rows_loaded, rows_excluded, rows_quarantined "
+            "FROM audit.file_registry ORDER BY source_id, file_name"
+        ) if exists("audit.file_registry") else []
+        out["quarantine_by_reason"] = rows(
+            "SELECT source_id, column_name, reason, count(DISTINCT row_number) AS n_rows FROM audit.quarantine "
+            "GROUP BY ALL ORDER BY source_id, n_rows DESC"
+        ) if exists("audit.quarantine") else []
+        out["exclusions_by_reason"] = rows(
+            "SELECT source_id, reason, count(*) AS n_rows FROM audit.exclusions GROUP BY ALL ORDER BY source_id"
+        ) if exists("audit.exclusions") else []
+        out["skipped_sources"] = rows("SELECT path, reason FROM audit.skipped_sources ORDER BY path") \
+            if exists("audit.skipped_sources") else []
+        out["dropped_columns"] = rows(
+            "SELECT source_id, string_agg(DISTINCT column_name, ', ' ORDER BY column_name) AS columns "
+            "FROM audit.dropped_columns GROUP BY source_id ORDER BY source_id"
+        ) if exists("audit.dropped_columns") else []
+        out["indicators"] = rows(
+            "SELECT source_id, count(DISTINCT indicator_id) AS indicators, count(*) AS estimates, "
+            "count(*) FILTER (WHERE is_suppressed) AS suppressed FROM marts.fct_service_indicators "
+            "GROUP BY source_id ORDER BY source_id"
+        ) if exists("marts.fct_service_indicators") else []
+        out["dbt"] = rows(
+            "SELECT resource_type, status, count(*) AS n FROM audit.dbt_results WHERE run_id = ? "
+            "GROUP BY ALL ORDER BY resource_type, status", [run_id]
+        ) if exists("audit.dbt_results") else []
+    return out
+
+
+def format_summary(summary: dict) -> str:
+    """The run summary as plain text for the terminal."""
+    lines = [f"mizan run {summary.get('run_id', '')} — {summary.get('status', '')}", f"warehouse: {summary['warehouse']}", ""]
+    lines.append("files read (rows read = loaded + excluded + quarantined):")
+    for f in summary["files"]:
+        lines.append(
+            f"  {f['source_id']}/{f['file_name']}  sha256 {f['file_sha256'][:12]}…  read {f['rows_read']}, "
+            f"loaded {f['rows_loaded']}, excluded {f['rows_excluded']}, quarantined {f['rows_quarantined']}"
+        )
+    if summary["exclusions_by_reason"]:
+        lines.append("rows excluded, by reason:")
+        lines += [f"  {r['source_id']}: {r['n_rows']} × {r['reason']}" for r in summary["exclusions_by_reason"]]
+    if summary["quarantine_by_reason"]:
+        lines.append("rows quarantined, by reason (audit.quarantine):")
+        lines += [
+            f"  {r['source_id']}: {r['n_rows']} row(s), column {r['column_name']}: {r['reason']}"
+            for r in summary["quarantine_by_reason"]
+        ]
+    if summary["dropped_columns"]:
+        lines.append("personal-data columns dropped before the warehouse:")
+        lines += [f"  {r['source_id']}: {r['columns']}" for r in summary["dropped_columns"]]
+    if summary["skipped_sources"]:
+        lines.append("sources skipped:")
+        lines += [f"  {r['path']}: {r['reason']}" for r in summary["skipped_sources"]]
+    lines.append("indicators computed (marts.fct_service_indicators):")
+    lines += [
+        f"  {r['source_id']}: {r['indicators']} indicators, {r['estimates']} estimates ({r['suppressed']} suppressed)"
+        for r in summary["indicators"]
+    ] or ["  none"]
+    passed = sum(r["n"] for r in summary["dbt"] if r["resource_type"] == "test" and r["status"] == "pass")
+    failed = sum(r["n"] for r in summary["dbt"] if r["resource_type"] == "test" and r["status"] in ("fail", "error"))
+    warned = sum(r["n"] for r in summary["dbt"] if r["resource_type"] == "test" and r["status"] == "warn")
+    lines.append(f"dbt tests: {passed} passed, {failed} failed, {warned} warned")
+    for f in summary.get("failures", []):
+        lines.append(f"FAILED {f}")
+    return "\n".join(lines)
+
+
+def serve_dashboard(warehouse: Path, port: int = 8501) -> int:
+    """Serve the Streamlit dashboard on localhost (blocks until interrupted)."""
+    url = f"http://localhost:{port}"
+    print(f"dashboard: {url}  (warehouse {warehouse}; Ctrl+C to stop)", flush=True)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboards" / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        "--", "--warehouse", str(warehouse),
+    ]
+    env = {**os.environ, "MIZAN_WAREHOUSE": str(warehouse)}
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mizan", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    wh_help = "warehouse DuckDB file (default: $MIZAN_WAREHOUSE, else ./warehouse/mizan.duckdb)"
+
+    p_run = sub.add_parser("run", help="load every source in DIR and build the indicators")
+    p_run.add_argument("--data-dir", required=True, type=Path, help="landing folder: surveys/<source>/…, budget/<source>/…")
+    p_run.add_argument("--warehouse", type=Path, help=wh_help)
+    p_run.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+
+    p_demo = sub.add_parser("demo", help="write the synthetic demo data, run on it, serve the dashboard")
+    p_demo.add_argument("--dir", type=Path, default=DEFAULT_DEMO_DIR, help="where to write the demo data (default ./demo_data)")
+    p_demo.add_argument("--warehouse", type=Path, help=wh_help)
+    p_demo.add_argument("--no-dashboard", action="store_true", help="stop after the run")
+    p_demo.add_argument("--port", type=int, default=8501)
+    p_demo.add_argument("--households-per-wave", type=int, default=4000)
+
+    p_dash = sub.add_parser("dashboard", help="serve the dashboard on the warehouse")
+    p_dash.add_argument("--warehouse", type=Path, help=wh_help)
+    p_dash.add_argument("--port", type=int, default=8501)
+
+    args = parser.parse_args(argv)
+    warehouse = warehouse_path(args.warehouse)
+
+    if args.command == "dashboard":
+        if not warehouse.is_file():
+            print(f"mizan: no warehouse at {warehouse}; run `mizan run --data-dir DIR` or `mizan demo` first", file=sys.stderr)
+            return 1
+        return serve_dashboard(warehouse, args.port)
+
+    if args.command == "demo":
+        from pipelines.demo.generate import generate_demo
+
+        manifest = generate_demo(args.dir.resolve(), households_per_wave=args.households_per_wave)
+        print(f"demo data (SYNTHETIC) written to {args.dir.resolve()} (seed {manifest.get('seed')})")
+        data_dir = args.dir
+    else:
+        data_dir = args.data_dir
+
+    try:
+        summary = run_pipeline(data_dir, warehouse, quiet=not getattr(args, "verbose", False))
+    except RunFailed as exc:
+        print(f"mizan: run failed: {exc}", file=sys.stderr)
+        return 1
+    print(format_summary(summary))
+    if args.command == "demo" and not args.no_dashboard:
+        return serve_dashboard(warehouse, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

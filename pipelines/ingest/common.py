@@ -1,0 +1,185 @@
+"""Shared pieces of ingestion: per-row problems, row accounting, fatal errors, source discovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts.mapping import Mapping, MappingError, find_mapping, load_mapping
+
+QUARANTINE_SCHEMA = {
+    "source_id": pl.String,
+    "file_name": pl.String,
+    "file_sha256": pl.String,
+    "row_number": pl.Int64,
+    "column_name": pl.String,
+    "value": pl.String,
+    "reason": pl.String,
+}
+EXCLUSION_SCHEMA = {
+    "source_id": pl.String,
+    "file_name": pl.String,
+    "file_sha256": pl.String,
+    "row_number": pl.Int64,
+    "reason": pl.String,
+}
+DROPPED_SCHEMA = {"source_id": pl.String, "file_name": pl.String, "column_name": pl.String, "reason": pl.String}
+
+
+class FatalSourceError(RuntimeError):
+    """A problem that stops the run (e.g. missing or non-positive weights): names file and rows."""
+
+
+@dataclass
+class FileAccount:
+    """Row accounting of one delivered file: rows_read = rows_loaded + rows_excluded + rows_quarantined."""
+
+    source_id: str
+    file_name: str
+    file_path: str
+    file_sha256: str
+    file_bytes: int
+    rows_read: int
+    rows_loaded: int
+    rows_excluded: int
+    rows_quarantined: int
+
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_excluded + self.rows_quarantined
+
+
+@dataclass
+class SourceResult:
+    """What ingesting one source produced: raw tables (name → frame), audit frames and accounts."""
+
+    source_id: str
+    domain: str
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    files: list[FileAccount] = field(default_factory=list)
+    quarantine: list[pl.DataFrame] = field(default_factory=list)
+    exclusions: list[pl.DataFrame] = field(default_factory=list)
+    dropped_columns: list[pl.DataFrame] = field(default_factory=list)
+
+    def frame(self, kind: str) -> pl.DataFrame:
+        schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]
+        parts = [p.select(list(schema)).cast(schema) for p in getattr(self, kind) if p.height]
+        return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+class Problems:
+    """Collects failing cells of one file: ``add(rows, column, values, reason)`` with row numbers."""
+
+    def __init__(self, source_id: str, file_name: str, sha256: str):
+        self.source_id, self.file_name, self.sha256 = source_id, file_name, sha256
+        self._parts: list[pl.DataFrame] = []
+
+    def add_frame(self, failing: pl.DataFrame, column: str, reason: str | pl.Expr) -> None:
+        """Record failing rows: ``failing`` has ``__row`` and the offending ``column``."""
+        if failing.height == 0:
+            return
+        reason_expr = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
+        self._parts.append(
+            failing.select(
+                pl.lit(self.source_id).alias("source_id"),
+                pl.lit(self.file_name).alias("file_name"),
+                pl.lit(self.sha256).alias("file_sha256"),
+                pl.col("__row").cast(pl.Int64).alias("row_number"),
+                pl.lit(column).alias("column_name"),
+                pl.col(column).cast(pl.String).alias("value") if column in failing.columns else pl.lit(None, pl.String).alias("value"),
+                reason_expr.cast(pl.String).alias("reason"),
+            )
+        )
+
+    def add_rows(self, rows: list[tuple[int, str, str | None, str]]) -> None:
+        """Record failing cells given as ``(row_number, column, value, reason)`` tuples."""
+        if rows:
+            self._parts.append(
+                pl.DataFrame(
+                    {
+                        "source_id": [self.source_id] * len(rows),
+                        "file_name": [self.file_name] * len(rows),
+                        "file_sha256": [self.sha256] * len(rows),
+                        "row_number": [r[0] for r in rows],
+                        "column_name": [r[1] for r in rows],
+                        "value": [r[2] for r in rows],
+                        "reason": [r[3] for r in rows],
+                    },
+                    schema=QUARANTINE_SCHEMA,
+                )
+            )
+
+    def frame(self) -> pl.DataFrame:
+        parts = [p.cast(QUARANTINE_SCHEMA) for p in self._parts]
+        return pl.concat(parts) if parts else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+    def rows(self) -> set[int]:
+        f = self.frame()
+        return set(f["row_number"].to_list())
+
+
+@dataclass(frozen=True)
+class DiscoveredSource:
+    """A source found in the landing folder: ``mapping`` is None when no mapping file exists."""
+
+    source_id: str
+    domain: str
+    path: Path
+    mapping_path: Path | None
+
+
+def discover_sources(data_dir: Path) -> list[DiscoveredSource]:
+    """Find sources under ``data_dir/surveys`` and ``data_dir/budget``.
+
+    A folder ``<domain>/<source_id>/`` is a source; so is a file placed directly in ``<domain>/``
+    (source id = file name without extension). Hidden entries and README files are ignored.
+
+    Raises:
+        FatalSourceError: ``data_dir`` does not exist or holds neither ``surveys/`` nor ``budget/``.
+    """
+    if not data_dir.is_dir():
+        raise FatalSourceError(f"data directory {data_dir} does not exist")
+    found: list[DiscoveredSource] = []
+    domains = [d for d in ("surveys", "budget") if (data_dir / d).is_dir()]
+    if not domains:
+        raise FatalSourceError(f"{data_dir} has neither a surveys/ nor a budget/ folder (see README: landing layout)")
+    for domain_dir in domains:
+        for entry in sorted((data_dir / domain_dir).iterdir()):
+            if entry.name.startswith((".", "_")) or entry.name.lower().startswith("readme"):
+                continue
+            source_id = entry.name if entry.is_dir() else entry.stem
+            found.append(
+                DiscoveredSource(
+                    source_id=source_id,
+                    domain="survey" if domain_dir == "surveys" else "budget",
+                    path=entry,
+                    mapping_path=find_mapping(entry, source_id),
+                )
+            )
+    return found
+
+
+def load_source_mapping(src: DiscoveredSource) -> Mapping:
+    """Load a discovered source's mapping and check it fits where the source was found.
+
+    Raises:
+        MappingError: invalid mapping, or its source_id/domain disagrees with the landing folder.
+    """
+    assert src.mapping_path is not None
+    mapping = load_mapping(src.mapping_path)
+    if mapping.source_id != src.source_id:
+        raise MappingError(f"{src.mapping_path}: source_id {mapping.source_id!r} but the folder is {src.source_id!r}")
+    if mapping.domain != src.domain:
+        raise MappingError(f"{src.mapping_path}: domain {mapping.domain!r} but found under {src.domain}s/")
+    return mapping
+
+
+def source_files(src: DiscoveredSource, patterns: list[str]) -> list[Path]:
+    """Files of a source matching its mapping's globs (a file-source matches itself)."""
+    if src.path.is_file():
+        return [src.path]
+    out: list[Path] = []
+    for pat in patterns:
+        out += sorted(p for p in src.path.glob(pat) if p.is_file())
+    return out

@@ -1,0 +1,534 @@
+"""Ingest one survey source (Kobo/ODK CSV export with its XLSForm, or a plain CSV) through its mapping.
+
+For each delivered file: read strictly as text; translate headers to Kobo names; drop personal data
+(declared columns, XLSForm geo and device fields, name/phone-like columns) before anything else;
+exclude rows without consent; type every form field by the XLSForm and check the mapping's design
+columns and canonical questions; quarantine every row with a failing cell (file, row, column, value,
+reason); stop the run on missing, zero or negative weights. Loaded rows become
+
+- ``raw.survey_respondents`` (one row per respondent: design and disaggregation columns),
+- ``raw.survey_answers`` (long: respondent × canonical question, recoded onto the question bank),
+- ``raw.survey_submissions`` (long: every non-personal field as delivered, typed by the XLSForm),
+- ``raw.survey_multi_select`` (select_multiple split columns: respondent × question × choice),
+- ``raw.survey_form_labels`` (English/Arabic labels of questions and choices from the XLSForm),
+- ``raw.survey_sources`` (one row per source × wave: title, design and weight notes).
+
+Shapes are in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts.contracts import SurveyAnswer, SurveyRespondent, contract_failures
+from data_contracts.governorates import UnknownGovernorateError, resolve_governorate
+from data_contracts.mapping import ColumnRef, MappingError, SurveyMapping, load_question_bank
+from pipelines.ingest.common import (
+    DiscoveredSource,
+    FatalSourceError,
+    FileAccount,
+    Problems,
+    SourceResult,
+    source_files,
+)
+from pipelines.readers.delimited import read_delimited
+from pipelines.readers.xlsform import DEVICE_TYPES, GEO_TYPES, XLSForm, kobo_header_names, read_xlsform
+
+#: Column names that look like personal data (names, phones, positions, devices): dropped unless the
+#: mapping uses them, in which case the run stops (a mapping must not load personal data).
+PERSONAL_NAME_PATTERN = re.compile(
+    r"(^|[_./ ])(name|names|full_?name|first_?name|last_?name|surname|phone|phone_?number|mobile|telephone|tel"
+    r"|latitude|longitude|altitude|precision|lat|lon|lng|gps|geopoint|coordinates|deviceid|device_id|imei"
+    r"|simserial|subscriberid|email)([_./ ]|$)",
+    re.IGNORECASE,
+)
+#: Columns whose names match the pattern above but are not personal (Kobo/XLSForm metadata).
+NOT_PERSONAL = {"_submitted_by"}
+
+_ASCII_DIGITS = {
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+    "٫": ".",
+    "٬": ",",
+}
+_INT_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?$"
+_NUM_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$"
+_SPLIT_TRUE = ["1", "True", "true", "TRUE"]
+_SPLIT_FALSE = ["0", "False", "false", "FALSE"]
+
+
+def _digits(expr: pl.Expr) -> pl.Expr:
+    """Normalise Arabic-Indic/Persian digits and Arabic separators, trim spaces."""
+    return expr.str.replace_many(list(_ASCII_DIGITS), list(_ASCII_DIGITS.values())).str.strip_chars()
+
+
+def _number(expr: pl.Expr) -> pl.Expr:
+    return _digits(expr).str.replace_all(",", "").cast(pl.Float64, strict=False)
+
+
+@lru_cache(maxsize=4096)
+def _resolve(value: str) -> tuple[str | None, str | None]:
+    try:
+        return resolve_governorate(value), None
+    except UnknownGovernorateError as exc:
+        return None, str(exc)
+
+
+def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm | None) -> dict[str, str]:
+    """Columns to drop, with the reason, before anything is loaded."""
+    out: dict[str, str] = {}
+    declared = set(mapping.personal_columns)
+    geo = {q.name for q in form.questions.values() if q.type in GEO_TYPES} if form else set()
+    device = {q.name for q in form.questions.values() if q.type in DEVICE_TYPES} if form else set()
+    for col in columns:
+        base = col.split("/")[0]
+        if col in declared:
+            out[col] = "declared personal in the mapping"
+        elif base in geo or any(col == f"_{g}_{part}" for g in geo for part in ("latitude", "longitude", "altitude", "precision")):
+            out[col] = "XLSForm geo field (position)"
+        elif base in device or col in ("deviceid", "imei", "subscriberid", "simserial", "phonenumber"):
+            out[col] = "XLSForm device/contact metadata"
+        elif col not in NOT_PERSONAL and PERSONAL_NAME_PATTERN.search(col):
+            out[col] = "name/phone/position-like column name"
+    return out
+
+
+def _used_columns(mapping: SurveyMapping) -> set[str]:
+    used = {mapping.respondent_id}
+    refs: list[ColumnRef | None] = [
+        mapping.governorate, mapping.district, mapping.stratum, mapping.psu, mapping.weight,
+        mapping.hoh_sex, mapping.urban_rural, mapping.interview_date,
+    ]
+    for ref in refs:
+        if ref is not None:
+            if ref.column:
+                used.add(ref.column)
+            used.update(ref.sum_of_columns or [])
+    if mapping.consent:
+        used.add(mapping.consent.column)
+    used.update(q.column for q in mapping.questions.values())
+    return used
+
+
+def _ref_expr(ref: ColumnRef, id_col: str) -> pl.Expr:
+    if ref.column:
+        return pl.col(ref.column)
+    if ref.constant is not None:
+        return pl.lit(str(ref.constant))
+    if ref.per_respondent:
+        return pl.col(id_col)
+    raise MappingError("sum_of_columns is only allowed for the weight")
+
+
+def _check_columns(df: pl.DataFrame, mapping: SurveyMapping, file_name: str) -> None:
+    missing = sorted(c for c in _used_columns(mapping) if c not in df.columns)
+    if missing:
+        raise FatalSourceError(
+            f"{file_name}: columns named in the mapping of {mapping.source_id} are missing from the file: "
+            f"{', '.join(missing)} (expected Kobo names; check header_style)"
+        )
+
+
+def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set[str]) -> None:
+    """Check every delivered form field against its XLSForm type; record failing cells."""
+    splits = form.split_columns()
+    for col in df.columns:
+        if col in skip or col == "__row":
+            continue
+        v = pl.col(col)
+        if col in splits:
+            bad = df.filter(v.is_not_null() & ~v.is_in(_SPLIT_TRUE + _SPLIT_FALSE))
+            problems.add_frame(bad, col, "select_multiple split column must be 1/0 (or True/False), blank when skipped")
+            continue
+        q = form.questions.get(col)
+        if q is None:
+            continue
+        if q.type == "select_one":
+            codes = form.choice_codes(col)
+            bad = df.filter(v.is_not_null() & ~v.str.strip_chars().is_in(codes))
+            problems.add_frame(bad, col, f"not a choice of list '{q.list_name}' (XLSForm select_one)")
+        elif q.type == "select_multiple":
+            codes = form.choice_codes(col)
+            tokens = df.select("__row", col).filter(v.is_not_null()).with_columns(
+                v.str.strip_chars().str.split(" ").alias("__tok")
+            ).explode("__tok").filter(pl.col("__tok") != "")
+            bad = tokens.filter(~pl.col("__tok").is_in(codes)).group_by("__row").agg(pl.col(col).first())
+            problems.add_frame(bad, col, f"has a choice not in list '{q.list_name}' (XLSForm select_multiple)")
+        elif q.type == "integer":
+            bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_INT_RE))
+            problems.add_frame(bad, col, "not a whole number (XLSForm integer)")
+        elif q.type == "decimal":
+            bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_NUM_RE))
+            problems.add_frame(bad, col, "not a number (XLSForm decimal)")
+        elif q.type in ("date", "today"):
+            bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_DATE_RE))
+            problems.add_frame(bad, col, "not a date YYYY-MM-DD (XLSForm date)")
+        elif q.type in ("start", "end", "datetime"):
+            bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_DATETIME_RE))
+            problems.add_frame(bad, col, "not an ISO timestamp (XLSForm start/end/datetime)")
+
+
+def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> SourceResult:
+    """Ingest every file of a survey source; see the module docstring for what is produced.
+
+    Raises:
+        FatalSourceError: a file is unreadable, a mapped column is missing, a mapping uses a personal
+            column, or weights are missing, zero or negative (file and rows named).
+        MappingError: the mapping names an unknown canonical question.
+    """
+    bank = load_question_bank()
+    for qid in mapping.questions:
+        if qid not in bank:
+            raise MappingError(f"{mapping.source_id}: question {qid!r} is not in the question bank")
+    form = None
+    if mapping.xlsform:
+        form_path = (src.path if src.path.is_dir() else src.path.parent) / mapping.xlsform
+        if not form_path.is_file():
+            raise FatalSourceError(f"{mapping.source_id}: XLSForm {mapping.xlsform} not found next to the export")
+        form = read_xlsform(form_path)
+    files = source_files(src, [f.path for f in mapping.files])
+    if not files:
+        raise FatalSourceError(f"{mapping.source_id}: no file matches {[f.path for f in mapping.files]} in {src.path}")
+
+    result = SourceResult(source_id=mapping.source_id, domain="survey")
+    parts: dict[str, list[pl.DataFrame]] = {
+        k: [] for k in ("survey_respondents", "survey_answers", "survey_submissions", "survey_multi_select")
+    }
+    waves: dict[str, list[pl.DataFrame]] = {}
+    for path in files:
+        spec = next((f for f in mapping.files if fnmatch.fnmatch(path.name, f.path)), mapping.files[0])
+        wave_id = spec.wave_id
+        out = _ingest_file(path, wave_id, mapping, form, bank, result)
+        for k, frame in out.items():
+            if k == "__dates":
+                waves.setdefault(wave_id, []).append(frame)
+            else:
+                parts[k].append(frame)
+    for k, frames in parts.items():
+        result.tables[k] = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    resp = result.tables["survey_respondents"]
+    dup = resp.group_by("wave_id", "respondent_id").len().filter(pl.col("len") > 1)
+    if dup.height:
+        raise FatalSourceError(
+            f"{mapping.source_id}: respondent ids repeated across files of one wave: "
+            f"{dup['respondent_id'].head(5).to_list()} (the same submission delivered twice?)"
+        )
+    result.tables["survey_sources"] = pl.DataFrame(
+        [
+            {
+                "source_id": mapping.source_id,
+                "wave_id": w,
+                "title": mapping.title,
+                "unit_of_analysis": mapping.unit_of_analysis,
+                "weight_note": mapping.weight_note,
+                "design_note": mapping.design_note,
+                "citation": mapping.citation,
+                "is_synthetic": mapping.is_synthetic,
+                "fieldwork_start": pl.concat(d)["interview_date"].min(),
+                "fieldwork_end": pl.concat(d)["interview_date"].max(),
+            }
+            for w, d in sorted(waves.items())
+        ],
+        schema_overrides={"fieldwork_start": pl.Date, "fieldwork_end": pl.Date},
+    )
+    result.tables["survey_form_labels"] = _form_labels(mapping.source_id, form)
+    return result
+
+
+def _form_labels(source_id: str, form: XLSForm | None) -> pl.DataFrame:
+    rows = []
+    if form is not None:
+        for q in form.questions.values():
+            rows.append((source_id, "question", q.name, q.type, None, q.label_en, q.label_ar))
+            if q.list_name:
+                for code, (en, ar) in form.choices.get(q.list_name, {}).items():
+                    rows.append((source_id, "choice", q.name, q.type, code, en, ar))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "source_id": pl.String, "item_type": pl.String, "field_name": pl.String, "field_type": pl.String,
+            "choice_code": pl.String, "label_en": pl.String, "label_ar": pl.String,
+        },
+        orient="row",
+    ).with_columns(pl.col("label_en").cast(pl.String), pl.col("label_ar").cast(pl.String))
+
+
+def _ingest_file(
+    path: Path,
+    wave_id: str,
+    mapping: SurveyMapping,
+    form: XLSForm | None,
+    bank: dict[str, dict],
+    result: SourceResult,
+) -> dict[str, pl.DataFrame]:
+    src_id = mapping.source_id
+    delivered = read_delimited(path, encoding=mapping.encoding, delimiter=mapping.delimiter)
+    rename = kobo_header_names(delivered.frame.columns, form, mapping.header_style)
+    df = delivered.frame.rename(rename).with_row_index("__row", offset=1)
+    problems = Problems(src_id, path.name, delivered.sha256)
+
+    # 1. Personal data never goes further than this function.
+    personal = _personal_columns([c for c in df.columns if c != "__row"], mapping, form)
+    clash = sorted(set(personal) & _used_columns(mapping))
+    if clash:
+        raise FatalSourceError(
+            f"{path.name}: the mapping of {src_id} uses personal-data columns {clash}; map an id instead"
+        )
+    df = df.drop(list(personal))
+    result.dropped_columns.append(
+        pl.DataFrame(
+            {"source_id": src_id, "file_name": path.name, "column_name": list(personal), "reason": list(personal.values())},
+            schema={"source_id": pl.String, "file_name": pl.String, "column_name": pl.String, "reason": pl.String},
+        )
+    )
+    _check_columns(df, mapping, path.name)
+    rows_read = df.height
+    for col, fix in mapping.form_fixes.items():
+        if col not in df.columns:
+            raise FatalSourceError(f"{path.name}: form_fixes names column {col!r}, which the file does not have")
+        if fix.recode:
+            df = df.with_columns(pl.col(col).replace(fix.recode))
+
+    # 2. Exclusions (no consent): not loaded, not quarantined, counted with their reason.
+    excluded = pl.DataFrame(schema={"__row": pl.UInt32, "reason": pl.String})
+    if mapping.consent:
+        c = mapping.consent.column
+        mask = pl.col(c).is_null() | ~pl.col(c).str.strip_chars().is_in(mapping.consent.include)
+        excluded = df.filter(mask).select(
+            "__row",
+            pl.concat_str([pl.lit(f"no consent ({c} = '"), pl.col(c).fill_null("blank"), pl.lit("')")]).alias("reason"),
+        )
+        df = df.filter(~mask)
+    result.exclusions.append(
+        excluded.select(
+            pl.lit(src_id).alias("source_id"), pl.lit(path.name).alias("file_name"),
+            pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"), "reason",
+        )
+    )
+
+    # 3. Weights: missing, zero, negative or unreadable weights stop the run (DESIGN.md).
+    id_col = mapping.respondent_id
+    wref = mapping.weight
+    if wref.sum_of_columns:
+        weight_expr = pl.sum_horizontal([_number(pl.col(c)) for c in wref.sum_of_columns])
+        raw_weight = pl.concat_str([pl.col(c).fill_null("blank") for c in wref.sum_of_columns], separator="+")
+        nulls = pl.any_horizontal([_number(pl.col(c)).is_null() for c in wref.sum_of_columns])
+    elif wref.constant is not None:
+        weight_expr, raw_weight, nulls = pl.lit(float(wref.constant)), pl.lit(str(wref.constant)), pl.lit(False)
+    else:
+        weight_expr, raw_weight = _number(pl.col(wref.column)), pl.col(wref.column).fill_null("blank")
+        nulls = weight_expr.is_null()
+    df = df.with_columns(weight_expr.alias("__weight"), raw_weight.alias("__weight_raw"), nulls.alias("__weight_null"))
+    bad_w = df.filter(pl.col("__weight_null") | (pl.col("__weight") <= 0) | pl.col("__weight").is_null())
+    if bad_w.height:
+        shown = ", ".join(f"row {r} ({v})" for r, v in bad_w.select("__row", "__weight_raw").head(10).iter_rows())
+        raise FatalSourceError(
+            f"{path.name}: {bad_w.height} row(s) with missing, zero, negative or unreadable weight: {shown}"
+            f"{' ...' if bad_w.height > 10 else ''}; expected a positive number in every row"
+        )
+
+    # 4. Cell checks: XLSForm types, then the mapping's design columns and canonical questions.
+    if form is not None:
+        retyped = {c for c, fix in mapping.form_fixes.items() if fix.type is not None}
+        _type_by_form(df, form, problems, skip={"__weight", "__weight_raw", "__weight_null"} | retyped)
+    problems.add_frame(df.filter(pl.col(id_col).is_null()), id_col, "respondent id is blank")
+    dupes = df.filter(pl.col(id_col).is_not_null() & pl.col(id_col).is_duplicated())
+    first = dupes.group_by(id_col).agg(pl.col("__row").min().alias("__first"))
+    dupes = dupes.join(first, on=id_col).filter(pl.col("__row") != pl.col("__first"))
+    problems.add_frame(
+        dupes, id_col, pl.concat_str([pl.lit("duplicate respondent id (first at row "), pl.col("__first").cast(pl.String), pl.lit(")")])
+    )
+
+    # Governorate: resolved through the one resolver (data_contracts.governorates).
+    gref = mapping.governorate
+    gov_values = _ref_expr(gref, id_col)
+    if gref.column and gref.via != "value" and form is not None:
+        q = form.questions[gref.column]
+        labels = {code: (en if gref.via == "label_en" else ar) for code, (en, ar) in form.choices[q.list_name].items()}
+        gov_values = pl.col(gref.column).replace_strict(labels, default=pl.col(gref.column), return_dtype=pl.String)
+    df = df.with_columns(gov_values.cast(pl.String).alias("__gov_name"))
+    names = df["__gov_name"].drop_nulls().unique().to_list()
+    resolved = {n: _resolve(n) for n in names}
+    df = df.with_columns(
+        pl.col("__gov_name").replace_strict({n: r[0] for n, r in resolved.items()}, default=None, return_dtype=pl.String).alias("__pcode"),
+        pl.col("__gov_name").replace_strict({n: r[1] for n, r in resolved.items()}, default=None, return_dtype=pl.String).alias("__gov_err"),
+    )
+    gcol = gref.column or "governorate"
+    problems.add_frame(
+        df.filter(pl.col("__pcode").is_null()).with_columns(pl.col("__gov_name").alias(gcol)),
+        gcol,
+        pl.coalesce(pl.col("__gov_err"), pl.lit("governorate is blank")),
+    )
+
+    design = {}
+    for name, ref in (("stratum", mapping.stratum), ("psu", mapping.psu)):
+        design[name] = _ref_expr(ref, id_col).cast(pl.String)
+        if ref.column:
+            problems.add_frame(df.filter(pl.col(ref.column).is_null()), ref.column, f"{name} is blank")
+    for name, ref, allowed in (
+        ("hoh_sex", mapping.hoh_sex, ["male", "female"]),
+        ("urban_rural", mapping.urban_rural, ["urban", "rural"]),
+        ("district_pcode", mapping.district, None),
+    ):
+        if ref is None:
+            design[name] = pl.lit(None, pl.String)
+            continue
+        expr = _ref_expr(ref, id_col).cast(pl.String).str.strip_chars()
+        if ref.recode is not None:
+            recoded = expr.replace_strict(ref.recode, default="__unmapped__", return_dtype=pl.String)
+            if ref.column:
+                problems.add_frame(
+                    df.filter(expr.is_not_null() & (recoded == "__unmapped__")), ref.column,
+                    f"value not in the mapping's recode for {name} (expected one of {sorted(ref.recode)})",
+                )
+            expr = pl.when(recoded == "__unmapped__").then(None).otherwise(recoded)
+        elif allowed is not None and ref.column:
+            problems.add_frame(
+                df.filter(expr.is_not_null() & ~expr.is_in(allowed)), ref.column, f"{name} must be one of {allowed}"
+            )
+        design[name] = expr
+    if mapping.interview_date is not None:
+        dref = mapping.interview_date
+        dates = _digits(_ref_expr(dref, id_col).cast(pl.String)).str.slice(0, 10)
+        if dref.column:
+            problems.add_frame(
+                df.filter(pl.col(dref.column).is_not_null() & ~dates.str.contains(_DATE_RE)),
+                dref.column, "interview date is not an ISO date/timestamp",
+            )
+        design["interview_date"] = dates.str.to_date("%Y-%m-%d", strict=False)
+    else:
+        design["interview_date"] = pl.lit(None, pl.Date)
+
+    # Canonical questions: recode onto the question bank scale, check it; numbers within range.
+    answers = []
+    for qid, qmap in mapping.questions.items():
+        spec = bank[qid]
+        v = pl.col(qmap.column).cast(pl.String).str.strip_chars()
+        if qmap.null_values:
+            v = pl.when(v.is_in(qmap.null_values)).then(None).otherwise(v)
+        if spec["answer_type"] == "select_one":
+            valid = list(spec.get("choice_codes", [])) + list(spec.get("nonresponse_codes", []))
+            code = v.replace_strict(qmap.recode, default="__unmapped__", return_dtype=pl.String) if qmap.recode else v
+            problems.add_frame(
+                df.filter(v.is_not_null() & ~code.is_in(valid)),
+                qmap.column,
+                f"answer not on the scale of canonical question {qid} (expected one of {valid}"
+                + (" after the mapping's recode)" if qmap.recode else ")"),
+            )
+            answers.append((qid, code, pl.lit(None, pl.Float64)))
+        else:
+            num = _number(v)
+            lo, hi = spec.get("min_value"), spec.get("max_value")
+            pattern = _INT_RE if spec["answer_type"] == "integer" else _NUM_RE
+            problems.add_frame(
+                df.filter(v.is_not_null() & ~_digits(v).str.contains(pattern)),
+                qmap.column, f"not a {'whole ' if spec['answer_type'] == 'integer' else ''}number (canonical question {qid})",
+            )
+            if lo is not None and hi is not None:
+                problems.add_frame(
+                    df.filter(num.is_not_null() & ((num < lo) | (num > hi))),
+                    qmap.column, f"outside the valid range {lo}–{hi} {spec.get('unit', '')} of canonical question {qid}".rstrip(),
+                )
+            answers.append((qid, pl.lit(None, pl.String), num))
+
+    # 5. Whole rows with any failing cell are quarantined; the rest is harmonised and contract-checked.
+    bad_rows = problems.rows()
+    ok = df.filter(~pl.col("__row").is_in(list(bad_rows)))
+    respondents = ok.select(
+        pl.lit(src_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"), pl.lit(path.name).alias("file_name"),
+        pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+        pl.col(id_col).cast(pl.String).alias("respondent_id"), pl.col("__pcode").alias("governorate_pcode"),
+        design["district_pcode"].alias("district_pcode"), design["stratum"].alias("stratum"), design["psu"].alias("psu"),
+        pl.col("__weight").cast(pl.Float64).alias("weight"), design["hoh_sex"].alias("hoh_sex"),
+        design["urban_rural"].alias("urban_rural"), design["interview_date"].alias("interview_date"),
+        pl.lit(mapping.is_synthetic).alias("is_synthetic"),
+    )
+    long_answers = pl.concat(
+        [
+            ok.select(
+                pl.lit(src_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"),
+                pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+                pl.col(id_col).cast(pl.String).alias("respondent_id"), pl.lit(qid).alias("question_id"),
+                code.alias("answer_code"), num.alias("answer_numeric"),
+            )
+            for qid, code, num in answers
+        ]
+    ) if answers else pl.DataFrame()
+    failures = contract_failures(SurveyRespondent, respondents)
+    if long_answers.height:
+        failures += contract_failures(SurveyAnswer, long_answers)
+    if failures:
+        problems.add_rows(failures)
+        failed = {f[0] for f in failures}
+        respondents = respondents.filter(~pl.col("row_number").is_in(list(failed)))
+        long_answers = long_answers.filter(~pl.col("row_number").is_in(list(failed)))
+        ok = ok.filter(~pl.col("__row").is_in(list(failed)))
+
+    quarantine = problems.frame()
+    result.quarantine.append(quarantine)
+    n_q = quarantine["row_number"].n_unique()
+    result.files.append(
+        FileAccount(
+            source_id=src_id, file_name=path.name, file_path=str(path.resolve()), file_sha256=delivered.sha256,
+            file_bytes=delivered.size_bytes, rows_read=rows_read, rows_loaded=respondents.height,
+            rows_excluded=excluded.height, rows_quarantined=n_q,
+        )
+    )
+    submissions, multi = _as_delivered(ok, mapping, form, wave_id, delivered.sha256)
+    return {
+        "survey_respondents": respondents,
+        "survey_answers": long_answers,
+        "survey_submissions": submissions,
+        "survey_multi_select": multi,
+        "__dates": respondents.select("interview_date"),
+    }
+
+
+def _as_delivered(
+    ok: pl.DataFrame, mapping: SurveyMapping, form: XLSForm | None, wave_id: str, sha: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every non-personal delivered field of the loaded rows, long, typed by the XLSForm."""
+    id_col = mapping.respondent_id
+    splits = form.split_columns() if form else {}
+    fields = [c for c in ok.columns if not c.startswith("__") and c not in splits]
+    keys = [
+        pl.lit(mapping.source_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"), pl.lit(sha).alias("file_sha256"),
+        pl.col("__row").cast(pl.Int64).alias("row_number"), pl.col(id_col).cast(pl.String).alias("respondent_id"),
+    ]
+    long = ok.select(*keys, *[pl.col(c).cast(pl.String) for c in fields]).unpivot(
+        index=["source_id", "wave_id", "file_sha256", "row_number", "respondent_id"],
+        variable_name="field_name", value_name="value_text",
+    ).filter(pl.col("value_text").is_not_null())
+    types = {c: (form.questions[c].type if form and c in form.questions else "text") for c in fields}
+    numeric_fields = [c for c, t in types.items() if t in ("integer", "decimal")]
+    long = long.with_columns(
+        pl.col("field_name").replace_strict(types, default="text", return_dtype=pl.String).alias("field_type"),
+        pl.when(pl.col("field_name").is_in(numeric_fields)).then(_number(pl.col("value_text"))).otherwise(None).alias("value_numeric"),
+    )
+    split_cols = [c for c in ok.columns if c in splits]
+    if split_cols:
+        multi = ok.select(*keys, *[pl.col(c) for c in split_cols]).unpivot(
+            index=["source_id", "wave_id", "file_sha256", "row_number", "respondent_id"],
+            variable_name="__split", value_name="__v",
+        ).with_columns(
+            pl.col("__split").replace_strict({k: v[0] for k, v in splits.items()}, return_dtype=pl.String).alias("field_name"),
+            pl.col("__split").replace_strict({k: v[1] for k, v in splits.items()}, return_dtype=pl.String).alias("choice_code"),
+            pl.when(pl.col("__v").is_in(_SPLIT_TRUE)).then(True)
+            .when(pl.col("__v").is_in(_SPLIT_FALSE)).then(False).otherwise(None).alias("is_selected"),
+        ).drop("__split", "__v")
+    else:
+        multi = pl.DataFrame(
+            schema={
+                "source_id": pl.String, "wave_id": pl.String, "file_sha256": pl.String, "row_number": pl.Int64,
+                "respondent_id": pl.String, "field_name": pl.String, "choice_code": pl.String, "is_selected": pl.Boolean,
+            }
+        )
+    return long, multi
+

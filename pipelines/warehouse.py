@@ -1,0 +1,170 @@
+"""The DuckDB warehouse file: where it is, the ``raw`` and ``audit`` tables, and idempotent writes.
+
+Only the pipeline writes, one connection at a time, closed before dbt runs (DuckDB allows one writing
+process; see DESIGN.md pitfalls). Table shapes are documented in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+
+DEFAULT_WAREHOUSE = Path("warehouse") / "mizan.duckdb"
+
+RAW_DDL = {
+    "survey_respondents": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL, row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL,
+        governorate_pcode VARCHAR NOT NULL, district_pcode VARCHAR, stratum VARCHAR NOT NULL,
+        psu VARCHAR NOT NULL, weight DOUBLE NOT NULL, hoh_sex VARCHAR, urban_rural VARCHAR,
+        interview_date DATE, is_synthetic BOOLEAN NOT NULL""",
+    "survey_answers": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+        row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, question_id VARCHAR NOT NULL,
+        answer_code VARCHAR, answer_numeric DOUBLE""",
+    "survey_submissions": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+        row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, field_name VARCHAR NOT NULL,
+        value_text VARCHAR, field_type VARCHAR, value_numeric DOUBLE""",
+    "survey_multi_select": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+        row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, field_name VARCHAR NOT NULL,
+        choice_code VARCHAR NOT NULL, is_selected BOOLEAN""",
+    "survey_form_labels": """
+        source_id VARCHAR NOT NULL, item_type VARCHAR NOT NULL, field_name VARCHAR NOT NULL,
+        field_type VARCHAR, choice_code VARCHAR, label_en VARCHAR, label_ar VARCHAR""",
+    "survey_sources": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, title VARCHAR, unit_of_analysis VARCHAR,
+        weight_note VARCHAR, design_note VARCHAR, citation VARCHAR, is_synthetic BOOLEAN NOT NULL,
+        fieldwork_start DATE, fieldwork_end DATE""",
+    "budget_lines": """
+        source_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+        row_number INTEGER NOT NULL, governorate_pcode VARCHAR NOT NULL, governorate_name_source VARCHAR,
+        fiscal_year INTEGER NOT NULL, sector VARCHAR NOT NULL, budget_scope VARCHAR NOT NULL,
+        allocation_original DOUBLE, allocation_revised DOUBLE, expenditure DOUBLE,
+        execution_pct_published DOUBLE, currency VARCHAR NOT NULL, amount_unit VARCHAR NOT NULL,
+        unit_multiplier DOUBLE NOT NULL, as_of DATE, is_synthetic BOOLEAN NOT NULL""",
+    "budget_sources": """
+        source_id VARCHAR NOT NULL, title VARCHAR, citation VARCHAR, is_synthetic BOOLEAN NOT NULL""",
+    "question_bank": """
+        question_id VARCHAR NOT NULL, sector VARCHAR, label_en VARCHAR, label_ar VARCHAR,
+        answer_type VARCHAR, choice_codes VARCHAR[], nonresponse_codes VARCHAR[], min_value DOUBLE,
+        max_value DOUBLE, unit VARCHAR""",
+    "indicator_registry": """
+        indicator_id VARCHAR NOT NULL, version VARCHAR, sector VARCHAR, name_en VARCHAR, name_ar VARCHAR,
+        definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR, indicator_type VARCHAR,
+        question_id VARCHAR, success_codes VARCHAR[], disaggregations VARCHAR[], ci_method VARCHAR,
+        direction VARCHAR, source_questions VARCHAR, estimation_method VARCHAR, suppression_rule VARCHAR,
+        universe VARCHAR""",
+    "ref_governorates": """
+        governorate_pcode VARCHAR NOT NULL, name_en VARCHAR, name_en_short VARCHAR, name_ar VARCHAR,
+        name_ckb VARCHAR, name_kmr VARCHAR, region VARCHAR, iso3166_2 VARCHAR, adm1_pcode_ocha2014 VARCHAR,
+        capital VARCHAR, cod_ab_parent_pcode VARCHAR, cod_ab_note VARCHAR""",
+    "ref_population": """
+        governorate_pcode VARCHAR NOT NULL, year INTEGER NOT NULL, population DOUBLE, method VARCHAR,
+        source VARCHAR""",
+}
+
+AUDIT_DDL = {
+    "file_registry": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_path VARCHAR,
+        file_sha256 VARCHAR, file_bytes BIGINT, loaded_at TIMESTAMP, rows_read INTEGER, rows_loaded INTEGER,
+        rows_excluded INTEGER, rows_quarantined INTEGER""",
+    "quarantine": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+        row_number INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR""",
+    "exclusions": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+        row_number INTEGER, reason VARCHAR""",
+    "dropped_columns": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR""",
+    "skipped_sources": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, path VARCHAR, reason VARCHAR",
+    "dbt_results": """
+        run_id VARCHAR, unique_id VARCHAR, resource_type VARCHAR, name VARCHAR, status VARCHAR,
+        failures INTEGER, message VARCHAR, execution_time DOUBLE""",
+    "run_log": """
+        run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, data_dir VARCHAR,
+        summary_json VARCHAR""",
+}
+
+
+def warehouse_path(explicit: str | Path | None = None) -> Path:
+    """The warehouse file: ``explicit``, else ``$MIZAN_WAREHOUSE``, else ``./warehouse/mizan.duckdb``.
+
+    Always absolute, so that dbt (which runs in its project folder) and Dagster see the same file.
+    """
+    chosen = explicit or os.environ.get("MIZAN_WAREHOUSE") or DEFAULT_WAREHOUSE
+    return Path(chosen).expanduser().resolve()
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection, always closed (DuckDB keeps the file locked while one is open)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``raw`` and ``audit`` schemas and tables if missing (never drops data)."""
+    for schema, ddl in (("raw", RAW_DDL), ("audit", AUDIT_DDL)):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for table, cols in ddl.items():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} ({cols})")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
+    schema, table = qualified.split(".")
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataFrame) -> int:
+    """Append ``frame`` to ``qualified`` (``schema.table``), matching columns by name.
+
+    Columns of the table absent from the frame are NULL; columns of the frame not in the table raise.
+
+    Raises:
+        ValueError: the frame has a column the table does not.
+    """
+    if frame.height == 0:
+        return 0
+    cols = _columns(con, qualified)
+    extra = sorted(set(frame.columns) - set(cols))
+    if extra:
+        raise ValueError(f"{qualified} has no column(s) {extra}")
+    present = [c for c in cols if c in frame.columns]
+    view = f"__frame_{abs(hash(qualified))}"
+    con.register(view, frame.select(present).to_arrow())
+    try:
+        con.execute(f"INSERT INTO {qualified} ({', '.join(present)}) SELECT {', '.join(present)} FROM {view}")
+    finally:
+        con.unregister(view)
+    return frame.height
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, qualified: str, where: dict[str, str], frame: pl.DataFrame) -> int:
+    """Delete the rows matching ``where`` (column = value) and insert ``frame``: an idempotent reload."""
+    clause = " AND ".join(f"{c} = ?" for c in where)
+    con.execute(f"DELETE FROM {qualified} WHERE {clause}", list(where.values()))
+    return insert_frame(con, qualified, frame)
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataFrame) -> int:
+    """Empty ``qualified`` and insert ``frame`` (for reference tables rebuilt from the repository)."""
+    con.execute(f"DELETE FROM {qualified}")
+    return insert_frame(con, qualified, frame)

@@ -1,0 +1,486 @@
+"""Tests for the SYNTHETIC demo generator (pipelines/demo/generate.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import polars as pl
+import pytest
+
+from pipelines.demo import generate_demo
+from pipelines.demo.generate import (
+    BUDGET_COLUMNS,
+    FISCAL_YEARS,
+    GOVERNORATES,
+    HOURS_FAULT_VALUES,
+    UNKNOWN_BUDGET_GOVERNORATE,
+    export_columns,
+)
+
+SEED = 20261129
+N = 4000
+EXPORTS = {
+    "2024": "surveys/mizan_demo_national/export_wave_2024.csv",
+    "2025": "surveys/mizan_demo_national/export_wave_2025.csv",
+}
+XLSFORM = "surveys/mizan_demo_national/xlsform.xlsx"
+BUDGET = "budget/mizan_demo_budget/budget_lines.csv"
+LAYOUT = {XLSFORM, *EXPORTS.values(), BUDGET, "README.txt"}
+GOV_CODES = [g.code for g in GOVERNORATES]
+
+
+def _tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _read_export(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, separator=";", infer_schema=False).with_columns(pl.all().fill_null(""))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("demo")
+    return out, generate_demo(out, seed=SEED, households_per_wave=N)
+
+
+@pytest.fixture(scope="module")
+def exports(demo) -> dict[str, pl.DataFrame]:
+    out, _ = demo
+    return {wave: _read_export(out / rel) for wave, rel in EXPORTS.items()}
+
+
+@pytest.fixture(scope="module")
+def budget(demo) -> pl.DataFrame:
+    out, _ = demo
+    return pl.read_csv(out / BUDGET)
+
+
+@pytest.fixture(scope="module")
+def xlsform(demo) -> dict[str, list[dict]]:
+    out, _ = demo
+    wb = openpyxl.load_workbook(out / XLSFORM)
+    sheets = {}
+    for ws in wb:
+        rows = list(ws.iter_rows(values_only=True))
+        sheets[ws.title] = [dict(zip(rows[0], r)) for r in rows[1:]]
+    sheets["_headers"] = {ws.title: [c.value for c in ws[1]] for ws in wb}  # type: ignore[assignment]
+    return sheets
+
+
+# ---------------------------------------------------------------------------------------------
+# determinism and layout
+# ---------------------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    ma = generate_demo(a, seed=7, households_per_wave=600)
+    time.sleep(2.1)  # xlsx zip entries have 2-second resolution: a leaked clock would now differ
+    mb = generate_demo(b, seed=7, households_per_wave=600)
+    ha, hb = _tree_hashes(a), _tree_hashes(b)
+    assert set(ha) == LAYOUT
+    assert ha == hb
+    assert {k: v["sha256"] for k, v in ma["files"].items()} == ha
+    assert ma["faults"] == mb["faults"]
+
+
+def test_other_seed_changes_the_data_but_not_the_form(tmp_path: Path) -> None:
+    ha = _tree_hashes(Path(generate_demo(tmp_path / "a", seed=1, households_per_wave=600)["out_dir"]))
+    hb = _tree_hashes(Path(generate_demo(tmp_path / "b", seed=2, households_per_wave=600)["out_dir"]))
+    assert ha[XLSFORM] == hb[XLSFORM]
+    for rel in (*EXPORTS.values(), BUDGET):
+        assert ha[rel] != hb[rel]
+
+
+def test_layout_manifest_and_synthetic_labels(demo) -> None:
+    out, m = demo
+    assert set(_tree_hashes(out)) == LAYOUT
+    assert m["seed"] == SEED and m["synthetic"] is True and m["households_per_wave"] == N
+    assert set(m["files"]) == LAYOUT
+    for rel, meta in m["files"].items():
+        assert Path(meta["path"]) == out / rel
+        assert meta["sha256"] == hashlib.sha256((out / rel).read_bytes()).hexdigest()
+        if rel.endswith(".csv"):
+            data_lines = (out / rel).read_bytes().count(b"\n") - 1
+            assert meta["rows"] == data_lines, rel
+    assert m["files"][EXPORTS["2024"]]["rows"] == N
+    assert m["files"][BUDGET]["rows"] == 19 * len(FISCAL_YEARS) * 7 * 2 + 1
+    assert all("demo" in rel for rel in LAYOUT - {"README.txt"})
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert readme.startswith("=" * 10) and "SYNTHETIC" in readme.splitlines()[1]
+    assert str(SEED) in readme
+    assert "2022" in readme and "no" in readme.lower()
+
+
+def test_leaves_other_files_alone_and_overwrites_its_own(tmp_path: Path) -> None:
+    keep = tmp_path / "surveys" / "mizan_demo_national" / "notes.txt"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("mine")
+    other = tmp_path / "budget" / "real_source.csv"
+    other.parent.mkdir(parents=True)
+    other.write_text("a,b\n1,2\n")
+    (tmp_path / "README.txt").write_text("stale")
+    m = generate_demo(tmp_path, seed=3, households_per_wave=500)
+    assert keep.read_text() == "mine" and other.read_text() == "a,b\n1,2\n"
+    assert (tmp_path / "README.txt").read_text(encoding="utf-8").count("SYNTHETIC") >= 1
+    assert hashlib.sha256((tmp_path / "README.txt").read_bytes()).hexdigest() == m["files"]["README.txt"]["sha256"]
+
+
+def test_rejects_a_sample_too_small_for_the_design(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="households_per_wave"):
+        generate_demo(tmp_path, households_per_wave=100)
+    assert not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------------
+# Kobo export layout
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_kobo_csv_bytes_bom_delimiter_quotes(demo, wave: str) -> None:
+    out, _ = demo
+    raw = (out / EXPORTS[wave]).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf\"start\";\"end\";\"today\";")
+    header = raw[3:].split(b"\r\n", 1)[0].decode("utf-8")
+    assert header.split(";") == [f'"{c}"' for c in export_columns()]
+    assert raw.count(b"\r\n") == N + 1 and raw.count(b"\n") == N + 1
+    assert b';"";' in raw  # skipped questions are quoted empty strings
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_kobo_columns_and_meta(exports, wave: str) -> None:
+    df = exports[wave]
+    assert df.columns == export_columns()
+    assert df.columns[-10:] == [
+        "_id", "_uuid", "_submission_time", "_validation_status", "_notes",
+        "_status", "_submitted_by", "__version__", "_tags", "_index",
+    ]  # fmt: skip
+    i = df.columns.index("gps")
+    assert df.columns[i : i + 5] == ["gps", "_gps_latitude", "_gps_longitude", "_gps_altitude", "_gps_precision"]
+    assert df["start"].str.contains(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+03:00$").all()
+    assert df["end"].str.contains(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+03:00$").all()
+    assert df["_submission_time"].str.contains(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$").all()
+    assert (df["today"] == df["start"].str.slice(0, 10)).all()
+    assert (df["end"] > df["start"]).all()
+    assert df["today"].str.starts_with(f"{wave}-03-").all()
+    # UTC submission comes after the interview ended (end is UTC+3)
+    times = df.select(
+        end_utc=pl.col("end").str.to_datetime("%Y-%m-%dT%H:%M:%S%.3f%:z").dt.replace_time_zone(None),
+        sub=pl.col("_submission_time").str.to_datetime("%Y-%m-%dT%H:%M:%S"),
+    )
+    assert times.select((pl.col("sub") >= pl.col("end_utc").dt.truncate("1s")).all()).item()
+    assert times["sub"].is_sorted()
+    assert df["_index"].cast(pl.Int64).to_list() == list(range(1, N + 1))
+    assert df["_id"].cast(pl.Int64).is_sorted() and df["_id"].n_unique() == N
+    assert df["_uuid"].n_unique() == N
+    assert df["_uuid"].str.contains(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$").all()
+    assert set(df["_validation_status"].unique()) == {"validation_status_approved", ""}
+    assert (df["_validation_status"] == "validation_status_approved").mean() > 0.8
+    assert df["__version__"].n_unique() == 1
+    # one device per enumerator
+    assert df.group_by("enumerator_id").agg(pl.col("deviceid").n_unique())["deviceid"].max() == 1
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_personal_fields_are_obviously_fake(exports, wave: str) -> None:
+    c = exports[wave].filter(pl.col("consent") == "yes")
+    assert c["resp_name"].str.starts_with("SYNTHETIC NAME ").all()
+    assert c["phone_number"].str.contains(r"^\+964 7xx xxx \d{4}$").all()
+    parts = c["gps"].str.split(" ")
+    assert (parts.list.len() == 4).all()
+    assert (parts.list.get(0) == c["_gps_latitude"]).all()
+    assert (parts.list.get(1) == c["_gps_longitude"]).all()
+    lat = c["_gps_latitude"].cast(pl.Float64)
+    lon = c["_gps_longitude"].cast(pl.Float64)
+    assert lat.is_between(28.5, 38.0).all() and lon.is_between(38.5, 49.0).all()  # roughly Iraq
+
+
+# ---------------------------------------------------------------------------------------------
+# sample design
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_design_governorates_strata_psus(exports, wave: str) -> None:
+    df = exports[wave]
+    per_gov = dict(df.group_by("governorate").len().iter_rows())
+    assert sorted(per_gov) == sorted(GOV_CODES)
+    assert min(per_gov.values()) >= 100
+    assert per_gov["baghdad"] > 3 * per_gov["halabja"] and per_gov["ninewa"] > per_gov["muthanna"]
+    assert (df["stratum"] == df["governorate"] + "_" + df["urban_rural"]).all()
+    assert df["stratum"].n_unique() == 38
+    psus = df.group_by("stratum").agg(pl.col("cluster_id").n_unique().alias("k"))
+    assert psus["k"].min() >= 2
+    # cluster ids belong to one stratum only and follow the wave's numbering
+    assert df.group_by("cluster_id").agg(pl.col("stratum").n_unique())["stratum"].max() == 1
+    assert df["cluster_id"].str.contains(rf"^C{wave}-\d{{4}}$").all()
+    sizes = df.group_by("cluster_id").len()["len"]
+    assert 9 <= sizes.mean() <= 15
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_weights_positive_unequal_and_calibrated(demo, exports, wave: str) -> None:
+    _, m = demo
+    df = exports[wave].with_columns(pl.col("weight").cast(pl.Float64))
+    assert (df["weight"] > 0).all() and df["weight"].is_finite().all()
+    within = df.group_by("stratum").agg(pl.col("weight").n_unique().alias("nu"))
+    assert within["nu"].min() >= 2  # unequal within every stratum
+    means = df.group_by("stratum").agg(pl.col("weight").mean())["weight"]
+    assert means.max() / means.min() > 5  # and between strata
+    # consenting households' weights add up to the stratum household count
+    totals = df.filter(pl.col("consent") == "yes").group_by("stratum").agg(pl.col("weight").sum())
+    expected = m["survey"]["stratum_population_households"]
+    for stratum, total in totals.iter_rows():
+        assert total == pytest.approx(expected[stratum], rel=1e-3)
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_answer_distributions_are_plausible(exports, wave: str) -> None:
+    c = exports[wave].filter(pl.col("consent") == "yes")
+    female = (c["gender_hoh"] == "female").mean()
+    assert 0.04 <= female <= 0.10
+    pna = (c["level_service"] == "prefer_not_answer").mean()
+    assert 0.005 <= pna <= 0.04
+    hours = c.filter(pl.col("hours_available_piped") != "")["hours_available_piped"].cast(pl.Int64)
+    in_range = hours.filter(hours <= 24)
+    assert in_range.min() >= 0 and in_range.max() <= 24
+    assert 4 <= in_range.mean() <= 16
+
+
+def test_weighted_estimates_track_the_true_parameters(demo, exports) -> None:
+    _, m = demo
+    truth = m["true_parameters"]["water_service_good"]
+    changes = [truth["2025"][g] - truth["2024"][g] for g in GOV_CODES]
+    assert min(changes) < -0.03 and max(changes) > 0.03  # better in some governorates, worse in others
+    for wave in EXPORTS:
+        assert all(0.15 <= p <= 0.55 for p in truth[wave].values())
+        d = (
+            exports[wave]
+            .filter(~pl.col("level_service").is_in(["", "prefer_not_answer"]))
+            .with_columns(pl.col("weight").cast(pl.Float64))
+        )
+        y = d["level_service"].is_in(["good", "excellent"]).cast(pl.Float64)
+        national = float((y * d["weight"]).sum() / d["weight"].sum())
+        pop = dict(d.group_by("governorate").agg(pl.col("weight").sum()).iter_rows())
+        target = sum(truth[wave][g] * w for g, w in pop.items()) / sum(pop.values())
+        assert national == pytest.approx(target, abs=0.04)
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSForm
+# ---------------------------------------------------------------------------------------------
+
+
+def test_xlsform_sheets_and_questions(xlsform) -> None:
+    headers = xlsform["_headers"]
+    assert {"survey", "choices", "settings"} <= set(headers)
+    assert headers["survey"][:7] == [
+        "type", "name", "label::English (en)", "label::Arabic (ar)", "required", "relevant", "constraint",
+    ]  # fmt: skip
+    assert headers["choices"] == ["list_name", "name", "label::English (en)", "label::Arabic (ar)"]
+    settings = xlsform["settings"][0]
+    assert settings["form_title"] == "mizan demo national service-quality survey (SYNTHETIC)"
+    assert settings["form_id"] and settings["version"]
+    survey = {r["name"]: r for r in xlsform["survey"]}
+    for name in ("start", "end", "today", "deviceid"):
+        assert survey[name]["type"] == name
+    expected_types = {
+        "enumerator_id": "text",
+        "consent": "select_one yes_no",
+        "governorate": "select_one governorates",
+        "urban_rural": "select_one urban_rural",
+        "cluster_id": "text",
+        "weight": "decimal",
+        "resp_name": "text",
+        "phone_number": "text",
+        "gps": "geopoint",
+        "gender_hoh": "select_one sex",
+        "level_service": "select_one level_service",
+        "regularity_supply": "select_one level_service",
+        "water_office_receptiveness": "select_one level_service",
+        "problems_water": "select_one yndp",
+        "problems_water_action": "select_one yndp",
+        "water_sources": "select_multiple water_sources",
+        "hours_available_piped": "integer",
+        "electricity_rating": "select_one level_service",
+        "used_health_services": "select_one yes_no",
+        "health_rating": "select_one level_service",
+        "has_school_children": "select_one yes_no",
+        "education_rating": "select_one level_service",
+    }
+    for name, qtype in expected_types.items():
+        assert survey[name]["type"] == qtype, name
+    assert survey["stratum"]["type"] in ("calculate", "text")
+    assert survey["problems_water_action"]["relevant"] == "selected(${problems_water},'yes')"
+    assert survey["hours_available_piped"]["relevant"] == "selected(${water_sources},'piped')"
+    assert survey["hours_available_piped"]["constraint"] == ". >= 0 and . <= 24"
+    for name in ("resp_name", "gender_hoh", "level_service", "electricity_rating", "has_school_children"):
+        assert survey[name]["relevant"] == "${consent} = 'yes'"
+    for r in xlsform["survey"]:
+        if r["type"].split()[0] in ("select_one", "select_multiple", "text", "integer", "decimal", "geopoint"):
+            assert r["label::English (en)"] and r["label::Arabic (ar)"], r["name"]
+            assert re.search("[\u0600-\u06ff]", r["label::Arabic (ar)"]), r["name"]
+    choices = {}
+    for r in xlsform["choices"]:
+        choices.setdefault(r["list_name"], []).append(r["name"])
+    assert choices["governorates"] == GOV_CODES and len(GOV_CODES) == 19
+    assert choices["level_service"] == ["excellent", "good", "adequate", "poor", "very_poor", "prefer_not_answer"]
+    assert choices["yndp"] == ["yes", "no", "dont_know", "prefer_not_answer"]
+    assert choices["water_sources"] == ["piped", "trucking", "borehole", "bottled", "other"]
+    labels = {r["name"]: (r["label::English (en)"], r["label::Arabic (ar)"]) for r in xlsform["choices"]
+              if r["list_name"] == "governorates"}  # fmt: skip
+    assert labels["anbar"] == ("Al-Anbar", "الأنبار") and labels["halabja"] == ("Halabja", "حلبجة")
+    assert labels["ninewa"] == ("Ninewa", "نينوى") and labels["basrah"] == ("Al-Basrah", "البصرة")
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_choice_lists_cover_every_code_in_the_export(xlsform, exports, wave: str) -> None:
+    df = exports[wave]
+    choices: dict[str, set[str]] = {}
+    for r in xlsform["choices"]:
+        choices.setdefault(r["list_name"], set()).add(r["name"])
+    checked = 0
+    for q in xlsform["survey"]:
+        kind, *rest = q["type"].split()
+        if kind == "select_one":
+            used = set(df[q["name"]].unique()) - {""}
+            assert used, q["name"]
+            assert used <= choices[rest[0]], (q["name"], used - choices[rest[0]])
+            checked += 1
+        elif kind == "select_multiple":
+            tokens = set(df[q["name"]].str.split(" ").explode().unique()) - {""}
+            assert tokens and tokens <= choices[rest[0]]
+            split_cols = [c for c in df.columns if c.startswith(q["name"] + "/")]
+            assert {c.split("/", 1)[1] for c in split_cols} == choices[rest[0]]
+            checked += 1
+    assert checked == 15
+
+
+# ---------------------------------------------------------------------------------------------
+# skip logic
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wave", sorted(EXPORTS))
+def test_skip_logic_and_select_multiple_split(exports, wave: str) -> None:
+    df = exports[wave]
+    after_consent = df.columns[df.columns.index("consent") + 1 : df.columns.index("_id")]
+    no = df.filter(pl.col("consent") == "no")
+    yes = df.filter(pl.col("consent") == "yes")
+    assert no.height + yes.height == df.height
+    assert no.select((pl.col(after_consent) == "").all()).row(0) == (True,) * len(after_consent)
+    for c in ("governorate", "cluster_id", "stratum", "weight", "enumerator_id"):
+        assert (no[c] != "").all()  # recorded before consent
+    for c in ("gender_hoh", "water_sources", "level_service", "problems_water", "gps", "resp_name"):
+        assert (yes[c] != "").all(), c
+    for code in ("piped", "trucking", "borehole", "bottled", "other"):
+        split = yes[f"water_sources/{code}"]
+        assert set(split.unique()) <= {"0", "1"}
+        assert ((split == "1") == yes["water_sources"].str.split(" ").list.contains(code)).all()
+    piped = yes["water_sources/piped"] == "1"
+    assert ((yes["hours_available_piped"] != "") == piped).all()
+    assert ((yes["problems_water_action"] != "") == (yes["problems_water"] == "yes")).all()
+    assert ((yes["health_rating"] != "") == (yes["used_health_services"] == "yes")).all()
+    assert ((yes["education_rating"] != "") == (yes["has_school_children"] == "yes")).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# planted faults
+# ---------------------------------------------------------------------------------------------
+
+
+def test_planted_survey_faults_are_exactly_as_documented(demo, exports) -> None:
+    out, m = demo
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    hours_faults = [f for f in m["faults"] if f["column"] == "hours_available_piped"]
+    assert len(hours_faults) == 3 and {f["file"] for f in hours_faults} == {EXPORTS["2025"]}
+    for wave, df in exports.items():
+        hours = df["hours_available_piped"]
+        bad = df.with_row_index("row", offset=1).filter(
+            (hours != "") & (hours.cast(pl.Int64, strict=False).fill_null(0) > 24)
+        )
+        if wave == "2024":
+            assert bad.height == 0
+        else:
+            assert bad["row"].to_list() == [f["row_number"] for f in hours_faults]
+            assert bad["hours_available_piped"].to_list() == [str(v) for v in HOURS_FAULT_VALUES]
+            assert bad["_uuid"].to_list() == [f["_uuid"] for f in hours_faults]
+            for f in hours_faults:
+                assert f"row {f['row_number']}: hours_available_piped = {f['value']}" in readme
+        # every value is an integer string
+        assert hours.filter(hours != "").str.contains(r"^\d+$").all()
+        consent_fault = next(f for f in m["faults"] if f["column"] == "consent" and f["file"] == EXPORTS[wave])
+        rows_no = df.with_row_index("row", offset=1).filter(pl.col("consent") == "no")["row"].to_list()
+        assert rows_no == consent_fault["row_numbers"]
+        assert 0.004 <= len(rows_no) / df.height <= 0.02
+        assert m["survey"]["waves"][wave]["consent_no"] == len(rows_no)
+        assert ", ".join(map(str, rows_no[:3])) in readme
+    assert len(m["faults"]) == 2 + 3 + 1
+
+
+def test_planted_budget_fault_is_the_only_unknown_governorate(demo, budget) -> None:
+    out, m = demo
+    known = set(m["budget"]["governorate_spellings"].values())
+    assert len(known) == 19
+    rows = budget.with_row_index("row", offset=1)
+    unknown = rows.filter(~pl.col("governorate").is_in(sorted(known)))
+    fault = next(f for f in m["faults"] if f["file"] == BUDGET)
+    assert unknown["governorate"].to_list() == [UNKNOWN_BUDGET_GOVERNORATE]
+    assert unknown["row"].to_list() == [fault["row_number"]]
+    assert f"row {fault['row_number']}: governorate = \"{UNKNOWN_BUDGET_GOVERNORATE}\"" in (
+        out / "README.txt"
+    ).read_text(encoding="utf-8")
+    assert {"Al-Anbar", "Basrah", "Ninawa", "Salahaddin", "Dhi Qar", "Halabja"} <= known
+
+
+# ---------------------------------------------------------------------------------------------
+# budget extract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_budget_layout_years_and_magnitudes(demo, budget) -> None:
+    out, m = demo
+    raw = (out / BUDGET).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and raw.split(b"\n", 1)[0].decode() == ",".join(BUDGET_COLUMNS)
+    assert tuple(budget.columns) == BUDGET_COLUMNS
+    for c in ("fiscal_year", "allocation_original_iqd", "allocation_revised_iqd", "expenditure_iqd"):
+        assert budget[c].dtype == pl.Int64, c
+    assert sorted(budget["fiscal_year"].unique()) == [2019, 2020, 2021, 2023, 2024]
+    assert 2022 not in budget["fiscal_year"] and m["budget"]["missing_fiscal_years"] == [2022]
+    assert set(budget["sector"].unique()) == {
+        "water_sanitation", "electricity", "health", "education", "municipal_waste", "roads_transport", "other",
+    }  # fmt: skip
+    assert set(budget["budget_scope"].unique()) == {"capital", "operating"}
+    clean = budget.filter(pl.col("governorate") != UNKNOWN_BUDGET_GOVERNORATE)
+    assert clean.group_by("governorate", "fiscal_year").len()["len"].unique().to_list() == [14]
+    assert clean.select(pl.struct("governorate", "fiscal_year", "sector", "budget_scope").is_unique().all()).item()
+    capital = clean.filter(pl.col("budget_scope") == "capital").group_by("governorate", "fiscal_year").agg(
+        pl.col("allocation_original_iqd").sum()
+    )
+    assert capital["allocation_original_iqd"].min() >= 50e9
+    assert capital["allocation_original_iqd"].max() <= 800e9
+    rate = budget["expenditure_iqd"] / budget["allocation_original_iqd"]
+    assert rate.min() >= 0.20 - 1e-6 and rate.max() <= 0.95 + 1e-6
+    assert (budget["allocation_revised_iqd"] >= budget["expenditure_iqd"]).all()
+    assert (budget["allocation_original_iqd"] > 0).all()
+    baghdad = capital.filter(pl.col("governorate") == "Baghdad")["allocation_original_iqd"].mean()
+    halabja = capital.filter(pl.col("governorate") == "Halabja")["allocation_original_iqd"].mean()
+    assert baghdad > 4 * halabja
+
+
+def test_true_parameters_do_not_depend_on_sample_size(tmp_path: Path) -> None:
+    small = generate_demo(tmp_path / "s", seed=11, households_per_wave=500)["true_parameters"]
+    large = generate_demo(tmp_path / "l", seed=11, households_per_wave=900)["true_parameters"]
+    assert small == large
+    hours = np.array([list(w.values()) for w in small["hours_available_piped_mean"].values()])
+    assert hours.min() >= 4 and hours.max() <= 16
