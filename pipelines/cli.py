@@ -13,6 +13,7 @@ Every command takes ``--warehouse PATH`` with the same default: ``$MIZAN_WAREHOU
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -56,13 +57,19 @@ def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
 
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        ALL_ASSETS,
-        resources=build_resources(str(data_dir), str(warehouse)),
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}}},
-    )
+    log_path = warehouse.parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
+        if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
+            stack.enter_context(contextlib.redirect_stdout(log))
+            stack.enter_context(contextlib.redirect_stderr(log))
+        result = dg.materialize(
+            ALL_ASSETS,
+            resources=build_resources(str(data_dir), str(warehouse)),
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     failures = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
@@ -74,6 +81,7 @@ def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
     summary = collect_summary(warehouse, result.run_id)
     summary["status"] = "success" if result.success else "failed"
     summary["failures"] = failures
+    summary["log"] = str(log_path)
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with connect(warehouse) as con:
         ensure_schema(con)
@@ -89,7 +97,7 @@ def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
             ),
         )
     if not result.success:
-        raise RunFailed("; ".join(failures) or "the run failed (see the Dagster logs)")
+        raise RunFailed(("; ".join(failures) or "the run failed") + f" (step logs: {log_path})")
     return summary
 
 
@@ -173,6 +181,8 @@ def format_summary(summary: dict) -> str:
     lines.append(f"dbt tests: {passed} passed, {failed} failed, {warned} warned")
     for f in summary.get("failures", []):
         lines.append(f"FAILED {f}")
+    if summary.get("log"):
+        lines.append(f"step logs (Dagster, dbt): {summary['log']}")
     return "\n".join(lines)
 
 

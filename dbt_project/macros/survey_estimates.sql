@@ -154,7 +154,7 @@ _se_variance as (
                 when st.n_psu is null then error(
                     'survey_estimates: stratum ' || s.stratum || ' of ' || concat_ws('/', {% for k in design_keys %}s.{{ k }}{{ ', ' if not loop.last }}{% endfor %})
                     || ' is missing from the strata relation')
-                when st.n_psu > 1 then st.n_psu / (st.n_psu - 1.0) * (s.sum_z_sq - s.sum_z * s.sum_z / st.n_psu)
+                when st.n_psu > 1 then st.n_psu::double / (st.n_psu - 1) * (s.sum_z_sq - s.sum_z * s.sum_z / st.n_psu::double)
                 else 0.0
             end
         ) as variance_raw,
@@ -177,8 +177,8 @@ _se_moments as (
     select
         p.*,
         -- no variance is estimable without degrees of freedom (e.g. every stratum has one PSU)
-        case when d.degrees_of_freedom > 0 then greatest(v.variance_raw, 0.0) end as variance,
-        case when d.degrees_of_freedom > 0 then sqrt(greatest(v.variance_raw, 0.0)) end as std_error,
+        case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then greatest(v.variance_raw, 0.0) end as variance,
+        case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then sqrt(greatest(v.variance_raw, 0.0)) end as std_error,
         d.degrees_of_freedom,
         p.sum_weight * p.sum_weight / p.sum_weight_sq as n_effective,
         case
@@ -197,15 +197,17 @@ _se_t as (
         case
             when m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
             when m.degrees_of_freedom <= 1000 then tq.t_975
-            -- Cornish-Fisher expansion of t_{0.975, df} around z = qnorm(0.975), 4 terms
-            else 1.959963984540054
-                + (pow(1.959963984540054, 3) + 1.959963984540054) / 4.0 / m.degrees_of_freedom
-                + (5 * pow(1.959963984540054, 5) + 16 * pow(1.959963984540054, 3) + 3 * 1.959963984540054)
-                    / 96.0 / pow(m.degrees_of_freedom, 2)
-                + (3 * pow(1.959963984540054, 7) + 19 * pow(1.959963984540054, 5) + 17 * pow(1.959963984540054, 3)
-                    - 15 * 1.959963984540054) / 384.0 / pow(m.degrees_of_freedom, 3)
-                + (79 * pow(1.959963984540054, 9) + 776 * pow(1.959963984540054, 7) + 1482 * pow(1.959963984540054, 5)
-                    - 1920 * pow(1.959963984540054, 3) - 945 * 1.959963984540054) / 92160.0 / pow(m.degrees_of_freedom, 4)
+            -- Cornish-Fisher expansion of t_{0.975, df} around z = qnorm(0.975), 4 terms (all DOUBLE:
+            -- DuckDB reads a decimal literal as DECIMAL, whose products overflow)
+            {%- set z = '1.959963984540054::double' %}
+            {%- set nu = 'm.degrees_of_freedom::double' %}
+            else {{ z }}
+                + (pow({{ z }}, 3) + {{ z }}) / (4.0 * {{ nu }})
+                + (5.0 * pow({{ z }}, 5) + 16.0 * pow({{ z }}, 3) + 3.0 * {{ z }}) / (96.0 * pow({{ nu }}, 2))
+                + (3.0 * pow({{ z }}, 7) + 19.0 * pow({{ z }}, 5) + 17.0 * pow({{ z }}, 3) - 15.0 * {{ z }})
+                    / (384.0 * pow({{ nu }}, 3))
+                + (79.0 * pow({{ z }}, 9) + 776.0 * pow({{ z }}, 7) + 1482.0 * pow({{ z }}, 5)
+                    - 1920.0 * pow({{ z }}, 3) - 945.0 * {{ z }}) / (92160.0 * pow({{ nu }}, 4))
         end as t_quantile,
         case
             when m.estimate is null or m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null

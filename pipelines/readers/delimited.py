@@ -51,7 +51,7 @@ def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto")
     Args:
         path: the file.
         encoding: declared encoding (``utf-8``, ``cp1256``, ...), decoded strictly.
-        delimiter: ``,``, ``;``, tab, or ``auto`` (sniffed from the header line among those three).
+        delimiter: ``,``, ``;``, tab, or ``auto`` (the most frequent of the three in the header line).
 
     Raises:
         FileReadError: undecodable bytes (with the byte offset), an empty file, duplicate or empty header
@@ -74,9 +74,8 @@ def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto")
     header_line = text.split("\n", 1)[0]
     if delimiter == "auto":
         counts = {d: header_line.count(d) for d in (",", ";", "\t")}
-        delimiter = max(counts, key=counts.get)
-        if counts[delimiter] == 0:
-            raise FileReadError(f"{path.name}: cannot find a delimiter (',', ';' or tab) in the header line")
+        # the most frequent of the three in the header line; a one-column file is read as CSV
+        delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
     header = [h.strip() for h in next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))]
     if any(h == "" for h in header):
         raise FileReadError(f"{path.name}: the header has an empty column name (position {header.index('') + 1})")

@@ -284,6 +284,12 @@ def sparse_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def scratch_suppressed_values() -> dict[tuple[str, str, str, str, str], tuple[float, float, float, float]]:
+    """The planted suppressed cells of the scratch warehouse: (estimate, SE, CI lower, CI upper)."""
+    return dict(SUPPRESSED_VALUES)
+
+
 @pytest.fixture()
 def scratch_warehouse_copy(scratch_warehouse: Path, tmp_path: Path) -> Path:
     """A private copy of the scratch warehouse that a test may rewrite."""

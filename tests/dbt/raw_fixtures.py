@@ -297,7 +297,8 @@ def df_zero_survey(source_id: str = "df_zero_case", wave_id: str = "w1") -> Surv
 
 
 def skewed_weights_survey(source_id: str = "skewed_case", wave_id: str = "w1") -> Survey:
-    """40 answers (n >= 30) but one weight dominates: Kish n_eff ~ 1.1 < 30."""
+    """40 answers (n >= 30) but one weight dominates: Kish n_eff ~ 1.1 < 30. Plus a domain (IQG14) whose
+    only household skipped the question."""
     s = Survey(source_id, wave_id)
     for row in range(1, 41):
         rid = f"k{row:03d}"
@@ -305,6 +306,9 @@ def skewed_weights_survey(source_id: str = "skewed_case", wave_id: str = "w1") -
         s.respondents.append(respondent_row(source_id, wave_id, rid, "IQG13", "all", f"p{(row - 1) // 5}", w, None, row))
         s.answers.append(answer_row(source_id, wave_id, rid, "water_problem_main_source",
                                     "yes" if row % 2 == 0 else "no", row_number=row))
+    # one household in another governorate that skipped the question: a domain with no answers
+    s.respondents.append(respondent_row(source_id, wave_id, "k041", "IQG14", "all", "p99", 1.0, None, 41))
+    s.answers.append(answer_row(source_id, wave_id, "k041", "water_problem_main_source", None, row_number=41))
     return s
 
 

@@ -30,6 +30,8 @@ male: r7 alone, p = 0: SE = 0, Clopper-Pearson at n_eff = 1: [0, 1 - 0.025] = [0
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 EXPECTED = {
@@ -38,7 +40,7 @@ EXPECTED = {
             (4273 / 65536) / (0.3125 * 0.6875 / 6), 0.2),
     "female": (0.625, 0.25048780534189685, 0.016502134287398516, 0.9939958193070448, "logit", 5, 32 / 7,
                257 / 192, 1 / 3),
-    "male": (0.0, 0.0, 0.0, 0.975, "clopper_pearson_neff", 1, 1.0, None, None),
+    "male": (0.0, 0.0, 0.0, 0.975, "clopper_pearson_neff", 1, 1.0, None, 0.0),
 }
 
 
@@ -69,25 +71,13 @@ def test_hand_case_numbers(hand_rows, value):
     assert r.degrees_of_freedom == 2
     assert r.n_unweighted == n
     assert r.n_effective == pytest.approx(n_eff, rel=1e-12)
-    if deff is None:
-        assert r.design_effect != r.design_effect or r.design_effect is None  # NULL (NaN in pandas)
+    if deff is None:  # p(1-p) = 0: no design effect (NULL, NaN in pandas)
+        assert math.isnan(r.design_effect)
     else:
         assert r.design_effect == pytest.approx(deff, rel=1e-12)
-    if excl is None:
-        assert r.excluded_share != r.excluded_share or r.excluded_share is None
-    else:
-        assert r.excluded_share == pytest.approx(excl, rel=1e-12)
+    assert r.excluded_share == pytest.approx(excl, rel=1e-12, abs=0)
     assert r.is_suppressed and r.suppression_reason == "n < 30; effective n < 30"
     assert r.is_unreliable  # CI far wider than 30 points
-
-
-def test_hand_case_male_excluded_share_is_zero_not_null(dbt_warehouse):
-    """r7 answered substantively: no don't know among asked -> 0; NULL only when nobody was asked."""
-    r = dbt_warehouse.query(
-        "select excluded_share from marts.fct_service_indicators where source_id = 'hand_case' "
-        "and indicator_id = 'water_service_good' and disaggregation_value = 'male'"
-    ).iloc[0]
-    assert r.excluded_share == 0.0
 
 
 def test_question_not_mapped_by_source_gives_no_rows(dbt_warehouse):

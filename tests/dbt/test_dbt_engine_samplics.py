@@ -32,6 +32,10 @@ def test_estimates_and_standard_errors_match_samplics(dbt_warehouse, source_id):
     assert len(rows) > 0
     checked = 0
     for r in rows.itertuples():
+        if r.n_unweighted == 0:  # a domain with no answers: nothing to estimate (samplics has no cell)
+            assert math.isnan(r.estimate) and math.isnan(r.std_error)
+            checked += 1
+            continue
         ind = raw_fixtures.INDICATORS_BY_ID[r.indicator_id]
         ref = oracle(survey, ind, QUESTIONS[ind["question_id"]], r.governorate_pcode, r.disaggregation,
                      r.disaggregation_value)

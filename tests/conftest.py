@@ -1,0 +1,63 @@
+"""Shared fixtures: real warehouses built by the real pipeline (Dagster + DuckDB + dbt), once per session.
+
+- ``shared_data``: ``../shared/data`` beside the project (``$MIZAN_SHARED_DATA`` overrides), read-only.
+- ``real_warehouse``: ``mizan run`` on the real public data.
+- ``demo_warehouse``: the seeded synthetic demo data written by the generator, then ``mizan run``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("MIZAN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"real data not found at {SHARED_DATA} (set MIZAN_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The run summary of ``mizan run --data-dir ../shared/data`` into a temporary warehouse."""
+    from pipelines.cli import run_pipeline
+
+    warehouse = tmp_path_factory.mktemp("real") / "mizan.duckdb"
+    summary = run_pipeline(shared_data, warehouse)
+    summary["warehouse_path"] = warehouse
+    return summary
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(real_run: dict) -> Path:
+    return real_run["warehouse_path"]
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pipelines.demo.generate import generate_demo
+
+    out = tmp_path_factory.mktemp("demo_data")
+    generate_demo(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from pipelines.cli import run_pipeline
+
+    warehouse = tmp_path_factory.mktemp("demo") / "mizan.duckdb"
+    summary = run_pipeline(demo_dir, warehouse)
+    summary["warehouse_path"] = warehouse
+    return summary
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_run: dict) -> Path:
+    return demo_run["warehouse_path"]
