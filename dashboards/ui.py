@@ -21,7 +21,7 @@ DEFAULT_WAREHOUSE = "./warehouse/mizan.duckdb"
 ENV_VAR = "MIZAN_WAREHOUSE"
 SESSION_KEY = "_mizan_warehouse"
 BUILD_HINT = (
-    "Build one with `mizan demo` (synthetic demo data) or `mizan run DATA_DIR` (real data), "
+    "Build one with `mizan demo` (synthetic demo data) or `mizan run --data-dir DIR` (real data), "
     "or point the dashboard at an existing warehouse: "
     "`streamlit run dashboards/app.py -- --warehouse PATH` or `MIZAN_WAREHOUSE=PATH`."
 )

@@ -22,7 +22,7 @@ if not ui.require_tables(path, queries.BUDGET_TABLES, "budget execution"):
 
 budget = ui.load("budget_execution", path)
 if budget.is_empty():
-    st.info("This warehouse has no budget data. Add budget files under `DIR/budget/` and rerun `mizan run`.")
+    st.info("This warehouse has no budget data. Add budget files under `DIR/budget/` and rerun `mizan run --data-dir DIR`.")
     st.stop()
 
 ui.provenance_banner(budget)

@@ -88,7 +88,8 @@ def designs(draw):
         for k in range(n_psu):
             for _ in range(draw(st.integers(1, 5))):
                 answered = draw(st.integers(0, 9)) > 1  # ~20 % not answered
-                y = (draw(st.floats(0, 24, allow_nan=False)) if mean_type else float(draw(st.integers(0, 1)))) \
+                # means > 0: samplics divides by the estimate (coefficient of variation)
+                y = (draw(st.floats(0.5, 24, allow_nan=False)) if mean_type else float(draw(st.integers(0, 1)))) \
                     if answered else np.nan
                 rows.append({"unit": f"u{len(rows)}", "stratum": f"h{h}", "psu": f"h{h}p{k}",
                              "weight": draw(st.floats(0.1, 100, allow_nan=False)),
