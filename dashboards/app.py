@@ -38,8 +38,12 @@ page = st.navigation(
             st.Page(_PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
         ],
         "M&E": [
-            st.Page(_PAGES / "indicator_explorer.py", title="Indicator explorer", icon=":material/query_stats:"),
-            st.Page(_PAGES / "budget_execution.py", title="Budget execution", icon=":material/account_balance:"),
+            st.Page(
+                _PAGES / "indicator_explorer.py", title="Indicator explorer", icon=":material/query_stats:"
+            ),
+            st.Page(
+                _PAGES / "budget_execution.py", title="Budget execution", icon=":material/account_balance:"
+            ),
         ],
         "Data engineering": [
             st.Page(_PAGES / "data_quality.py", title="Data quality", icon=":material/fact_check:"),

@@ -25,7 +25,7 @@ def _scale(kind: str | None, unit: str | None) -> float:
 
 def _axis_title(kind: str | None, unit: str | None) -> str:
     if T.is_proportion(kind, unit):
-        return "% of households (95% CI)"
+        return "percent (95% CI)"
     return f"{unit or 'value'} (95% CI)"
 
 

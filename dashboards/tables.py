@@ -21,6 +21,7 @@ SUPPRESSION_RULE = (
 SYNTHETIC_LABEL = "SYNTHETIC demo data"
 REAL_LABEL = "real data"
 NO_DATA = "no data"
+NOT_COVERED = "no estimate for this governorate"
 NO_BUDGET_LAW_YEARS = {2014: "no budget law", 2022: "no budget law"}
 DASH = "–"
 
@@ -89,6 +90,18 @@ def fmt_number(v: Any, decimals: int = 1) -> str:
     return DASH if _missing(v) else f"{v:,.{decimals}f}"
 
 
+def fmt_amount(v: Any) -> str:
+    """Budget amounts: '202.2 bn', '45.3 m', '120.0' (the unit column says in what)."""
+    if _missing(v):
+        return DASH
+    a = abs(v)
+    if a >= 1e9:
+        return f"{v / 1e9:,.1f} bn"
+    if a >= 1e6:
+        return f"{v / 1e6:,.1f} m"
+    return f"{v:,.1f}"
+
+
 def status_label(is_suppressed: Any, reason: Any, is_unreliable: Any) -> str:
     if is_suppressed or is_suppressed is None:
         return f"suppressed ({reason})" if reason else "suppressed"
@@ -113,7 +126,7 @@ def direction_label(direction: Any) -> str:
 
 def disaggregation_label(disaggregation: Any, value: Any) -> str:
     if disaggregation in (None, "all") or value in (None, "all"):
-        return "all households"
+        return "all"
     return _DISAGG_VALUE.get(str(value), f"{disaggregation} = {value}")
 
 
@@ -167,7 +180,9 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
                 "n eff.": fmt_number(r.get("n_effective"), 1),
                 "Design effect": fmt_number(r.get("design_effect"), 2),
                 "Excluded share": fmt_pct(r.get("excluded_share")),
-                "Status": status_label(r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable")),
+                "Status": status_label(
+                    r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable")
+                ),
                 "Data": data_label(r.get("is_synthetic")),
                 "P-code": r.get("governorate_pcode"),
             }
@@ -257,7 +272,7 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
         kind, unit = s.get("indicator_type"), s.get("unit")
         r = by_key.get((s["indicator_id"], s["source_id"], s["wave_id"]))
         if r is None:
-            estimate, ci, status = DASH, DASH, "no estimate for this governorate"
+            estimate, ci, status = DASH, DASH, NOT_COVERED
         else:
             estimate = (
                 status_label(True, r.get("suppression_reason"), False)
@@ -359,8 +374,8 @@ def budget_display(df: pl.DataFrame) -> pl.DataFrame:
                 "Fiscal year": r.get("fiscal_year"),
                 "Source": r.get("source_id"),
                 "Scope": r.get("budget_scope"),
-                "Allocation": fmt_number(r.get("allocation")),
-                "Expenditure": fmt_number(r.get("expenditure")),
+                "Allocation": fmt_amount(r.get("allocation")),
+                "Expenditure": fmt_amount(r.get("expenditure")),
                 "Execution rate": fmt_pct(r.get("execution_rate")),
                 "Rate is": src if src else DASH,
                 "Currency": r.get("currency"),

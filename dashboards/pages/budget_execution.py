@@ -22,7 +22,10 @@ if not ui.require_tables(path, queries.BUDGET_TABLES, "budget execution"):
 
 budget = ui.load("budget_execution", path)
 if budget.is_empty():
-    st.info("This warehouse has no budget data. Add budget files under `DIR/budget/` and rerun `mizan run --data-dir DIR`.")
+    st.info(
+        "This warehouse has no budget data. Add budget files under `DIR/budget/` and rerun "
+        "`mizan run --data-dir DIR`."
+    )
     st.stop()
 
 ui.provenance_banner(budget)
@@ -56,7 +59,10 @@ currency = ", ".join(sorted({u for u in selected["unit"].to_list() if u}))
 label = T.data_label(source_id in synthetic_sources)
 st.subheader(f"Execution rate — `{source_id}`, {scope} budget  [{label}]")
 if currency:
-    st.caption(f"Amounts in {currency}.")
+    big = selected.select(
+        pl.max_horizontal(pl.col("allocation").abs(), pl.col("expenditure").abs()).max()
+    ).item()
+    st.caption(f"Amounts in {currency}" + (" (bn = billion, m = million)." if big is not None and big >= 1e6 else "."))
 
 matrix = T.budget_matrix(selected)
 st.plotly_chart(charts.budget_heatmap(matrix), key="budget_heatmap")
@@ -76,7 +82,9 @@ st.dataframe(T.budget_display(budget), hide_index=True)
 st.download_button(
     "Download budget rows (CSV)",
     data=T.to_csv_bytes(
-        budget.with_columns(pl.col("is_synthetic").map_elements(T.data_label, return_dtype=pl.String).alias("data"))
+        budget.with_columns(
+            pl.col("is_synthetic").map_elements(T.data_label, return_dtype=pl.String).alias("data")
+        )
     ),
     file_name="mizan_budget_execution.csv",
     mime="text/csv",

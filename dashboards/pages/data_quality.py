@@ -51,8 +51,8 @@ if not _absent("audit.run_log"):
         m4.metric("Duration", "–" if dur is None else f"{dur / 60:.1f} min")
         if str(last["status"]).lower() not in {"success", "succeeded", "ok", "published"}:
             st.error(
-                f"The last run (`{last['run_id']}`) ended with status **{last['status']}**; the "
-                "dashboard shows the last published warehouse."
+                f"The last run (`{last['run_id']}`) ended with status **{last['status']}**: see "
+                "its summary below and the run log."
             )
         st.dataframe(
             runs.select(
@@ -108,7 +108,9 @@ if not _absent("audit.quarantine"):
     else:
         left, right = st.columns([2, 3])
         with left:
-            st.plotly_chart(charts.count_bars(q, "reason", "n_rows", "rows quarantined"), key="dq_quarantine_chart")
+            st.plotly_chart(
+                charts.count_bars(q, "reason", "n_rows", "rows quarantined"), key="dq_quarantine_chart"
+            )
         with right:
             st.dataframe(
                 q.rename({"source_id": "Source", "column_name": "Column", "reason": "Reason",

@@ -37,7 +37,9 @@ def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> 
 
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
-    names = dict(options.select("indicator_id", "name_en").unique("indicator_id", maintain_order=True).iter_rows())
+    names = dict(
+        options.select("indicator_id", "name_en").unique("indicator_id", maintain_order=True).iter_rows()
+    )
     names = {k: (v or k) for k, v in names.items()}
     indicator_id = _select("Indicator", list(names), names, "explorer_indicator")
 ind_opts = options.filter(pl.col("indicator_id") == indicator_id)
@@ -59,7 +61,7 @@ with c3:
     disaggs = ind_opts.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))[
         "disaggregation"
     ].to_list()
-    disagg_labels = {"all": "All households", "hoh_sex": "Sex of household head"}
+    disagg_labels = {"all": "None (all respondents)", "hoh_sex": "Sex of household head"}
     disaggregation = _select("Breakdown", disaggs, disagg_labels, "explorer_disaggregation")
 
 rows = ui.load(
@@ -77,7 +79,10 @@ sheet = ref.row(0, named=True) if ref.height else {}
 left, right = st.columns([3, 2], gap="large")
 with left:
     m1, m2, m3 = st.columns(3)
-    m1.metric("Governorates with an estimate", rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique())
+    m1.metric(
+        "Governorates with an estimate",
+        rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(),
+    )
     m2.metric("Suppressed cells", int(rows["is_suppressed"].sum()))
     m3.metric("Unreliable cells", int(rows["is_unreliable"].sum()))
 
@@ -96,7 +101,9 @@ with left:
     st.dataframe(
         display,
         hide_index=True,
-        column_config={"n": st.column_config.NumberColumn("n", help="Unweighted respondents with a substantive answer")},
+        column_config={
+            "n": st.column_config.NumberColumn("n", help="Unweighted respondents with a substantive answer")
+        },
     )
     st.download_button(
         "Download this table (CSV)",

@@ -51,7 +51,9 @@ govs = (
     .unique("governorate_pcode")
     .sort("name_en", "governorate_pcode")
 )
-gov_names = {r["governorate_pcode"]: T.gov_label(r["name_en"], r["name_ar"]) for r in govs.iter_rows(named=True)}
+gov_names = {
+    r["governorate_pcode"]: T.gov_label(r["name_en"], r["name_ar"]) for r in govs.iter_rows(named=True)
+}
 
 st.subheader("One governorate")
 pcode = st.selectbox(
@@ -63,7 +65,14 @@ pcode = st.selectbox(
 if pcode is None:
     st.stop()
 gov_name = govs.filter(pl.col("governorate_pcode") == pcode)["name_en"][0]
-st.dataframe(T.governorate_snapshot(summary, estimates, pcode), hide_index=True)
+snapshot = T.governorate_snapshot(summary, estimates, pcode)
+covered = snapshot.filter(pl.col("Status") != T.NOT_COVERED)
+st.dataframe(covered, hide_index=True)
+if covered.height < snapshot.height:
+    st.caption(
+        f"{snapshot.height - covered.height} headline indicator(s) have no estimate for {gov_name}: "
+        "their surveys did not cover it."
+    )
 
 # --- trend ------------------------------------------------------------------------------
 st.subheader("Trend across waves")
@@ -72,7 +81,9 @@ if multi.is_empty():
     st.info("No source has two waves of any indicator yet, so there is no trend to show.")
     st.stop()
 
-trend_names = dict(multi.select("indicator_id", "indicator_name").unique("indicator_id").sort("indicator_name").iter_rows())
+trend_names = dict(
+    multi.select("indicator_id", "indicator_name").unique("indicator_id").sort("indicator_name").iter_rows()
+)
 indicator_id = st.selectbox(
     "Indicator",
     options=list(trend_names),
@@ -87,7 +98,9 @@ synthetic = set(ind_rows.filter(pl.col("is_synthetic"))["source_id"].unique().to
 
 gov_rows = ind_rows.filter(pl.col("governorate_pcode") == pcode)
 if gov_rows.is_empty():
-    st.caption(f"{gov_name} has no estimate for this indicator in these sources; the median line is shown alone.")
+    st.caption(
+        f"{gov_name} has no estimate for this indicator in these sources; the median line is shown alone."
+    )
 if synthetic:
     st.caption(f"Lines marked [{T.SYNTHETIC_LABEL}] come from generated demonstration data.")
 st.plotly_chart(

@@ -181,7 +181,7 @@ def test_sparse_warehouse_explains_missing_data(open_app, sparse_warehouse: Path
     at = open_app(sparse_warehouse, PAGES["Overview"])
     assert any("no trend" in i.value for i in at.info)
     at = open_app(sparse_warehouse, PAGES["Indicator explorer"])
-    assert at.selectbox(key="explorer_disaggregation").options == ["All households"]
+    assert at.selectbox(key="explorer_disaggregation").options == ["None (all respondents)"]
 
 
 # --------------------------------------------------------------------------------------

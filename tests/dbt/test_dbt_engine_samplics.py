@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import raw_fixtures
-from dbt_samplics_oracle import oracle
+from dbt_samplics_oracle import oracle, survey_frame, taylor
 
 TOL = 1e-9
 QUESTIONS = {q["question_id"]: q for q in raw_fixtures.QUESTIONS}
@@ -78,8 +78,6 @@ def test_every_psu_of_the_wave_stays_in_the_variance(dbt_warehouse):
         "'water_service_good' and governorate_pcode = 'IQG15' and disaggregation = 'hoh_sex' "
         "and disaggregation_value = 'female'"
     ).iloc[0]
-    from dbt_samplics_oracle import survey_frame, taylor
-
     frame = survey_frame(survey, ind, QUESTIONS[ind["question_id"]])
     in_domain = (frame["governorate_pcode"] == "IQG15") & (frame["hoh_sex"] == "female") & frame["y"].notna()
     sub = frame[in_domain]  # filtering to the domain before the variance step
