@@ -200,9 +200,13 @@ def budget_heatmap(matrix: dict[str, Any]) -> go.Figure:
     years = [str(y) for y in matrix["years"]]
     govs = matrix["governorates"]
     values = [v for row in matrix["z"] for v in row if v is not None]
+    # gap cells get their label from the text trace below, not from the heatmap (no doubled text)
+    cell_text = [
+        [t if z is not None else "" for z, t in zip(zrow, trow)] for zrow, trow in zip(matrix["z"], matrix["text"])
+    ]
     fig = go.Figure(
         go.Heatmap(
-            z=matrix["z"], x=years, y=govs, text=matrix["text"], texttemplate="%{text}",
+            z=matrix["z"], x=years, y=govs, text=cell_text, texttemplate="%{text}",
             colorscale="YlGnBu", zmin=0, zmax=max([100.0, *values]),
             colorbar={"title": "executed %"}, hoverongaps=False,
             hovertemplate="%{y}, %{x}: %{text}<extra></extra>",

@@ -193,6 +193,7 @@ def serve_dashboard(warehouse: Path, port: int = 8501) -> int:
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboards" / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
         "--", "--warehouse", str(warehouse),
     ]
     env = {**os.environ, "MIZAN_WAREHOUSE": str(warehouse)}
