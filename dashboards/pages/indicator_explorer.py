@@ -144,3 +144,22 @@ with right, st.container(border=True):
                 st.markdown(f"**{label}:** {value}")
             else:
                 st.markdown(f"**{label}:** {ui.md_escape(value)}")
+
+with right, st.container(border=True):
+    st.subheader("Survey design of this wave")
+    design = ui.load("waves", path).filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))
+    if design.is_empty():
+        st.info("No design information in `marts.dim_wave` for this wave.")
+    else:
+        w = design.row(0, named=True)
+        for label, value in [
+            ("Survey", w.get("title")),
+            ("Data", T.data_label(w.get("is_synthetic"))),
+            ("Fieldwork", f"{w.get('fieldwork_start')} to {w.get('fieldwork_end')}"),
+            ("Unit of analysis", w.get("unit_of_analysis")),
+            ("Respondents loaded", w.get("n_respondents")),
+            ("Strata · PSUs · degrees of freedom", f"{w.get('n_strata')} · {w.get('n_psu')} · {w.get('degrees_of_freedom')}"),
+            ("Weights", w.get("weight_note")),
+            ("Design", w.get("design_note")),
+        ]:
+            st.markdown(f"**{label}:** {ui.md_escape(value)}")

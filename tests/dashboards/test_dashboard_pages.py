@@ -397,3 +397,14 @@ def test_pages_leave_no_connection_open(open_app, scratch_warehouse_copy: Path) 
     for page in PAGES.values():
         open_app(scratch_warehouse_copy, page)
     duckdb.connect(str(scratch_warehouse_copy)).close()  # a writer can open the file
+
+
+def test_explorer_states_the_tal_afar_design(open_app, real_warehouse: Path) -> None:
+    """The wave's weights and design are stated beside its estimates (equal weights, neighbourhood strata,
+    each household its own PSU: issue 2, Tal Afar)."""
+    at = open_app(real_warehouse, PAGES["Indicator explorer"])
+    _select_explorer(at, "water_service_good", "talafar_water_2021|2021-07", "all")
+    md = "\n".join(m.value for m in at.markdown)
+    assert "equal weights" in md.replace("\\", "")
+    assert "each household is its own PSU" in md.replace("\\", "")
+    assert "**Strata · PSUs · degrees of freedom:** 42 · 632 · 590" in md.replace("\\", "")
