@@ -117,6 +117,7 @@ class SurveyMapping(_Strict):
     interview_date: ColumnRef | None = None
     consent: ConsentRule | None = None
     personal_columns: list[str] = Field(default_factory=list)
+    not_personal: list[str] = Field(default_factory=list)
     form_fixes: dict[str, FormFix] = Field(default_factory=dict)
     weight_note: str
     design_note: str

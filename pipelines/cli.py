@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,47 +26,68 @@ from pipelines.warehouse import connect, ensure_schema, insert_frame, warehouse_
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEMO_DIR = Path("demo_data")
+MAX_MESSAGE = 2000
 
 
 class RunFailed(RuntimeError):
     """A run that did not complete: the message names the file/step and the problem."""
 
 
+def _append_run_log(warehouse: Path, row: dict) -> None:
+    import polars as pl
+
+    with connect(warehouse) as con:
+        ensure_schema(con)
+        insert_frame(con, "audit.run_log", pl.DataFrame([row]))
+
+
 def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
     """Materialise every asset (ingestion, then dbt build) on ``data_dir`` into ``warehouse``.
+
+    The run builds into a working copy (``<warehouse>.building``) and replaces the warehouse file
+    atomically only when every step, dbt tests included, passed. A failed run leaves the previous
+    warehouse as it was, with the failure appended to its ``audit.run_log`` (when it can be opened).
 
     Returns:
         The run summary (see :func:`collect_summary`), also written to ``audit.run_log``.
 
     Raises:
-        RunFailed: a step failed; the message is the step's own (file, rows, problem).
+        RunFailed: a step failed (the message is the step's own: file, rows, problem), or the warehouse
+            folder cannot be written, or another process holds the warehouse.
     """
     import dagster as dg
-    import polars as pl
+    import duckdb
 
     from pipelines.manifest import ensure_manifest
 
     data_dir, warehouse = data_dir.resolve(), warehouse.resolve()
     if not data_dir.is_dir():
         raise RunFailed(f"data directory {data_dir} does not exist")
-    os.environ["MIZAN_WAREHOUSE"] = str(warehouse)  # dbt's profile reads it
+    working = warehouse.with_name(warehouse.name + ".building")
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    log_path = warehouse.parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}.log"
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (working, working.with_name(working.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        if warehouse.exists():
+            shutil.copy2(warehouse, working)  # history (run_log) carries over; the live file is untouched
+    except OSError as exc:
+        raise RunFailed(f"cannot write next to the warehouse {warehouse}: {exc.strerror} ({exc.filename})") from None
+    os.environ["MIZAN_WAREHOUSE"] = str(working)  # dbt's profile reads it
     os.environ["MIZAN_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     ensure_manifest()
     from pipelines.definitions import ALL_ASSETS, build_resources
 
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    log_path = warehouse.parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
         if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
             stack.enter_context(contextlib.redirect_stdout(log))
             stack.enter_context(contextlib.redirect_stderr(log))
         result = dg.materialize(
             ALL_ASSETS,
-            resources=build_resources(str(data_dir), str(warehouse)),
+            resources=build_resources(str(data_dir), str(working)),
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -77,27 +99,35 @@ def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
             desc = (data.user_failure_data.description if data.user_failure_data else None) or (
                 data.error.message.strip() if data.error else "unknown error"
             )
+            if len(desc) > MAX_MESSAGE:  # never let a runaway message (or data inside it) flood logs
+                desc = desc[:MAX_MESSAGE] + " … (truncated; see the step log)"
             failures.append(f"{event.step_key}: {desc}")
-    summary = collect_summary(warehouse, result.run_id)
-    summary["status"] = "success" if result.success else "failed"
-    summary["failures"] = failures
-    summary["log"] = str(log_path)
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with connect(warehouse) as con:
-        ensure_schema(con)
-        insert_frame(
-            con,
-            "audit.run_log",
-            pl.DataFrame(
-                [{
-                    "run_id": result.run_id, "started_at": started, "finished_at": finished,
-                    "status": summary["status"], "data_dir": str(data_dir),
-                    "summary_json": json.dumps(summary, default=str),
-                }]
-            ),
-        )
+    summary = collect_summary(working, result.run_id) if working.exists() else {"run_id": result.run_id}
+    summary.update(
+        warehouse=str(warehouse), status="success" if result.success else "failed", failures=failures,
+        log=str(log_path),
+    )
+    row = {
+        "run_id": result.run_id, "started_at": started, "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "status": summary["status"], "data_dir": str(data_dir), "summary_json": json.dumps(summary, default=str),
+    }
+    try:
+        if result.success:
+            _append_run_log(working, row)
+            os.replace(working, warehouse)  # atomic: readers see the old file or the new one, never a mix
+        else:
+            working.unlink(missing_ok=True)
+            if warehouse.exists():
+                _append_run_log(warehouse, row)  # the failure is on record; the data stay as they were
+    except duckdb.IOException as exc:
+        raise RunFailed(
+            f"the warehouse {warehouse} is held by another process ({str(exc).splitlines()[0]}); "
+            "close it (DuckDB allows one writer) and run again"
+        ) from None
     if not result.success:
-        raise RunFailed(("; ".join(failures) or "the run failed") + f" (step logs: {log_path})")
+        raise RunFailed(
+            ("; ".join(failures) or "the run failed") + f" (the warehouse was left as it was; step logs: {log_path})"
+        )
     return summary
 
 

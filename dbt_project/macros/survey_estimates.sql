@@ -42,7 +42,7 @@
     n_unweighted = |D|;  n_effective = (sum_D w)^2 / sum_D w^2 (Kish)
     design_effect  V / (s2 / n_unweighted) with s2 = p(1-p) for proportions and, for means, the weighted
                population variance s2 = sum_D w (y - p)^2 / sum_D w (no n/(n-1) factor, so that the two
-               coincide for 0/1 data); NULL when s2 = 0.
+               coincide for 0/1 data); NULL when s2 = 0 (up to rounding: s2 <= (1e-12 max(|p|, 1))^2).
     excluded_share = sum(w | don't know/refused) / sum(w | substantive or don't know/refused), domain units.
                NULL when no unit of the domain gave either (e.g. all skipped by the form).
     CI (95 %)  t = t_{0.975, df}, df = #PSU - #strata of the wave.
@@ -260,7 +260,12 @@ select
     n_nonresponse,
     n_effective,
     sum_weight,
-    variance / nullif(unit_variance / n_unweighted, 0) as design_effect,
+    -- s2 of identical values is 0 up to rounding (e.g. 1.9 - 1.9000000000000001): treat as 0, not as a
+    -- ratio of two rounding errors
+    case
+        when unit_variance <= power(1e-12 * greatest(abs(estimate), 1.0), 2) then null
+        else variance / (unit_variance / n_unweighted)
+    end as design_effect,
     excluded_share_raw as excluded_share,
     (
         n_unweighted = 0

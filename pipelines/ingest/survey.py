@@ -39,16 +39,35 @@ from pipelines.ingest.common import (
 from pipelines.readers.delimited import read_delimited
 from pipelines.readers.xlsform import DEVICE_TYPES, GEO_TYPES, XLSForm, kobo_header_names, read_xlsform
 
-#: Column names that look like personal data (names, phones, positions, devices): dropped unless the
-#: mapping uses them, in which case the run stops (a mapping must not load personal data).
-PERSONAL_NAME_PATTERN = re.compile(
-    r"(^|[_./ ])(name|names|full_?name|first_?name|last_?name|surname|phone|phone_?number|mobile|telephone|tel"
-    r"|latitude|longitude|altitude|precision|lat|lon|lng|gps|geopoint|coordinates|deviceid|device_id|imei"
-    r"|simserial|subscriberid|email)([_./ ]|$)",
-    re.IGNORECASE,
-)
-#: Columns whose names match the pattern above but are not personal (Kobo/XLSForm metadata).
+#: Words in a column name that mark personal data (names, phones, positions, devices, addresses). A column
+#: is split into words at non-letters and camelCase boundaries (``NameOfRespondent``, ``phone1``,
+#: ``respondent_mobile2``, ``_geolocation``).
+PERSONAL_WORDS = {
+    "name", "names", "fullname", "firstname", "lastname", "surname", "phone", "phonenumber", "telephone", "tel",
+    "mobile", "cellphone", "whatsapp", "viber", "telegram", "email", "gps", "latitude", "longitude", "altitude",
+    "precision", "lat", "lon", "lng", "geolocation", "geopoint", "coordinates", "coords", "deviceid", "imei",
+    "simserial", "subscriberid", "address",
+}
+#: The same in Arabic and Sorani column names (name, phone, mobile, WhatsApp, address).
+PERSONAL_SUBSTRINGS_AR = ("اسم", "هاتف", "جوال", "موبايل", "واتساب", "عنوان", "ناوی", "ژمارەی تەلەفۆن", "مۆبایل")
+#: Kobo/XLSForm metadata that matches the words above but identifies no respondent.
 NOT_PERSONAL = {"_submitted_by"}
+#: XLSForm types whose values are codes or numbers, never free text: exempt from the name heuristic.
+CODED_TYPES = {"select_one", "select_multiple", "integer", "decimal", "date", "today", "start", "end", "datetime",
+               "range", "rank", "acknowledge", "note"}
+
+
+def _name_words(column: str) -> set[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", column)
+    return {w for w in re.split(r"[^a-z]+", spaced.lower()) if w}
+
+
+def looks_personal(column: str) -> bool:
+    """Whether a column name looks like personal data (see PERSONAL_WORDS); Kobo metadata excepted."""
+    if column in NOT_PERSONAL:
+        return False
+    return bool(_name_words(column) & PERSONAL_WORDS) or any(a in column for a in PERSONAL_SUBSTRINGS_AR)
+
 
 _ASCII_DIGITS = {
     **{chr(0x0660 + i): str(i) for i in range(10)},
@@ -70,7 +89,13 @@ def _digits(expr: pl.Expr) -> pl.Expr:
 
 
 def _number(expr: pl.Expr) -> pl.Expr:
-    return _digits(expr).str.replace_all(",", "").cast(pl.Float64, strict=False)
+    """A strictly parsed number, NULL when the text is not a well-formed number (``"1,,0"``, ``"1,2"``).
+
+    Callers check the same pattern and quarantine (or stop on) every value this turns into NULL: it is
+    never a silent coercion.
+    """
+    d = _digits(expr)
+    return pl.when(d.str.contains(_NUM_RE)).then(d.str.replace_all(",", "").cast(pl.Float64, strict=False))
 
 
 @lru_cache(maxsize=4096)
@@ -82,20 +107,32 @@ def _resolve(value: str) -> tuple[str | None, str | None]:
 
 
 def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm | None) -> dict[str, str]:
-    """Columns to drop, with the reason, before anything is loaded."""
+    """Columns to drop, with the reason, before anything is loaded.
+
+    Declared columns, XLSForm geo fields (and Kobo's ``_<geo>_latitude`` etc. and ``_geolocation``),
+    XLSForm device/contact metadata, and free-text or unknown columns whose name looks personal. Coded
+    form fields (select_one, select_multiple and their split columns, numbers, dates) are not judged by
+    name: ``consent_telephone_number`` (yes/no) or ``how_engaged_by_office/phone`` (a choice) hold no
+    personal data. ``not_personal`` in the mapping keeps a column the name heuristic would drop.
+    """
     out: dict[str, str] = {}
     declared = set(mapping.personal_columns)
-    geo = {q.name for q in form.questions.values() if q.type in GEO_TYPES} if form else set()
-    device = {q.name for q in form.questions.values() if q.type in DEVICE_TYPES} if form else set()
+    keep = set(mapping.not_personal)
+    questions = form.questions if form else {}
+    splits = form.split_columns() if form else {}
+    geo = {q.name for q in questions.values() if q.type in GEO_TYPES}
+    device = {q.name for q in questions.values() if q.type in DEVICE_TYPES}
+    geo_parts = {f"_{g}_{part}" for g in geo for part in ("latitude", "longitude", "altitude", "precision")}
     for col in columns:
         base = col.split("/")[0]
+        coded = col in splits or (col in questions and questions[col].type in CODED_TYPES)
         if col in declared:
             out[col] = "declared personal in the mapping"
-        elif base in geo or any(col == f"_{g}_{part}" for g in geo for part in ("latitude", "longitude", "altitude", "precision")):
-            out[col] = "XLSForm geo field (position)"
+        elif base in geo or col in geo_parts or col == "_geolocation":
+            out[col] = "position (XLSForm geo field / Kobo _geolocation)"
         elif base in device or col in ("deviceid", "imei", "subscriberid", "simserial", "phonenumber"):
             out[col] = "XLSForm device/contact metadata"
-        elif col not in NOT_PERSONAL and PERSONAL_NAME_PATTERN.search(col):
+        elif not coded and col not in keep and looks_personal(col):
             out[col] = "name/phone/position-like column name"
     return out
 
@@ -167,12 +204,13 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
         elif q.type == "decimal":
             bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_NUM_RE))
             problems.add_frame(bad, col, "not a number (XLSForm decimal)")
-        elif q.type in ("date", "today"):
-            bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_DATE_RE))
-            problems.add_frame(bad, col, "not a date YYYY-MM-DD (XLSForm date)")
-        elif q.type in ("start", "end", "datetime"):
-            bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_DATETIME_RE))
-            problems.add_frame(bad, col, "not an ISO timestamp (XLSForm start/end/datetime)")
+        elif q.type in ("date", "today", "start", "end", "datetime"):
+            pattern = _DATE_RE if q.type in ("date", "today") else _DATETIME_RE
+            text = _digits(v)
+            real_day = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null()
+            bad = df.filter(v.is_not_null() & (~text.str.contains(pattern) | ~real_day))
+            problems.add_frame(bad, col, f"not a valid {'date YYYY-MM-DD' if pattern == _DATE_RE else 'ISO timestamp'} "
+                               f"(XLSForm {q.type})")
 
 
 def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> SourceResult:
@@ -396,13 +434,14 @@ def _ingest_file(
         design[name] = expr
     if mapping.interview_date is not None:
         dref = mapping.interview_date
-        dates = _digits(_ref_expr(dref, id_col).cast(pl.String)).str.slice(0, 10)
+        text = _digits(_ref_expr(dref, id_col).cast(pl.String))
+        dates = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
         if dref.column:
             problems.add_frame(
-                df.filter(pl.col(dref.column).is_not_null() & ~dates.str.contains(_DATE_RE)),
-                dref.column, "interview date is not an ISO date/timestamp",
+                df.filter(pl.col(dref.column).is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),
+                dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day)",
             )
-        design["interview_date"] = dates.str.to_date("%Y-%m-%d", strict=False)
+        design["interview_date"] = dates
     else:
         design["interview_date"] = pl.lit(None, pl.Date)
 

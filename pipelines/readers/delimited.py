@@ -76,24 +76,34 @@ def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto")
         counts = {d: header_line.count(d) for d in (",", ";", "\t")}
         # the most frequent of the three in the header line; a one-column file is read as CSV
         delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-    header = [h.strip() for h in next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))]
-    if any(h == "" for h in header):
-        raise FileReadError(f"{path.name}: the header has an empty column name (position {header.index('') + 1})")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise FileReadError(f"{path.name}: duplicate column names in the header: {', '.join(dupes)}")
+    # Python's csv module in strict mode: a broken quote or a row with the wrong number of fields stops
+    # with its row number. Messages never quote cell values (they may be personal data).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            separator=delimiter,
-            infer_schema=False,
-            has_header=True,
-            new_columns=header,
-            truncate_ragged_lines=False,
-            raise_if_empty=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise FileReadError(f"{path.name}: not a well-formed {delimiter!r}-delimited file: {exc}") from None
+        header = [h.strip() for h in next(reader)]
+        if any(h == "" for h in header):
+            raise FileReadError(f"{path.name}: the header has an empty column name (position {header.index('') + 1})")
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes:
+            raise FileReadError(f"{path.name}: duplicate column names in the header: {', '.join(dupes)}")
+        body: list[list[str]] = []
+        for fields in reader:
+            if not fields:  # a blank line
+                continue
+            if len(fields) != len(header):
+                raise FileReadError(
+                    f"{path.name}: data row {len(body) + 1} (line {reader.line_num}) has {len(fields)} fields, "
+                    f"expected {len(header)} as in the header (delimiter {delimiter!r}); "
+                    "a stray delimiter or quote, or a truncated row"
+                )
+            body.append(fields)
+    except csv.Error as exc:
+        raise FileReadError(
+            f"{path.name}: malformed {delimiter!r}-delimited text at line {reader.line_num} ({exc}); "
+            "check quoting around that line"
+        ) from None
+    columns = list(zip(*body)) if body else [()] * len(header)
+    frame = pl.DataFrame({h: pl.Series(h, col, dtype=pl.String) for h, col in zip(header, columns)})
     # Blank and whitespace-only cells are "no answer": NULL, as Kobo leaves skipped questions empty.
     frame = frame.with_columns(
         pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in header

@@ -31,7 +31,8 @@ def test_vars_are_the_documented_defaults(project_vars):
 
 def test_suppression_rule_on_every_row(fct, project_vars):
     min_n, min_neff = project_vars["suppression_min_n"], project_vars["suppression_min_n_eff"]
-    for r in fct.itertuples():
+
+    def primary(r) -> list[str]:
         reasons = []
         if r.n_unweighted == 0:
             reasons.append("no answers in domain")
@@ -41,8 +42,22 @@ def test_suppression_rule_on_every_row(fct, project_vars):
             reasons.append(f"n < {min_n}")
         if r.n_effective < min_neff:
             reasons.append(f"effective n < {min_neff}")
-        assert r.is_suppressed == bool(reasons), r
-        assert (r.suppression_reason if r.is_suppressed else None) == ("; ".join(reasons) or None), r
+        return reasons
+
+    group = lambda r: (r.indicator_id, r.source_id, r.wave_id, r.governorate_pcode, r.disaggregation)  # noqa: E731
+    suppressed_groups = {group(r) for r in fct.itertuples() if r.disaggregation != "all" and primary(r)}
+    complementary = 0
+    for r in fct.itertuples():
+        reasons = primary(r)
+        if reasons:
+            assert r.is_suppressed and r.suppression_reason == "; ".join(reasons), r
+        elif r.disaggregation != "all" and group(r) in suppressed_groups:
+            # a sibling group is suppressed: this one too, or the sibling could be derived from the total
+            assert r.is_suppressed and r.suppression_reason.startswith("complementary suppression"), r
+            complementary += 1
+        else:
+            assert not r.is_suppressed and pd.isna(r.suppression_reason), r
+    assert complementary > 0  # the simulated design has a breakdown with one small group
 
 
 def test_unreliable_rule_on_every_row(fct, project_vars):

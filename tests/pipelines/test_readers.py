@@ -70,3 +70,19 @@ def test_talafar_headers_traced_back_to_kobo_names(shared_data):
     assert form.choice_codes("level_service") == ["excellent", "good", "adequate", "poor", "very_poor", "prefer_not_answer"]
     assert form.questions["hours_available_piped"].type == "integer"
     assert form.choices["level_service"]["good"] == ("Good", "جيد")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("1,2\n3\n", r"data row 2 \(line 3\) has 1 fields, expected 2"),
+        ("1,2\n3,4,5\n", r"data row 2 \(line 3\) has 3 fields, expected 2"),
+        ('1,"x"y"\n', r"malformed ',' -delimited text at line 2|malformed ','-delimited text at line 2"),
+    ],
+)
+def test_structural_errors_name_the_row_and_never_quote_values(tmp_path, body, message):
+    p = tmp_path / "broken.csv"
+    p.write_text("a,b\n" + body.replace("x", "SECRET NAME"))
+    with pytest.raises(FileReadError, match=message) as exc:
+        read_delimited(p)
+    assert "SECRET" not in str(exc.value)
