@@ -11,7 +11,8 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 .PHONY: setup demo test run dashboard dev benchmark
 
 setup:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user --break-system-packages uv
 	$(UV) sync --frozen
 	$(UV) run python -m pipelines.manifest
 

@@ -197,6 +197,14 @@ def format_summary(summary: dict) -> str:
     if summary["dropped_columns"]:
         lines.append("personal-data columns dropped before the warehouse:")
         lines += [f"  {r['source_id']}: {r['columns']}" for r in summary["dropped_columns"]]
+    warnings = [
+        f"{f['source_id']}/{f['file_name']}: no data rows" if f["rows_read"] == 0
+        else f"{f['source_id']}/{f['file_name']}: no row loaded (every row excluded or quarantined)"
+        for f in summary["files"] if f["rows_loaded"] == 0
+    ]
+    if warnings:
+        lines.append("WARNINGS:")
+        lines += [f"  {w}" for w in warnings]
     if summary["skipped_sources"]:
         lines.append("sources skipped:")
         lines += [f"  {r['path']}: {r['reason']}" for r in summary["skipped_sources"]]

@@ -127,6 +127,19 @@ def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> Sourc
                 "is_synthetic": pl.Boolean,
             },
         )
+        # One line per governorate x fiscal year x sector x scope in these layouts: a repeated line would be
+        # summed twice in the marts, so the repeat is quarantined naming the first.
+        key = ["governorate_pcode", "fiscal_year", "sector", "budget_scope"]
+        firsts = frame.group_by(key).agg(pl.col("row_number").min().alias("__first"))
+        repeats = frame.join(firsts, on=key).filter(pl.col("row_number") != pl.col("__first"))
+        if repeats.height:
+            problems.add_rows([
+                (r["row_number"], mapping.governorate.column or "governorate", r["governorate_name_source"],
+                 f"duplicate budget line: {r['governorate_pcode']} {r['fiscal_year']} {r['sector']} "
+                 f"{r['budget_scope']} already at row {r['__first']}")
+                for r in repeats.iter_rows(named=True)
+            ])
+            frame = frame.filter(~pl.col("row_number").is_in(repeats["row_number"].to_list()))
         failures = contract_failures(BudgetLine, frame)
         if failures:
             problems.add_rows(failures)

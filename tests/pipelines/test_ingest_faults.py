@@ -109,7 +109,7 @@ def test_clean_file_loads_with_arabic_names_and_digits(tmp_path):
         ("h9,Baghdad,s1,c1,1,M,2025-01-03,yes,2,30,X", "hours", "outside the valid range 0–24"),
         ("h9,Baghdad,s1,c1,1,M,2025-01-03,yes,2,1,,0,X", None, None),  # see below: ragged row is a file error
         ("h9,Baghdad,s1,c1,1,X,2025-01-03,yes,2,5,X", "head_sex", "not in the mapping's recode for hoh_sex"),
-        ("h9,Baghdad,s1,c1,1,M,03/01/2025,yes,2,5,X", "date", "not an ISO date"),
+        ("h9,Baghdad,s1,c1,1,M,03/01/2025,yes,2,5,X", "date", "not a valid ISO date"),
         ("h9,Baghdad,s1,,1,M,2025-01-03,yes,2,5,X", "cluster", "psu is blank"),
         ("h1,Baghdad,s1,c1,1,M,2025-01-03,yes,2,5,X", "hh_id", "duplicate respondent id (first at row 1)"),
         ("h9,Baghdad,s1,c1,1,M,2025-01-03,yes,2,5.5,X", "hours", "not a whole number"),
@@ -238,3 +238,59 @@ def test_budget_amounts_are_parsed_strictly(tmp_path, line, outcome):
         assert q["row_number"].to_list() == [1] and outcome in q["reason"].item()
     acc = table(wh, "SELECT rows_read, rows_loaded + rows_excluded + rows_quarantined FROM audit.file_registry").row(0)
     assert acc == (1, 1)
+
+
+@pytest.mark.parametrize("weight", ['"1,,0"', '"1,2"', "1.2.3"])
+def test_malformed_weight_is_never_read_as_a_number(tmp_path, weight):
+    # "1,,0" must not become 10, nor a decimal comma "1,2" become 12: the run stops naming the row
+    make_survey(tmp_path / "in", "s_wfmt", GOOD_ROWS + [f"h9,Baghdad,s1,c1,{weight},M,2025-01-03,yes,2,5,X"])
+    result = ingest(tmp_path / "in", tmp_path / "wh.duckdb")
+    assert not result.success
+    msg = failure_message(result)
+    assert "data.csv" in msg and "row 4" in msg and "weight" in msg
+
+
+def test_short_row_stops_the_run_naming_it_without_values(tmp_path):
+    make_survey(tmp_path / "in", "s_short", GOOD_ROWS + ["h9,Baghdad,s1,c1,1,M,2025-01-03,yes"])
+    result = ingest(tmp_path / "in", tmp_path / "wh.duckdb")
+    assert not result.success
+    msg = failure_message(result)
+    assert "data row 4" in msg and "has 8 fields, expected 11" in msg
+    assert "Baghdad" not in msg  # no cell values in messages (they may be personal data)
+
+
+def test_impossible_calendar_date_is_quarantined_not_nulled(tmp_path):
+    make_survey(tmp_path / "in", "s_date", GOOD_ROWS + ["h9,Baghdad,s1,c1,1,M,2025-02-30,yes,2,5,X"])
+    wh = tmp_path / "wh.duckdb"
+    assert ingest(tmp_path / "in", wh).success
+    assert table(wh, "SELECT row_number, column_name, value FROM audit.quarantine").rows() == [(4, "date", "2025-02-30")]
+    assert table(wh, "SELECT count(*) FROM raw.survey_respondents WHERE interview_date IS NULL").item() == 0
+
+
+def test_personal_looking_columns_are_dropped(tmp_path):
+    folder = make_survey(tmp_path / "in", "s_pii", GOOD_ROWS)
+    text = (folder / "data.csv").read_text().splitlines()
+    extra = ["_geolocation", "phone1", "respondent_mobile2", "whatsapp", "NameOfRespondent", "اسم_المستجيب", "hotel_rating"]
+    text[0] += "," + ",".join(extra)
+    text[1:] = [line + ',"[36.0, 43.0]",0770,0771,0772,Ali,علي,3' for line in text[1:]]
+    (folder / "data.csv").write_text("\n".join(text) + "\n")
+    wh = tmp_path / "wh.duckdb"
+    assert ingest(tmp_path / "in", wh).success
+    dropped = set(table(wh, "SELECT column_name FROM audit.dropped_columns")["column_name"])
+    assert dropped == {"respondent_name", *extra} - {"hotel_rating"}
+    stored = set(table(wh, "SELECT DISTINCT field_name FROM raw.survey_submissions")["field_name"])
+    assert "hotel_rating" in stored and not (stored & dropped)
+    values = set(table(wh, "SELECT DISTINCT value_text FROM raw.survey_submissions")["value_text"])
+    assert not values & {"Ali", "علي", "0770", "[36.0, 43.0]"}
+
+
+def test_repeated_budget_line_is_quarantined_not_summed(tmp_path):
+    folder = tmp_path / "in" / "budget" / "b_test"
+    folder.mkdir(parents=True)
+    (folder / "source.yaml").write_text(BUDGET_MAPPING)
+    (folder / "lines.csv").write_text("gov,year,allocation,spent\nAnbar,2009,112,70\nBasra,2009,5,1\nAl-Anbar,2009,112,70\n")
+    wh = tmp_path / "wh.duckdb"
+    assert ingest(tmp_path / "in", wh).success
+    assert table(wh, "SELECT sum(allocation_original) FROM raw.budget_lines WHERE governorate_pcode = 'IQG01'").item() == 112
+    q = table(wh, "SELECT row_number, reason FROM audit.quarantine")
+    assert q["row_number"].to_list() == [3] and "already at row 1" in q["reason"].item()

@@ -227,3 +227,16 @@ def test_second_run_on_the_same_files_changes_nothing(real_warehouse, shared_dat
     run_pipeline(shared_data, second)
     assert snapshot(second) == before
     assert q(second, "SELECT count(*) FROM audit.run_log").item() == 2
+
+
+def test_complementary_suppression_protects_small_groups(real_warehouse):
+    # Tal Afar: only 10 female-headed households answered whether their complaint led to action (n < 30):
+    # the female cell is suppressed, and so is the male cell, or female = (all*249 - male*239)/10 would leak.
+    rows = dict(
+        (r[0], (r[1], r[2]))
+        for r in q(real_warehouse, "SELECT disaggregation_value, is_suppressed, suppression_reason FROM marts.fct_service_indicators "
+                   "WHERE source_id = 'talafar_water_2021' AND indicator_id = 'water_complaint_actioned'").rows()
+    )
+    assert rows["female"] == (True, "n < 30; effective n < 30")
+    assert rows["male"][0] is True and rows["male"][1].startswith("complementary suppression")
+    assert rows["all"] == (False, None)

@@ -1,0 +1,82 @@
+"""`mizan run` as a whole: the warehouse is replaced only by a run that passed; failures are named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from pipelines.cli import RunFailed, main, run_pipeline
+
+MAPPING = """
+source_id: small
+domain: survey
+title: small test survey
+format: csv
+files: [{path: data.csv, wave_id: "2025"}]
+respondent_id: id
+governorate: {column: gov}
+stratum: {column: stratum}
+psu: {per_respondent: true}
+weight: {column: w}
+weight_note: test
+design_note: test
+questions:
+  water_problem_main_source: {column: problem}
+"""
+
+
+def landing(root, weights: list[str]):
+    folder = root / "surveys" / "small"
+    folder.mkdir(parents=True)
+    (folder / "source.yaml").write_text(textwrap.dedent(MAPPING))
+    rows = [f"r{i},{'Baghdad' if i % 2 else 'Basra'},s{i % 3},{w},{'yes' if i % 4 == 0 else 'no'}" for i, w in enumerate(weights)]
+    (folder / "data.csv").write_text("id,gov,stratum,w,problem\n" + "\n".join(rows) + "\n")
+    return root
+
+
+def fingerprint(path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            t: con.execute(f"SELECT count(*), md5(string_agg(x::VARCHAR, '|' ORDER BY x::VARCHAR)) FROM {t} x").fetchone()
+            for t in ("raw.survey_respondents", "audit.file_registry", "marts.fct_service_indicators")
+        }
+    finally:
+        con.close()
+
+
+def test_failed_run_leaves_the_last_good_warehouse(tmp_path):
+    warehouse = tmp_path / "wh" / "mizan.duckdb"
+    good = run_pipeline(landing(tmp_path / "good", ["1.5"] * 80), warehouse)
+    assert good["status"] == "success"
+    before = fingerprint(warehouse)
+    assert before["raw.survey_respondents"][0] == 80
+    with pytest.raises(RunFailed) as exc:
+        run_pipeline(landing(tmp_path / "bad", ["1.5"] * 79 + ["0"]), warehouse)
+    assert "data.csv" in str(exc.value) and "row 80" in str(exc.value) and "left as it was" in str(exc.value)
+    assert fingerprint(warehouse) == before
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        log = con.execute("SELECT status FROM audit.run_log ORDER BY started_at").fetchall()
+    finally:
+        con.close()
+    assert log == [("success",), ("failed",)]
+    assert not warehouse.with_name("mizan.duckdb.building").exists()
+
+
+def test_cli_names_a_missing_folder_and_exits_1(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(tmp_path / "nope"), "--warehouse",
+         str(tmp_path / "w.duckdb")], capture_output=True, text=True,
+    )
+    assert proc.returncode == 1
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_dashboard_refuses_a_missing_warehouse(tmp_path, capsys):
+    assert main(["dashboard", "--warehouse", str(tmp_path / "none.duckdb")]) == 1
+    assert "no warehouse at" in capsys.readouterr().err
