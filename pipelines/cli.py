@@ -230,7 +230,7 @@ def serve_dashboard(warehouse: Path, port: int = 8501) -> int:
     print(f"dashboard: {url}  (warehouse {warehouse}; Ctrl+C to stop)", flush=True)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboards" / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--server.address", "localhost", "--server.port", str(port), "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
         "--", "--warehouse", str(warehouse),
     ]
