@@ -223,10 +223,14 @@ def test_missing_file_raises_and_is_not_created(tmp_path: Path) -> None:
 
 def test_queries_leave_no_connection_open(scratch_warehouse_copy: Path) -> None:
     for name, fn in queries.QUERIES.items():
-        fn(scratch_warehouse_copy)
+        assert fn(scratch_warehouse_copy) is not None, name
     # DuckDB refuses a read-write connection in this process while any read-only one is open.
     con = duckdb.connect(str(scratch_warehouse_copy))
-    con.close()
+    try:
+        con.execute("CREATE TABLE audit.writer_probe AS SELECT 1 AS x")
+        assert con.execute("SELECT count(*) FROM audit.writer_probe").fetchone() == (1,)
+    finally:
+        con.close()
 
 
 def test_snapshot_version_changes_when_rebuilt(scratch_warehouse_copy: Path) -> None:
