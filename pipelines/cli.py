@@ -230,8 +230,8 @@ def serve_dashboard(warehouse: Path, port: int = 8501) -> int:
     print(f"dashboard: {url}  (warehouse {warehouse}; Ctrl+C to stop)", flush=True)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboards" / "app.py"),
-        "--server.headless", "true", "--server.address", "localhost", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer",
+        "--server.headless", "true", "--server.address", "localhost", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
         "--", "--warehouse", str(warehouse),
     ]
     env = {**os.environ, "MIZAN_WAREHOUSE": str(warehouse)}
@@ -242,7 +242,10 @@ def serve_dashboard(warehouse: Path, port: int = 8501) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mizan", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="mizan",
+        description="mizan: survey and budget data for Iraq's governorates -> DuckDB warehouse -> indicators -> dashboard.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     wh_help = "warehouse DuckDB file (default: $MIZAN_WAREHOUSE, else ./warehouse/mizan.duckdb)"
 
@@ -255,12 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--dir", type=Path, default=DEFAULT_DEMO_DIR, help="where to write the demo data (default ./demo_data)")
     p_demo.add_argument("--warehouse", type=Path, help=wh_help)
     p_demo.add_argument("--no-dashboard", action="store_true", help="stop after the run")
-    p_demo.add_argument("--port", type=int, default=8501)
-    p_demo.add_argument("--households-per-wave", type=int, default=4000)
+    p_demo.add_argument("--port", type=int, default=8501, help="dashboard port on localhost (default 8501)")
+    p_demo.add_argument("--households-per-wave", type=int, default=4000, help="size of each synthetic wave (default 4000)")
 
     p_dash = sub.add_parser("dashboard", help="serve the dashboard on the warehouse")
     p_dash.add_argument("--warehouse", type=Path, help=wh_help)
-    p_dash.add_argument("--port", type=int, default=8501)
+    p_dash.add_argument("--port", type=int, default=8501, help="port on localhost (default 8501)")
 
     args = parser.parse_args(argv)
     warehouse = warehouse_path(args.warehouse)
@@ -274,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from pipelines.demo.generate import generate_demo
 
-        manifest = generate_demo(args.dir.resolve(), households_per_wave=args.households_per_wave)
+        try:
+            manifest = generate_demo(args.dir.resolve(), households_per_wave=args.households_per_wave)
+        except (OSError, ValueError) as exc:
+            print(f"mizan: cannot write the demo data to {args.dir.resolve()}: {exc}", file=sys.stderr)
+            return 1
         print(f"demo data (SYNTHETIC) written to {args.dir.resolve()} (seed {manifest.get('seed')})")
         data_dir = args.dir
     else:
