@@ -121,6 +121,9 @@ class SurveyMapping(_Strict):
     form_fixes: dict[str, FormFix] = Field(default_factory=dict)
     weight_note: str
     design_note: str
+    #: What the estimates describe when it is less than the whole governorate (e.g. "Tal Afar city only");
+    #: shown beside every estimate of the source. None = the governorate as a whole.
+    coverage: str | None = None
     citation: str | None = None
     questions: dict[str, QuestionMap]
 

@@ -40,7 +40,7 @@ RAW_DDL = {
         field_type VARCHAR, choice_code VARCHAR, label_en VARCHAR, label_ar VARCHAR""",
     "survey_sources": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, title VARCHAR, unit_of_analysis VARCHAR,
-        weight_note VARCHAR, design_note VARCHAR, citation VARCHAR, is_synthetic BOOLEAN NOT NULL,
+        weight_note VARCHAR, design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN NOT NULL,
         fieldwork_start DATE, fieldwork_end DATE""",
     "budget_lines": """
         source_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,

@@ -53,7 +53,10 @@
                proportion, ci_method t: p -/+ t SE clipped to [0, 1];  mean: p -/+ t SE;
                df <= 0 or no answers: NULL.
     is_suppressed  n_unweighted < var suppression_min_n, or n_effective < var suppression_min_n_eff, or
-               no answers, or df <= 0; suppression_reason lists every reason, '; '-separated.
+               no answers, or df <= 0, or SE = 0 for an estimate that is not a boundary proportion (no
+               sampling variance: the domain's PSUs all sit in single-PSU strata, or nobody varies; such a
+               cell has no CI); suppression_reason lists every reason, '; '-separated.
+               CI bounds are clamped to contain the estimate (rounding of the logit back-transform).
     is_unreliable  no CI; or proportion with CI width >= var unreliable_ci_width; or width / |estimate| >
                var unreliable_relative_width (an estimate of 0 with a CI of positive width counts as
                infinitely wide); or SE = 0 for an estimate that is not a boundary proportion (0 or 1),
@@ -212,6 +215,9 @@ _se_t as (
         case
             when m.estimate is null or m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
             when m.estimate_type = 'proportion' and (m.estimate = 0 or m.estimate = 1) then 'clopper_pearson_neff'
+            -- SE = 0 for anything but a boundary proportion: no sampling variance could be estimated (every
+            -- PSU of the domain sits in a single-PSU stratum, or nobody varies): no interval, suppressed
+            when m.std_error = 0 then null
             when m.estimate_type = 'proportion' and m.ci_method_requested = 'logit' then 'logit'
             else 't'
         end as ci_method
@@ -219,7 +225,7 @@ _se_t as (
     left join {{ tq }} as tq on tq.df = m.degrees_of_freedom
 ),
 
-_se_ci as (
+_se_ci_raw as (
     select
         *,
         case
@@ -241,6 +247,17 @@ _se_ci as (
             when ci_method = 't' then estimate + t_quantile * std_error
         end as ci_upper
     from _se_t
+),
+
+-- the back-transformed logit bounds can miss the estimate by one rounding step when SE is tiny: clamp
+_se_ci as (
+    select
+        * replace (
+            case when ci_lower is not null then least(ci_lower, estimate) end as ci_lower,  -- least() skips NULLs
+            case when ci_upper is not null then greatest(ci_upper, estimate) end as ci_upper
+        ),
+        std_error = 0 and not (estimate_type = 'proportion' and (estimate = 0 or estimate = 1)) as _no_variance
+    from _se_ci_raw
 )
 
 select
@@ -272,12 +289,14 @@ select
         or degrees_of_freedom is null or degrees_of_freedom <= 0
         or n_unweighted < {{ min_n }}
         or n_effective < {{ min_n_eff }}
+        or coalesce(_no_variance, false)
     ) as is_suppressed,
     nullif(concat_ws('; ',
         case when n_unweighted = 0 then 'no answers in domain' end,
         case when degrees_of_freedom is null or degrees_of_freedom <= 0 then 'degrees of freedom <= 0' end,
         case when n_unweighted > 0 and n_unweighted < {{ min_n }} then 'n < {{ min_n }}' end,
-        case when n_effective < {{ min_n_eff }} then 'effective n < {{ min_n_eff }}' end
+        case when n_effective < {{ min_n_eff }} then 'effective n < {{ min_n_eff }}' end,
+        case when _no_variance then 'no sampling variance (SE = 0: single-PSU strata only, or no variation)' end
     ), '') as suppression_reason,
     case
         when ci_lower is null or ci_upper is null then true

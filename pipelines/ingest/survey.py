@@ -268,6 +268,7 @@ def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> Sourc
                 "weight_note": mapping.weight_note,
                 "design_note": mapping.design_note,
                 "citation": mapping.citation,
+                "coverage": mapping.coverage,
                 "is_synthetic": mapping.is_synthetic,
                 "fieldwork_start": pl.concat(d)["interview_date"].min(),
                 "fieldwork_end": pl.concat(d)["interview_date"].max(),

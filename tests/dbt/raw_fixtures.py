@@ -46,7 +46,8 @@ RAW_DDL: dict[str, str] = {
         universe VARCHAR""",
     "survey_sources": """
         source_id VARCHAR, wave_id VARCHAR, title VARCHAR, unit_of_analysis VARCHAR, weight_note VARCHAR,
-        design_note VARCHAR, is_synthetic BOOLEAN, fieldwork_start DATE, fieldwork_end DATE""",
+        design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN, fieldwork_start DATE,
+        fieldwork_end DATE""",
     "budget_lines": """
         source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR, row_number INTEGER,
         governorate_pcode VARCHAR, governorate_name_source VARCHAR, fiscal_year INTEGER, sector VARCHAR,

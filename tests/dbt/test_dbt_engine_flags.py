@@ -42,6 +42,9 @@ def test_suppression_rule_on_every_row(fct, project_vars):
             reasons.append(f"n < {min_n}")
         if r.n_effective < min_neff:
             reasons.append(f"effective n < {min_neff}")
+        proportion = raw_fixtures.INDICATORS_BY_ID[r.indicator_id]["indicator_type"] == "proportion"
+        if r.std_error == 0 and not (proportion and r.estimate in (0.0, 1.0)):
+            reasons.append("no sampling variance (SE = 0: single-PSU strata only, or no variation)")
         return reasons
 
     group = lambda r: (r.indicator_id, r.source_id, r.wave_id, r.governorate_pcode, r.disaggregation)  # noqa: E731

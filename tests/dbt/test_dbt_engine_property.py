@@ -130,7 +130,10 @@ def test_engine_sql_matches_samplics_and_is_scale_invariant(engine, design):
         assert r.estimate == pytest.approx(ref["estimate"], abs=1e-9)
         assert r.std_error == pytest.approx(ref["std_error"], abs=1e-9)
         assert r.degrees_of_freedom == ref["df"]
-        if estimate_type == "mean" or 0 < r.estimate < 1:
+        if r.std_error == 0 and not (estimate_type == "proportion" and r.estimate in (0.0, 1.0)):
+            # no sampling variance could be estimated: no interval, and the cell is suppressed
+            assert np.isnan(r.ci_lower) and np.isnan(r.ci_upper) and r.is_suppressed
+        elif estimate_type == "mean" or 0 < r.estimate < 1:
             assert r.ci_lower == pytest.approx(ref["ci_lower"], abs=1e-9)
             assert r.ci_upper == pytest.approx(ref["ci_upper"], abs=1e-9)
 

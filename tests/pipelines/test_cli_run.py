@@ -80,3 +80,47 @@ def test_cli_names_a_missing_folder_and_exits_1(tmp_path):
 def test_dashboard_refuses_a_missing_warehouse(tmp_path, capsys):
     assert main(["dashboard", "--warehouse", str(tmp_path / "none.duckdb")]) == 1
     assert "no warehouse at" in capsys.readouterr().err
+
+
+LONELY_MAPPING = """
+source_id: lonely
+domain: survey
+title: single-PSU strata
+format: csv
+files: [{path: export.csv, wave_id: "2025"}]
+respondent_id: id
+governorate: {column: gov}
+stratum: {column: stratum}
+psu: {column: psu}
+weight: {constant: 1}
+weight_note: equal
+design_note: Najaf sampled in one PSU of its own stratum
+questions:
+  water_service_rating: {column: rating}
+"""
+
+
+def test_domain_inside_single_psu_strata_is_suppressed_not_fatal(tmp_path):
+    folder = tmp_path / "in" / "surveys" / "lonely"
+    folder.mkdir(parents=True)
+    (folder / "source.yaml").write_text(LONELY_MAPPING)
+    rows = [f"b{i},Basra,bas,p{i % 4},{'good' if i % 3 == 0 else 'poor'}" for i in range(40)]
+    rows += [f"n{i},Najaf,naj,n1,{'good' if i < 25 else 'poor'}" for i in range(40)]
+    (folder / "export.csv").write_text("id,gov,stratum,psu,rating\n" + "\n".join(rows) + "\n")
+    warehouse = tmp_path / "wh.duckdb"
+    assert run_pipeline(tmp_path / "in", warehouse)["status"] == "success"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        najaf = con.execute(
+            "SELECT estimate, std_error, ci_lower, ci_upper, is_suppressed, suppression_reason FROM marts.fct_service_indicators "
+            "WHERE indicator_id = 'water_service_good' AND governorate_pcode = 'IQG04'").fetchone()
+        basra = con.execute(
+            "SELECT estimate, is_suppressed FROM marts.fct_service_indicators "
+            "WHERE indicator_id = 'water_service_good' AND governorate_pcode = 'IQG02'").fetchone()
+    finally:
+        con.close()
+    # 25 of 40 good, but all in one PSU of a one-PSU stratum: no variance can be estimated
+    assert najaf[0] == pytest.approx(25 / 40) and najaf[1] == 0
+    assert najaf[2] is None and najaf[3] is None
+    assert najaf[4] is True and najaf[5].startswith("no sampling variance")
+    assert basra == (pytest.approx(14 / 40), False)  # i % 3 == 0 for 14 of 0..39

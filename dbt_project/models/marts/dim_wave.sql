@@ -23,7 +23,8 @@ select
     d.degrees_of_freedom::integer as degrees_of_freedom,
     s.unit_of_analysis,
     s.weight_note,
-    s.design_note
+    s.design_note,
+    s.coverage
 from sources as s
 full outer join design as d
     on d.source_id = s.source_id

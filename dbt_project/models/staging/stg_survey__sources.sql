@@ -6,6 +6,7 @@ select
     unit_of_analysis::varchar  as unit_of_analysis,
     weight_note::varchar       as weight_note,
     design_note::varchar       as design_note,
+    coverage::varchar          as coverage,
     coalesce(is_synthetic, false)::boolean as is_synthetic,
     fieldwork_start::date      as fieldwork_start,
     fieldwork_end::date        as fieldwork_end
