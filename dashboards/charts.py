@@ -48,14 +48,15 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     """Horizontal bars per governorate (x group) with CI error bars.
 
     Unreliable cells: amber hatched bars. Suppressed cells: grey x at zero labelled
-    "suppressed (reason)", no bar.
+    "suppressed (reason)", no bar. A source covering only part of a governorate labels its bar
+    with the area ("Ninewa — Tal Afar city only").
     """
     df = T.mask_suppressed(df)
     kind, unit = _first(df, "indicator_type"), _first(df, "unit")
     scale = _scale(kind, unit)
     rows = []
     for r in df.iter_rows(named=True):
-        label = r.get("name_en") or r.get("governorate_pcode")
+        label = T.area_label(r.get("name_en") or r.get("governorate_pcode"), r.get("coverage"))
         if r.get("disaggregation") not in (None, "all"):
             label = f"{label} · {r.get('disaggregation_value')}"
         rows.append({**r, "label": label})
@@ -136,12 +137,16 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
 def trend_figure(
     gov_rows: pl.DataFrame, medians: pl.DataFrame, waves: pl.DataFrame, gov_name: str,
     synthetic_sources: set[str], kind: str | None, unit: str | None,
+    coverage: dict[str, str] | None = None,
 ) -> go.Figure:
     """Estimate per wave for one governorate (CI error bars) and the median across governorates.
 
     ``gov_rows``: service_estimates rows of one indicator and governorate (disaggregation all);
-    ``medians``: wave_medians() of that indicator; ``waves``: source_id, wave_id, wave_order.
+    ``medians``: wave_medians() of that indicator; ``waves``: source_id, wave_id, wave_order;
+    ``coverage``: source_id -> coverage text for sources that cover only part of a governorate
+    (their line is named by the area, e.g. "Ninewa — Tal Afar city only").
     """
+    coverage = coverage or {}
     scale = _scale(kind, unit)
     gov_rows = T.mask_suppressed(gov_rows)
     fig = go.Figure()
@@ -149,6 +154,7 @@ def trend_figure(
         sw = waves.filter(pl.col("source_id") == source_id).sort("wave_order")
         x = sw["wave_id"].to_list()
         tag = f" [{T.SYNTHETIC_LABEL}]" if source_id in synthetic_sources else " [real data]"
+        area = T.area_label(gov_name, coverage.get(source_id))
         g = {r["wave_id"]: r for r in gov_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         m = {r["wave_id"]: r for r in medians.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         ys, plus, minus = [], [], []
@@ -162,12 +168,12 @@ def trend_figure(
             if r is not None and r["is_suppressed"]:
                 fig.add_annotation(
                     x=w, y=0, yref="paper", yanchor="bottom", showarrow=False,
-                    text=f"{gov_name}: {T.status_label(True, r.get('suppression_reason'), False)}",
+                    text=f"{area}: {T.status_label(True, r.get('suppression_reason'), False)}",
                     font={"color": "#555555", "size": 11},
                 )
         fig.add_trace(
             go.Scatter(
-                x=x, y=ys, mode="lines+markers", name=f"{gov_name} — {source_id}{tag}",
+                x=x, y=ys, mode="lines+markers", name=f"{area} — {source_id}{tag}",
                 error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
                 line={"color": BLUE if source_id not in synthetic_sources else AMBER},
                 connectgaps=False,
@@ -177,7 +183,12 @@ def trend_figure(
             go.Scatter(
                 x=x,
                 y=[None if m.get(w) is None else _r(m[w]["median_estimate"] * scale) for w in x],
-                mode="lines+markers", name=f"median of governorates — {source_id}{tag}",
+                mode="lines+markers",
+                name=(
+                    f"median of estimates ({T.coverage_short(coverage[source_id])}) — {source_id}{tag}"
+                    if coverage.get(source_id)
+                    else f"median of governorates — {source_id}{tag}"
+                ),
                 line={"dash": "dash", "color": GREY},
             )
         )
@@ -194,11 +205,16 @@ def trend_figure(
     return fig
 
 
-def budget_heatmap(matrix: dict[str, Any]) -> go.Figure:
-    """Execution rate (%) by governorate and year; grey 'no data' cells where nothing was
-    published (never drawn as zero)."""
+def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = False) -> go.Figure:
+    """Execution rate (%) by governorate and year; grey 'no data' / 'not reported' cells where
+    nothing was published (never drawn as zero). The hover names the as-of date of year-to-date
+    figures. A synthetic source gets "SYNTHETIC demo data" in the figure title itself, so the
+    label travels with an exported or screenshotted chart."""
     years = [str(y) for y in matrix["years"]]
     govs = matrix["governorates"]
+    hover = matrix.get("hover") or matrix["text"]
+    if synthetic:
+        title = f"{title} — {T.SYNTHETIC_LABEL}" if title else T.SYNTHETIC_LABEL
     values = [v for row in matrix["z"] for v in row if v is not None]
     # gap cells get their label from the text trace below, not from the heatmap (no doubled text)
     cell_text = [
@@ -207,13 +223,14 @@ def budget_heatmap(matrix: dict[str, Any]) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=matrix["z"], x=years, y=govs, text=cell_text, texttemplate="%{text}",
+            customdata=hover,
             colorscale="YlGnBu", zmin=0, zmax=max([100.0, *values]),
             colorbar={"title": "executed %"}, hoverongaps=False,
-            hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+            hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>",
         )
     )
     gaps = [
-        (years[j], govs[i], matrix["text"][i][j])
+        (years[j], govs[i], matrix["text"][i][j], hover[i][j])
         for i in range(len(govs))
         for j in range(len(years))
         if matrix["z"][i][j] is None
@@ -222,16 +239,18 @@ def budget_heatmap(matrix: dict[str, Any]) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=[g[0] for g in gaps], y=[g[1] for g in gaps], text=[g[2] for g in gaps],
+                customdata=[g[3] for g in gaps],
                 mode="text", textfont={"color": "#555555", "size": 11}, showlegend=False,
-                hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+                hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>",
             )
         )
     fig.update_layout(
+        title={"text": title} if title else None,
         plot_bgcolor=NO_DATA_BG,
         xaxis={"type": "category", "title": "fiscal year"},
         yaxis={"type": "category", "autorange": "reversed", "title": None},
-        height=max(260, 110 + 34 * len(govs)),
-        margin={"l": 10, "r": 10, "t": 20, "b": 40},
+        height=max(260, 110 + 34 * len(govs) + (30 if title else 0)),
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 40},
     )
     return fig
 

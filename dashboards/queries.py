@@ -5,9 +5,14 @@ connection, runs exactly one query, closes the connection and returns a polars D
 No connection outlives a call: the pipeline is the only writer of the file and a reader
 holding it open would block the next run (see DESIGN.md, "Known pitfalls").
 
-Privacy: estimates of suppressed cells (``is_suppressed`` true, or unknown) are replaced by
-NULL here, together with their standard error and confidence interval, so nothing above this
-layer (pages, charts, CSV downloads) can show them.
+Privacy: for suppressed cells (``is_suppressed`` true, or unknown) every statistic derived from
+the answers is replaced by NULL here: the estimate, its standard error and confidence interval,
+and also ``ci_method``, ``degrees_of_freedom``, ``n_effective``, ``design_effect``,
+``excluded_share`` and ``is_unreliable``. Those look harmless but are not: the CI method switches
+to Clopper-Pearson and the design effect is NULL exactly when p̂ is 0 or 1, so they would reveal
+the hidden estimate. Only identifiers, ``n_unweighted``, ``is_suppressed`` and
+``suppression_reason`` are kept, so nothing above this layer (pages, charts, CSV downloads) can
+show or imply a suppressed value.
 
 The Streamlit-cached wrappers live in ``dashboards/data.py``; this module must stay usable from
 tests, benchmarks and notebooks without a Streamlit runtime.
@@ -16,7 +21,7 @@ tests, benchmarks and notebooks without a Streamlit runtime.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +50,20 @@ AUDIT_TABLES = (
 # Suppressed unless the warehouse says explicitly that the cell is publishable.
 _SUPPRESSED = "(f.is_suppressed IS DISTINCT FROM false)"
 
+#: Columns of marts.fct_service_indicators derived from the answers: NULL for suppressed cells.
+#: (is_unreliable is blanked too, see service_estimates.)
+DERIVED_COLUMNS = (
+    "estimate",
+    "std_error",
+    "ci_lower",
+    "ci_upper",
+    "ci_method",
+    "degrees_of_freedom",
+    "n_effective",
+    "design_effect",
+    "excluded_share",
+)
+
 
 class WarehouseNotFound(FileNotFoundError):
     """The warehouse file does not exist."""
@@ -53,8 +72,17 @@ class WarehouseNotFound(FileNotFoundError):
 # --------------------------------------------------------------------------------------
 # plumbing
 # --------------------------------------------------------------------------------------
-def _fetch(path: PathLike, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-    """Open read-only, run one query, close. Raises WarehouseNotFound / duckdb.Error."""
+SqlBuilder = Callable[[duckdb.DuckDBPyConnection], str]
+
+
+def _fetch(
+    path: PathLike, sql: str | SqlBuilder, params: Sequence[Any] | None = None
+) -> pl.DataFrame:
+    """Open read-only, run one query, close. Raises WarehouseNotFound / duckdb.Error.
+
+    ``sql`` may be a function of the (open) connection, for queries that adapt to an older
+    warehouse lacking an optional column (see ``_column_or_null``).
+    """
     p = Path(path)
     if not p.is_file():
         # duckdb.connect(read_only=True) on a missing file raises too, but say it plainly and
@@ -62,9 +90,24 @@ def _fetch(path: PathLike, sql: str, params: Sequence[Any] | None = None) -> pl.
         raise WarehouseNotFound(f"no warehouse file at {p}")
     con = duckdb.connect(str(p), read_only=True)
     try:
-        return con.sql(sql, params=list(params) if params else None).pl()
+        text = sql(con) if callable(sql) else sql
+        return con.sql(text, params=list(params) if params else None).pl()
     finally:
         con.close()
+
+
+def _column_or_null(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str, sql_type: str = "VARCHAR"
+) -> str:
+    """``alias.column`` when ``table`` (``schema.name``) has that column, else a typed NULL
+    (an older warehouse without the column)."""
+    schema, name = table.split(".", 1)
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? AND column_name = ?",
+        [schema, name, column],
+    ).fetchone()
+    return f"{alias}.{column}" if found and found[0] else f"CAST(NULL AS {sql_type})"
 
 
 def _where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
@@ -140,11 +183,15 @@ def indicators(path: PathLike) -> pl.DataFrame:
 
 
 def waves(path: PathLike) -> pl.DataFrame:
-    """``marts.dim_wave`` ordered by source and fieldwork start."""
-    return _fetch(
+    """``marts.dim_wave`` ordered by source and fieldwork start; ``coverage`` is always present
+    (NULL = governorate-wide, and for a warehouse that predates the column)."""
+    df = _fetch(
         path,
         "SELECT * FROM marts.dim_wave ORDER BY source_id, fieldwork_start NULLS LAST, wave_id",
     )
+    if "coverage" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("coverage"))
+    return df
 
 
 def indicator_options(path: PathLike) -> pl.DataFrame:
@@ -176,6 +223,10 @@ def indicator_options(path: PathLike) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------
 # service indicators
 # --------------------------------------------------------------------------------------
+def _blank_if_suppressed(column: str) -> str:
+    return f"CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.{column} END AS {column}"
+
+
 def service_estimates(
     path: PathLike,
     indicator_id: str | None = None,
@@ -186,11 +237,15 @@ def service_estimates(
 ) -> pl.DataFrame:
     """Cells of ``marts.fct_service_indicators`` with suppressed values blanked.
 
-    For rows with ``is_suppressed`` true (or NULL), ``estimate``, ``std_error``, ``ci_lower``
-    and ``ci_upper`` are NULL. Adds governorate names (``name_en``, ``name_ar``; the p-code when
-    the governorate is not in ``dim_governorate``), the indicator's ``indicator_name``,
+    For rows with ``is_suppressed`` true (or NULL) every statistic derived from the answers is
+    NULL: ``estimate``, ``std_error``, ``ci_lower``, ``ci_upper``, ``ci_method``,
+    ``degrees_of_freedom``, ``n_effective``, ``design_effect``, ``excluded_share`` and
+    ``is_unreliable``; only identifiers, ``n_unweighted``, ``is_suppressed`` (true) and
+    ``suppression_reason`` remain. Adds governorate names (``name_en``, ``name_ar``; the p-code
+    when the governorate is not in ``dim_governorate``), the indicator's ``indicator_name``,
     ``indicator_type``, ``unit``, ``direction``, and the wave's ``wave_title``,
-    ``fieldwork_start`` and ``wave_order`` (1 = first wave of the source).
+    ``fieldwork_start``, ``wave_order`` (1 = first wave of the source) and ``coverage`` (NULL =
+    governorate-wide; e.g. "Tal Afar city only (...)"; NULL when the warehouse predates it).
     """
     where, params = _where(
         [
@@ -201,31 +256,33 @@ def service_estimates(
             ("f.governorate_pcode", governorate_pcode),
         ]
     )
-    sql = f"""
+    derived = ",\n               ".join(_blank_if_suppressed(c) for c in DERIVED_COLUMNS)
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        return f"""
         WITH wv AS (
-            SELECT source_id, wave_id, title AS wave_title, fieldwork_start,
-                   is_synthetic AS wave_is_synthetic,
-                   row_number() OVER (PARTITION BY source_id
-                                      ORDER BY fieldwork_start NULLS LAST, wave_id) AS wave_order
-            FROM marts.dim_wave
+            SELECT w.source_id, w.wave_id, w.title AS wave_title, w.fieldwork_start,
+                   w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage,
+                   row_number() OVER (PARTITION BY w.source_id
+                                      ORDER BY w.fieldwork_start NULLS LAST, w.wave_id) AS wave_order
+            FROM marts.dim_wave w
         )
         SELECT f.indicator_id,
                coalesce(i.name_en, f.indicator_id) AS indicator_name,
                i.indicator_type, i.unit, i.direction,
                f.source_id, f.wave_id, wv.wave_title, wv.fieldwork_start, wv.wave_order,
+               wv.coverage,
                f.governorate_pcode,
                coalesce(g.name_en, f.governorate_pcode) AS name_en,
                g.name_ar,
                f.disaggregation, f.disaggregation_value,
-               CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.estimate END AS estimate,
-               CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.std_error END AS std_error,
-               CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_lower END AS ci_lower,
-               CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_upper END AS ci_upper,
-               f.ci_method, f.degrees_of_freedom, f.n_unweighted, f.n_effective,
-               f.design_effect, f.excluded_share,
+               {derived},
+               f.n_unweighted,
                {_SUPPRESSED} AS is_suppressed,
                f.suppression_reason,
-               coalesce(f.is_unreliable, false) AND NOT {_SUPPRESSED} AS is_unreliable,
+               CASE WHEN {_SUPPRESSED} THEN NULL
+                    ELSE coalesce(f.is_unreliable, false) END AS is_unreliable,
                coalesce(wv.wave_is_synthetic, f.is_synthetic, false) AS is_synthetic
         FROM marts.fct_service_indicators f
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
@@ -235,66 +292,111 @@ def service_estimates(
         ORDER BY f.indicator_id, f.source_id, wv.wave_order NULLS LAST, f.wave_id,
                  coalesce(g.name_en, f.governorate_pcode), f.disaggregation,
                  f.disaggregation_value
-    """
+        """
+
     return _fetch(path, sql, params)
 
 
 def headline_summary(path: PathLike) -> pl.DataFrame:
-    """For each indicator and source, its latest wave, summarised across governorates.
+    """For each indicator and source, its latest wave **with a published estimate**, summarised
+    across governorates.
 
     National estimates do not exist (estimates are per governorate), so this is the spread of
-    governorate estimates, disaggregation ``all`` only, suppressed cells left out:
-    indicator_id, indicator_name, name_ar, sector, indicator_type, unit, direction, source_id,
-    wave_id, wave_title, n_waves (of the source for that indicator), is_synthetic,
-    n_governorates (with a published estimate), n_suppressed, n_unreliable,
-    median_estimate, min_estimate, max_estimate.
+    governorate estimates, disaggregation ``all`` only, suppressed cells left out. A wave in
+    which no cell was published (e.g. the question was not asked, every cell "no answers in
+    domain") is never the headline wave; when no wave of the source has a published estimate,
+    the latest wave is returned with ``has_published`` false and no estimates.
+
+    Columns: indicator_id, indicator_name, name_ar, sector, indicator_type, unit, direction,
+    source_id, wave_id, wave_title, coverage (NULL = governorate-wide), n_waves (waves of the
+    source with a published estimate of the indicator), has_published, is_synthetic,
+    n_governorates (with a published estimate), n_suppressed, n_unreliable, median_estimate,
+    min_estimate, max_estimate, and — only when exactly one governorate has a published
+    estimate — single_governorate_pcode, single_name_en, single_name_ar, single_estimate,
+    single_ci_lower, single_ci_upper (else NULL).
     """
-    return _fetch(
-        path,
-        f"""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        return f"""
         WITH est AS (
             SELECT f.indicator_id, f.source_id, f.wave_id, f.governorate_pcode, f.is_synthetic,
                    {_SUPPRESSED} AS supp,
                    coalesce(f.is_unreliable, false) AS unrel,
-                   CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.estimate END AS estimate
+                   CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.estimate END AS estimate,
+                   CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_lower END AS ci_lower,
+                   CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_upper END AS ci_upper
             FROM marts.fct_service_indicators f
             WHERE f.disaggregation = 'all'
         ),
+        wv AS (
+            SELECT w.source_id, w.wave_id, w.fieldwork_start, w.title AS wave_title,
+                   w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage
+            FROM marts.dim_wave w
+        ),
         iw AS (
-            SELECT DISTINCT e.indicator_id, e.source_id, e.wave_id, w.fieldwork_start,
-                   w.title AS wave_title, w.is_synthetic AS wave_is_synthetic
-            FROM est e LEFT JOIN marts.dim_wave w USING (source_id, wave_id)
+            SELECT e.indicator_id, e.source_id, e.wave_id,
+                   any_value(wv.fieldwork_start) AS fieldwork_start,
+                   any_value(wv.wave_title) AS wave_title,
+                   any_value(wv.wave_is_synthetic) AS wave_is_synthetic,
+                   any_value(wv.coverage) AS coverage,
+                   count(*) FILTER (WHERE e.estimate IS NOT NULL) > 0 AS has_published
+            FROM est e LEFT JOIN wv USING (source_id, wave_id)
+            GROUP BY e.indicator_id, e.source_id, e.wave_id
         ),
         latest AS (
-            SELECT *, count(*) OVER (PARTITION BY indicator_id, source_id) AS n_waves
+            SELECT *,
+                   count(*) FILTER (WHERE has_published)
+                       OVER (PARTITION BY indicator_id, source_id) AS n_waves
             FROM iw
             QUALIFY row_number() OVER (PARTITION BY indicator_id, source_id
-                                       ORDER BY fieldwork_start DESC NULLS LAST,
+                                       ORDER BY has_published DESC,
+                                                fieldwork_start DESC NULLS LAST,
                                                 wave_id DESC) = 1
+        ),
+        agg AS (
+            SELECT l.indicator_id, l.source_id, l.wave_id,
+                   any_value(l.wave_title) AS wave_title,
+                   any_value(l.coverage) AS coverage,
+                   any_value(l.n_waves) AS n_waves,
+                   any_value(l.has_published) AS has_published,
+                   coalesce(bool_or(coalesce(l.wave_is_synthetic, e.is_synthetic)), false)
+                       AS is_synthetic,
+                   count(DISTINCT e.governorate_pcode) FILTER (WHERE e.estimate IS NOT NULL)
+                       AS n_governorates,
+                   count(*) FILTER (WHERE e.supp) AS n_suppressed,
+                   count(*) FILTER (WHERE e.unrel AND NOT e.supp) AS n_unreliable,
+                   median(e.estimate) AS median_estimate,
+                   min(e.estimate) AS min_estimate,
+                   max(e.estimate) AS max_estimate,
+                   any_value(e.governorate_pcode) FILTER (WHERE e.estimate IS NOT NULL) AS one_pcode,
+                   any_value(e.estimate) FILTER (WHERE e.estimate IS NOT NULL) AS one_estimate,
+                   any_value(e.ci_lower) FILTER (WHERE e.estimate IS NOT NULL) AS one_ci_lower,
+                   any_value(e.ci_upper) FILTER (WHERE e.estimate IS NOT NULL) AS one_ci_upper
+            FROM latest l
+            JOIN est e USING (indicator_id, source_id, wave_id)
+            GROUP BY l.indicator_id, l.source_id, l.wave_id
         )
-        SELECT l.indicator_id,
-               coalesce(any_value(i.name_en), l.indicator_id) AS indicator_name,
-               any_value(i.name_ar) AS name_ar, any_value(i.sector) AS sector,
-               any_value(i.indicator_type) AS indicator_type, any_value(i.unit) AS unit,
-               any_value(i.direction) AS direction,
-               l.source_id, l.wave_id, any_value(l.wave_title) AS wave_title,
-               any_value(l.n_waves) AS n_waves,
-               coalesce(bool_or(coalesce(l.wave_is_synthetic, e.is_synthetic)), false)
-                   AS is_synthetic,
-               count(DISTINCT e.governorate_pcode) FILTER (WHERE e.estimate IS NOT NULL)
-                   AS n_governorates,
-               count(*) FILTER (WHERE e.supp) AS n_suppressed,
-               count(*) FILTER (WHERE e.unrel AND NOT e.supp) AS n_unreliable,
-               median(e.estimate) AS median_estimate,
-               min(e.estimate) AS min_estimate,
-               max(e.estimate) AS max_estimate
-        FROM latest l
-        JOIN est e USING (indicator_id, source_id, wave_id)
+        SELECT a.indicator_id,
+               coalesce(i.name_en, a.indicator_id) AS indicator_name,
+               i.name_ar, i.sector, i.indicator_type, i.unit, i.direction,
+               a.source_id, a.wave_id, a.wave_title, a.coverage, a.n_waves, a.has_published,
+               a.is_synthetic, a.n_governorates, a.n_suppressed, a.n_unreliable,
+               a.median_estimate, a.min_estimate, a.max_estimate,
+               CASE WHEN a.n_governorates = 1 THEN a.one_pcode END AS single_governorate_pcode,
+               CASE WHEN a.n_governorates = 1 THEN coalesce(g.name_en, a.one_pcode) END
+                   AS single_name_en,
+               CASE WHEN a.n_governorates = 1 THEN g.name_ar END AS single_name_ar,
+               CASE WHEN a.n_governorates = 1 THEN a.one_estimate END AS single_estimate,
+               CASE WHEN a.n_governorates = 1 THEN a.one_ci_lower END AS single_ci_lower,
+               CASE WHEN a.n_governorates = 1 THEN a.one_ci_upper END AS single_ci_upper
+        FROM agg a
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
-        GROUP BY l.indicator_id, l.source_id, l.wave_id
-        ORDER BY any_value(i.sector), indicator_name, l.source_id
-        """,
-    )
+        LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = a.one_pcode
+        ORDER BY i.sector, indicator_name, a.source_id
+        """
+
+    return _fetch(path, sql)
 
 
 # --------------------------------------------------------------------------------------

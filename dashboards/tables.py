@@ -1,13 +1,16 @@
 """Formatting and table shaping for the dashboard (pure polars, no Streamlit).
 
 Display tables carry formatted strings (percentages with one decimal, hours with one decimal);
-CSV exports carry raw numbers. Both blank the estimate, SE and CI of suppressed cells again,
-whatever the input says (the query layer already does; this is belt and braces).
+CSV exports carry raw numbers. Both blank every answer-derived statistic of suppressed cells
+again (estimate, SE, CI, CI method, degrees of freedom, effective n, design effect, excluded
+share, unreliable flag), whatever the input says (the query layer already does; this is belt and
+braces).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,13 +25,22 @@ SYNTHETIC_LABEL = "SYNTHETIC demo data"
 REAL_LABEL = "real data"
 NO_DATA = "no data"
 NOT_COVERED = "no estimate for this governorate"
-NO_BUDGET_LAW_YEARS = {2014: "no budget law", 2022: "no budget law"}
+NOT_REPORTED = "not reported"
+NO_RATE = "no rate"
+#: Years in which Iraq passed no federal budget law.
+NO_BUDGET_LAW_YEARS = {2014: "no budget law", 2020: "no budget law", 2022: "no budget law"}
+NO_AMOUNTS = "execution rate as published; no amounts"
 DASH = "–"
 
 _UNIT_SUFFIX = {"hours/day": " h/day", "hours": " h", "hours per day": " h/day"}
 _DIRECTION = {"higher_is_better": "↑ higher is better", "lower_is_better": "↓ lower is better"}
 _DISAGG_VALUE = {"male": "male-headed households", "female": "female-headed households"}
-_MASKED = ("estimate", "std_error", "ci_lower", "ci_upper")
+#: Everything derived from the answers: blank for suppressed cells. Only identifiers,
+#: n_unweighted, is_suppressed and suppression_reason survive (see queries.service_estimates).
+_MASKED = (
+    "estimate", "std_error", "ci_lower", "ci_upper", "ci_method", "degrees_of_freedom",
+    "n_effective", "design_effect", "excluded_share", "is_unreliable",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -77,12 +89,20 @@ def fmt_ci(lo: Any, hi: Any, indicator_type: str | None, unit: str | None = None
 
 
 def fmt_se(se: Any, indicator_type: str | None, unit: str | None = None) -> str:
-    """Standard error: percentage points for proportions, the unit for means."""
+    """Standard error: percentage points for proportions, the unit for means.
+
+    One decimal; a non-zero SE that would round to 0.0 shows as '<0.1 pts' (never '0.0 pts').
+    """
     if _missing(se):
         return DASH
-    if is_proportion(indicator_type, unit):
-        return f"{se * 100:.1f} pts"
-    return f"{se:.1f}{unit_suffix(unit)}"
+    proportion = is_proportion(indicator_type, unit)
+    value = se * 100 if proportion else se
+    suffix = " pts" if proportion else unit_suffix(unit)
+    if value == 0:
+        return f"0{suffix}"
+    if abs(value) < 0.05 or f"{abs(value):.1f}" == "0.0":
+        return f"<0.1{suffix}"
+    return f"{value:.1f}{suffix}"
 
 
 def fmt_number(v: Any, decimals: int = 1) -> str:
@@ -120,6 +140,25 @@ def gov_label(name_en: Any, name_ar: Any = None) -> str:
     return f"{name_en} · {name_ar}" if name_ar else str(name_en)
 
 
+def coverage_short(coverage: Any) -> str:
+    """'Tal Afar city only (a city in Ninewa), not the whole governorate' -> 'Tal Afar city only'.
+
+    '' for NULL coverage (governorate-wide)."""
+    if _missing(coverage) or not str(coverage).strip():
+        return ""
+    text = str(coverage).strip()
+    short = re.split(r"\s*[(,;]", text, maxsplit=1)[0].strip()
+    return short or text
+
+
+def area_label(name_en: Any, coverage: Any = None) -> str:
+    """The area an estimate covers: 'Ninewa', or 'Ninewa — Tal Afar city only' when the source
+    covers only part of the governorate."""
+    short = coverage_short(coverage)
+    name = "" if name_en is None else str(name_en)
+    return f"{name} — {short}" if short else name
+
+
 def direction_label(direction: Any) -> str:
     return _DIRECTION.get(direction or "", direction or DASH)
 
@@ -145,13 +184,15 @@ def to_text(v: Any) -> str:
 # frames
 # --------------------------------------------------------------------------------------
 def mask_suppressed(df: pl.DataFrame) -> pl.DataFrame:
-    """NULL estimate, SE and CI wherever ``is_suppressed`` is not False."""
+    """NULL every answer-derived statistic (estimate, SE, CI, CI method, degrees of freedom,
+    effective n, design effect, excluded share, unreliable flag) wherever ``is_suppressed`` is
+    not False."""
     if "is_suppressed" not in df.columns:
         return df
     hidden = pl.col("is_suppressed").fill_null(True)
     return df.with_columns(
         [pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in _MASKED if c in df.columns]
-    )
+    ).with_columns(hidden.alias("is_suppressed"))
 
 
 def _rows(df: pl.DataFrame) -> Iterable[dict[str, Any]]:
@@ -166,7 +207,9 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
         kind, unit = r.get("indicator_type"), r.get("unit")
         out.append(
             {
-                "Governorate": r.get("name_en") or r.get("governorate_pcode"),
+                "Governorate": area_label(
+                    r.get("name_en") or r.get("governorate_pcode"), r.get("coverage")
+                ),
                 "Arabic name": r.get("name_ar") or "",
                 "Group": disaggregation_label(r.get("disaggregation"), r.get("disaggregation_value")),
                 "Estimate": (
@@ -198,7 +241,7 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
 
 EXPORT_COLUMNS = [
     "indicator_id", "indicator_name", "unit", "source_id", "wave_id", "data",
-    "governorate_pcode", "name_en", "name_ar", "disaggregation", "disaggregation_value",
+    "governorate_pcode", "name_en", "name_ar", "coverage", "disaggregation", "disaggregation_value",
     "estimate", "ci_lower", "ci_upper", "std_error", "ci_method", "degrees_of_freedom",
     "n_unweighted", "n_effective", "design_effect", "excluded_share",
     "is_suppressed", "suppression_reason", "is_unreliable", "status",
@@ -206,8 +249,11 @@ EXPORT_COLUMNS = [
 
 
 def estimates_export(df: pl.DataFrame) -> pl.DataFrame:
-    """CSV export of explorer rows: raw numbers (proportions as fractions), suppressed blank."""
+    """CSV export of explorer rows: raw numbers (proportions as fractions); every answer-derived
+    statistic of a suppressed row is blank. ``coverage`` is blank for governorate-wide sources."""
     df = mask_suppressed(df)
+    if "coverage" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("coverage"))
     status = [
         status_label(r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable"))
         for r in _rows(df)
@@ -226,29 +272,67 @@ def to_csv_bytes(df: pl.DataFrame) -> bytes:
     return ("\ufeff" + df.write_csv()).encode("utf-8")
 
 
+def _is_single_area(r: dict[str, Any]) -> bool:
+    """A headline that must not be called a median across governorates: fewer than two
+    governorates with a published estimate, or a source covering only part of a governorate."""
+    return (r.get("n_governorates") or 0) < 2 or bool(coverage_short(r.get("coverage")))
+
+
+def headline_cells(r: dict[str, Any]) -> dict[str, str]:
+    """The headline of one headline_summary row: 'Headline', 'Headline is', 'Range or 95% CI'.
+
+    Several governorate-wide estimates: their median and range. One governorate (or a source
+    covering only part of one): that estimate itself with its 95% CI, named by its area
+    ('Ninewa — Tal Afar city only'), never 'median across governorates'.
+    """
+    kind, unit = r.get("indicator_type"), r.get("unit")
+    n = r.get("n_governorates") or 0
+    short = coverage_short(r.get("coverage"))
+    if r.get("has_published") is False or n == 0:
+        return {
+            "Headline": DASH,
+            "Headline is": "no published estimate in any wave (all cells suppressed)",
+            "Range or 95% CI": DASH,
+        }
+    if n == 1:
+        area = area_label(r.get("single_name_en") or r.get("single_governorate_pcode"), r.get("coverage"))
+        what = f"estimate for {area}"
+        if not short:
+            what += " (the only governorate with a published estimate)"
+        ci = fmt_ci(r.get("single_ci_lower"), r.get("single_ci_upper"), kind, unit)
+        return {
+            "Headline": fmt_value(r.get("single_estimate"), kind, unit),
+            "Headline is": what,
+            "Range or 95% CI": DASH if ci == DASH else f"{ci} (95% CI)",
+        }
+    rng = f"{fmt_value(r.get('min_estimate'), kind, unit)} to {fmt_value(r.get('max_estimate'), kind, unit)}"
+    what = f"median of {n} governorate estimates"
+    if short:
+        what += f" (each covers only part of its governorate: {short})"
+    return {
+        "Headline": fmt_value(r.get("median_estimate"), kind, unit),
+        "Headline is": what,
+        "Range or 95% CI": f"{rng} (range)",
+    }
+
+
 def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
-    """Overview: one row per indicator x source (latest wave)."""
+    """Overview: one row per indicator x source (latest wave with a published estimate)."""
     out = []
     for r in _rows(summary):
-        kind, unit = r.get("indicator_type"), r.get("unit")
         flags = []
         if r.get("n_unreliable"):
             flags.append(f"{r['n_unreliable']} unreliable")
         if r.get("n_suppressed"):
             flags.append(f"{r['n_suppressed']} suppressed")
-        rng = (
-            DASH
-            if _missing(r.get("min_estimate"))
-            else f"{fmt_value(r['min_estimate'], kind, unit)} to {fmt_value(r['max_estimate'], kind, unit)}"
-        )
         out.append(
             {
                 "Indicator": r.get("indicator_name"),
                 "Source · wave": f"{r['source_id']} · {r['wave_id']}",
                 "Data": data_label(r.get("is_synthetic")),
+                "Coverage": coverage_short(r.get("coverage")) or "governorate-wide",
                 "Governorates with an estimate": r.get("n_governorates"),
-                "Median across governorates": fmt_value(r.get("median_estimate"), kind, unit),
-                "Range (lowest to highest)": rng,
+                **headline_cells(r),
                 "Flags": ", ".join(flags) if flags else DASH,
                 "Direction": direction_label(r.get("direction")),
                 "Waves": r.get("n_waves"),
@@ -256,15 +340,20 @@ def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
         )
     schema = {
         "Indicator": pl.String, "Source · wave": pl.String, "Data": pl.String,
-        "Governorates with an estimate": pl.Int64, "Median across governorates": pl.String,
-        "Range (lowest to highest)": pl.String, "Flags": pl.String, "Direction": pl.String,
-        "Waves": pl.Int64,
+        "Coverage": pl.String, "Governorates with an estimate": pl.Int64, "Headline": pl.String,
+        "Headline is": pl.String, "Range or 95% CI": pl.String, "Flags": pl.String,
+        "Direction": pl.String, "Waves": pl.Int64,
     }
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
 def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: str) -> pl.DataFrame:
-    """Overview: the chosen governorate's estimate for each headline (latest-wave) row."""
+    """Overview: the chosen governorate's estimate for each headline (latest-wave) row.
+
+    'Area' names what the estimate covers ('Ninewa — Tal Afar city only' for a city survey).
+    'Median across governorates' is 'n/a' when the source has fewer than two governorate-wide
+    estimates (a median of one area is not a median across governorates).
+    """
     est = mask_suppressed(estimates.filter(pl.col("governorate_pcode") == pcode))
     by_key = {(r["indicator_id"], r["source_id"], r["wave_id"]): r for r in _rows(est)}
     out = []
@@ -272,8 +361,9 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
         kind, unit = s.get("indicator_type"), s.get("unit")
         r = by_key.get((s["indicator_id"], s["source_id"], s["wave_id"]))
         if r is None:
-            estimate, ci, status = DASH, DASH, NOT_COVERED
+            area, estimate, ci, status = DASH, DASH, DASH, NOT_COVERED
         else:
+            area = area_label(r.get("name_en") or pcode, r.get("coverage", s.get("coverage")))
             estimate = (
                 status_label(True, r.get("suppression_reason"), False)
                 if r["is_suppressed"]
@@ -281,19 +371,27 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
             )
             ci = fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit)
             status = status_label(r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable"))
+        if _is_single_area(s):
+            median = "n/a (one area only)" if (s.get("n_governorates") or 0) < 2 else (
+                f"n/a (not governorate-wide: {coverage_short(s.get('coverage'))})"
+            )
+        else:
+            median = fmt_value(s.get("median_estimate"), kind, unit)
         out.append(
             {
                 "Indicator": s.get("indicator_name"),
                 "Source · wave": f"{s['source_id']} · {s['wave_id']}",
                 "Data": data_label(s.get("is_synthetic")),
+                "Area": area,
                 "Estimate": estimate,
                 "95% CI": ci,
                 "Status": status,
-                "Median across governorates": fmt_value(s.get("median_estimate"), kind, unit),
+                "Median across governorates": median,
             }
         )
     schema = dict.fromkeys(
-        ["Indicator", "Source · wave", "Data", "Estimate", "95% CI", "Status", "Median across governorates"],
+        ["Indicator", "Source · wave", "Data", "Area", "Estimate", "95% CI", "Status",
+         "Median across governorates"],
         pl.String,
     )
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
@@ -315,42 +413,87 @@ def wave_medians(estimates: pl.DataFrame) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------
 # budget
 # --------------------------------------------------------------------------------------
-def budget_matrix(df: pl.DataFrame) -> dict[str, Any]:
+def _fmt_date(v: Any) -> str:
+    return "" if _missing(v) else str(v)
+
+
+def _has_amounts(r: dict[str, Any]) -> bool:
+    return any(not _missing(r.get(c)) for c in ("allocation", "expenditure", "allocation_revised"))
+
+
+def budget_has_amounts(df: pl.DataFrame) -> bool:
+    """True when any row has an allocation or expenditure (else the source publishes only a
+    rate, e.g. SIGIR 2008, and no unit may be claimed)."""
+    cols = [c for c in ("allocation", "expenditure", "allocation_revised") if c in df.columns]
+    return bool(cols) and any(df[c].null_count() < df.height for c in cols)
+
+
+def budget_as_of(df: pl.DataFrame) -> list[tuple[int, str]]:
+    """Distinct (fiscal_year, as_of date) pairs present, sorted: the figures are year-to-date
+    at that date, not full-year."""
+    if "as_of" not in df.columns or df.is_empty():
+        return []
+    pairs = df.select("fiscal_year", "as_of").drop_nulls().unique().sort("fiscal_year", "as_of")
+    return [(int(y), _fmt_date(d)) for y, d in pairs.iter_rows()]
+
+
+def budget_matrix(df: pl.DataFrame, governorates: pl.DataFrame | None = None) -> dict[str, Any]:
     """Governorate x fiscal-year grid of execution rates (percent), None where no data.
 
     Years run from the first to the last year present, so a year inside the range without
-    figures shows as a gap ('no data', or 'no budget law' for 2014 and 2022), never as zero.
-    Returns dict(governorates=[labels], years=[int], z=[[pct|None]], text=[[str]]).
+    figures shows as a gap ('no data', or 'no budget law' for 2014, 2020 and 2022), never as
+    zero. ``governorates`` (e.g. marts.dim_governorate: governorate_pcode, name_en, name_ar)
+    adds a row for every governorate the source does not cover at all, labelled 'not reported'
+    in every year (grey, never zero). Returns dict(governorates=[labels], years=[int],
+    z=[[pct|None]], text=[[str]], hover=[[str]]); hover adds the as-of date of year-to-date
+    figures.
     """
     if df.is_empty():
-        return {"governorates": [], "years": [], "z": [], "text": []}
+        return {"governorates": [], "years": [], "z": [], "text": [], "hover": []}
     years = list(range(int(df["fiscal_year"].min()), int(df["fiscal_year"].max()) + 1))
-    govs = (
-        df.select("governorate_pcode", "name_en", "name_ar")
-        .unique("governorate_pcode")
-        .sort("name_en", "governorate_pcode")
-    )
+    govs = df.select("governorate_pcode", "name_en", "name_ar")
+    if governorates is not None and not governorates.is_empty():
+        extra = governorates.select(
+            pl.col("governorate_pcode").cast(pl.String),
+            pl.col("name_en").cast(pl.String),
+            pl.col("name_ar").cast(pl.String) if "name_ar" in governorates.columns
+            else pl.lit(None, dtype=pl.String).alias("name_ar"),
+        )
+        govs = pl.concat([govs.cast({"name_en": pl.String, "name_ar": pl.String}), extra])
+    govs = govs.unique("governorate_pcode", keep="first").sort("name_en", "governorate_pcode")
+    reported = set(df["governorate_pcode"].to_list())
     cells: dict[tuple[str, int], dict[str, Any]] = {}
     for r in _rows(df):
         cells[(r["governorate_pcode"], int(r["fiscal_year"]))] = r
-    z, text, labels = [], [], []
+    z, text, hover, labels = [], [], [], []
     for g in _rows(govs):
-        labels.append(gov_label(g["name_en"], g["name_ar"]))
-        zrow, trow = [], []
+        labels.append(gov_label(g["name_en"] or g["governorate_pcode"], g["name_ar"]))
+        zrow, trow, hrow = [], [], []
         for y in years:
             r = cells.get((g["governorate_pcode"], y))
+            if g["governorate_pcode"] not in reported:
+                zrow.append(None)
+                trow.append(NOT_REPORTED)
+                hrow.append(f"{NOT_REPORTED}: this source does not cover the governorate")
+                continue
             if r is None:
                 zrow.append(None)
                 trow.append(NO_BUDGET_LAW_YEARS.get(y, NO_DATA))
-            elif _missing(r.get("execution_rate")):
+                hrow.append(trow[-1])
+                continue
+            as_of = _fmt_date(r.get("as_of"))
+            suffix = f" (year to date, as of {as_of})" if as_of else ""
+            if _missing(r.get("execution_rate")):
                 zrow.append(None)
-                trow.append("no rate")
+                trow.append(NO_RATE)
             else:
                 zrow.append(round(r["execution_rate"] * 100, 1))
                 trow.append(fmt_pct(r["execution_rate"]))
+            hrow.append(trow[-1] + suffix)
         z.append(zrow)
         text.append(trow)
-    return {"governorates": labels, "years": years, "z": z, "text": text}
+        hover.append(hrow)
+    return {"governorates": labels, "years": years, "z": z, "text": text, "hover": hover}
 
 
 def budget_pivot(matrix: dict[str, Any]) -> pl.DataFrame:
@@ -364,28 +507,32 @@ def budget_pivot(matrix: dict[str, Any]) -> pl.DataFrame:
 
 
 def budget_display(df: pl.DataFrame) -> pl.DataFrame:
+    """Every budget row, formatted. 'As of': the date year-to-date figures refer to. Currency
+    and unit are '–' for rows without any amount (only a published rate)."""
     out = []
     for r in _rows(df):
         src = r.get("execution_rate_source")
+        amounts = _has_amounts(r)
         out.append(
             {
                 "Governorate": r.get("name_en") or r.get("governorate_pcode"),
                 "Arabic name": r.get("name_ar") or "",
                 "Fiscal year": r.get("fiscal_year"),
+                "As of": _fmt_date(r.get("as_of")) or DASH,
                 "Source": r.get("source_id"),
                 "Scope": r.get("budget_scope"),
                 "Allocation": fmt_amount(r.get("allocation")),
                 "Expenditure": fmt_amount(r.get("expenditure")),
                 "Execution rate": fmt_pct(r.get("execution_rate")),
                 "Rate is": src if src else DASH,
-                "Currency": r.get("currency"),
-                "Unit": r.get("unit"),
+                "Currency": r.get("currency") if amounts else DASH,
+                "Unit": r.get("unit") if amounts else DASH,
                 "Data": data_label(r.get("is_synthetic")),
             }
         )
     schema = {
         "Governorate": pl.String, "Arabic name": pl.String, "Fiscal year": pl.Int64,
-        "Source": pl.String, "Scope": pl.String, "Allocation": pl.String,
+        "As of": pl.String, "Source": pl.String, "Scope": pl.String, "Allocation": pl.String,
         "Expenditure": pl.String, "Execution rate": pl.String, "Rate is": pl.String,
         "Currency": pl.String, "Unit": pl.String, "Data": pl.String,
     }

@@ -127,6 +127,34 @@ def provenance_banner(df: pl.DataFrame, source_col: str = "source_id") -> None:
         )
 
 
+def coverage_note(df: pl.DataFrame, source_col: str = "source_id") -> str | None:
+    """Markdown naming each source whose estimates cover only part of a governorate, or None."""
+    if df.is_empty() or "coverage" not in df.columns:
+        return None
+    pairs = (
+        df.select(source_col, "coverage")
+        .filter(pl.col("coverage").is_not_null() & (pl.col("coverage").str.strip_chars() != ""))
+        .unique()
+        .sort(source_col, "coverage")
+    )
+    if pairs.is_empty():
+        return None
+    parts = [
+        f"`{src}` covers **{md_escape(cov)}**: its estimates are not governorate-wide figures "
+        f"(labelled “{md_escape(T.coverage_short(cov))}”)"
+        for src, cov in pairs.iter_rows()
+    ]
+    return "Coverage: " + "; ".join(parts) + "."
+
+
+def coverage_caption(df: pl.DataFrame, source_col: str = "source_id") -> None:
+    """A caption for sources with partial coverage (e.g. one city); nothing when all are
+    governorate-wide."""
+    note = coverage_note(df, source_col)
+    if note:
+        st.caption(note)
+
+
 def snapshot_caption(path: str) -> str:
     """'modified 2024-05-01 10:04 UTC · 2.8 MB' for the sidebar."""
     p = Path(path)

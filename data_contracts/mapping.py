@@ -92,6 +92,15 @@ class FormFix(_Strict):
     note: str
 
 
+class GovernorateByDistrict(_Strict):
+    """Districts whose governorate differs from the one the file gives, e.g. Halabja district filed under
+    Sulaymaniyah by sources that predate Halabja governorate: ``{column: DistrictE, districts: {Halabja: Halabja}}``
+    makes rows whose district column is a key take the value as their governorate name."""
+
+    column: str
+    districts: dict[str, str]
+
+
 class SurveyMapping(_Strict):
     """Mapping of a survey source (Kobo/ODK CSV export with its XLSForm, or a plain CSV)."""
 
@@ -108,6 +117,7 @@ class SurveyMapping(_Strict):
     files: list[FileSpec]
     respondent_id: str
     governorate: ColumnRef
+    governorate_by_district: GovernorateByDistrict | None = None
     district: ColumnRef | None = None
     stratum: ColumnRef
     psu: ColumnRef
@@ -134,6 +144,15 @@ class SurveyMapping(_Strict):
         return self
 
 
+class ExcludeRows(_Strict):
+    """Rows that are not budget lines of a governorate (e.g. a regional aggregate): excluded with ``reason``
+    when ``column`` holds one of ``values`` (counted in rows_excluded, listed in audit.exclusions)."""
+
+    column: str
+    values: list[str]
+    reason: str
+
+
 class BudgetMapping(_Strict):
     """Mapping of a budget source: one row per governorate (× sector × fiscal year) line."""
 
@@ -158,6 +177,7 @@ class BudgetMapping(_Strict):
     expenditure: str | None = None
     execution_pct_published: str | None = None
     as_of: ColumnRef | None = None
+    exclude_rows: list[ExcludeRows] = Field(default_factory=list)
     citation: str | None = None
 
 

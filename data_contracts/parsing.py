@@ -16,7 +16,7 @@ _DIGITS = str.maketrans(
     "01234567890123456789.,",
 )
 # A number: optional sign, digits with optional well-formed thousands groups, optional decimals.
-_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d{1,3})?$")  # 1.5e+03 (R, Stata)
 _INTEGER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
 
 
@@ -36,7 +36,7 @@ def normalize_digits(text: str) -> str:
 def parse_number(text: str) -> float:
     """Parse a decimal number strictly (after :func:`normalize_digits`).
 
-    Accepts ``12``, ``-3.5``, ``1,234,567.25``, ``١٢٫٥``. Rejects ``"1,,0"``, ``"12abc"``, ``"1,23"``,
+    Accepts ``12``, ``-3.5``, ``1,234,567.25``, ``١٢٫٥``, ``1.5e+03``. Rejects ``"1,,0"``, ``"12abc"``, ``"1,23"``,
     empty strings, ``nan`` and ``inf``.
 
     Raises:

@@ -160,6 +160,8 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
         ) if exists("audit.exclusions") else []
         out["skipped_sources"] = rows("SELECT path, reason FROM audit.skipped_sources ORDER BY path") \
             if exists("audit.skipped_sources") else []
+        out["notes"] = rows("SELECT source_id, file_name, note FROM audit.source_notes ORDER BY source_id, file_name") \
+            if exists("audit.source_notes") else []
         out["dropped_columns"] = rows(
             "SELECT source_id, string_agg(DISTINCT column_name, ', ' ORDER BY column_name) AS columns "
             "FROM audit.dropped_columns GROUP BY source_id ORDER BY source_id"
@@ -202,6 +204,7 @@ def format_summary(summary: dict) -> str:
         else f"{f['source_id']}/{f['file_name']}: no row loaded (every row excluded or quarantined)"
         for f in summary["files"] if f["rows_loaded"] == 0
     ]
+    warnings += [f"{n['source_id']}/{n['file_name']}: {n['note']}" for n in summary.get("notes", [])]
     if warnings:
         lines.append("WARNINGS:")
         lines += [f"  {w}" for w in warnings]

@@ -84,6 +84,7 @@ AUDIT_DDL = {
     "dropped_columns": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR""",
     "skipped_sources": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, path VARCHAR, reason VARCHAR",
+    "source_notes": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, note VARCHAR",
     "dbt_results": """
         run_id VARCHAR, unique_id VARCHAR, resource_type VARCHAR, name VARCHAR, status VARCHAR,
         failures INTEGER, message VARCHAR, execution_time DOUBLE""",

@@ -12,9 +12,11 @@ path = ui.current_warehouse()
 
 st.title("Overview")
 st.caption(
-    "Where each service indicator stands in the latest wave of each survey, and how it moved "
-    "between waves. Estimates are made per governorate: there is **no national figure**, so the "
-    "headline is the spread of governorate estimates (median and range)."
+    "Where each service indicator stands in the latest wave of each survey that published an "
+    "estimate of it, and how it moved between waves. Estimates are made per governorate: there is "
+    "**no national figure**, so the headline is the spread of governorate estimates (median and "
+    "range). For a source with a single governorate, or covering only part of one (e.g. one "
+    "city), the headline is that estimate itself with its 95% CI."
 )
 ui.suppression_caption()
 
@@ -34,15 +36,29 @@ st.dataframe(
     T.headline_display(summary),
     hide_index=True,
     column_config={
+        "Coverage": st.column_config.TextColumn(
+            help="governorate-wide, or the part of a governorate the source covers (e.g. one city)"
+        ),
         "Governorates with an estimate": st.column_config.NumberColumn(
             help="Governorates with a published (not suppressed) estimate"
         ),
-        "Median across governorates": st.column_config.TextColumn(
-            help="Median of the governorate estimates; not a national estimate"
+        "Headline": st.column_config.TextColumn(
+            help="Median of the governorate estimates (not a national estimate); for a single "
+            "governorate or a partial-coverage source, the estimate itself"
         ),
-        "Waves": st.column_config.NumberColumn(help="Waves of this source with the indicator"),
+        "Waves": st.column_config.NumberColumn(
+            help="Waves of this source with a published estimate of the indicator"
+        ),
     },
 )
+ui.coverage_caption(summary)
+unpublished = summary.filter(pl.col("has_published").not_())
+if not unpublished.is_empty():
+    st.caption(
+        "No wave has a published estimate for: "
+        + "; ".join(f"{r['indicator_name']} (`{r['source_id']}`)" for r in unpublished.iter_rows(named=True))
+        + ". Every cell is suppressed (e.g. the question was not asked)."
+    )
 
 # --- one governorate ----------------------------------------------------------------------
 estimates = ui.load("service_estimates", path, disaggregation="all")
@@ -68,6 +84,7 @@ gov_name = govs.filter(pl.col("governorate_pcode") == pcode)["name_en"][0]
 snapshot = T.governorate_snapshot(summary, estimates, pcode)
 covered = snapshot.filter(pl.col("Status") != T.NOT_COVERED)
 st.dataframe(covered, hide_index=True)
+ui.coverage_caption(estimates.filter(pl.col("governorate_pcode") == pcode))
 if covered.height < snapshot.height:
     st.caption(
         f"{snapshot.height - covered.height} headline indicator(s) have no estimate for {gov_name}: "
@@ -95,6 +112,10 @@ ind_rows = estimates.filter((pl.col("indicator_id") == indicator_id) & pl.col("s
 waves = ind_rows.select("source_id", "wave_id", "wave_order").unique().sort("source_id", "wave_order")
 kind, unit = ind_rows["indicator_type"][0], ind_rows["unit"][0]
 synthetic = set(ind_rows.filter(pl.col("is_synthetic"))["source_id"].unique().to_list())
+coverage = {
+    r["source_id"]: r["coverage"]
+    for r in ind_rows.filter(pl.col("coverage").is_not_null()).select("source_id", "coverage").unique().iter_rows(named=True)
+}
 
 gov_rows = ind_rows.filter(pl.col("governorate_pcode") == pcode)
 if gov_rows.is_empty():
@@ -104,7 +125,9 @@ if gov_rows.is_empty():
 if synthetic:
     st.caption(f"Lines marked [{T.SYNTHETIC_LABEL}] come from generated demonstration data.")
 st.plotly_chart(
-    charts.trend_figure(gov_rows, T.wave_medians(ind_rows), waves, gov_name, synthetic, kind, unit),
+    charts.trend_figure(
+        gov_rows, T.wave_medians(ind_rows), waves, gov_name, synthetic, kind, unit, coverage=coverage
+    ),
     key="overview_trend_chart",
 )
 st.caption(

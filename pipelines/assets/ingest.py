@@ -35,7 +35,7 @@ SURVEY_TABLES = [
 BUDGET_TABLES = ["budget_lines", "budget_sources"]
 REFERENCE_TABLES = ["ref_governorates", "ref_population", "question_bank", "indicator_registry"]
 POPULATION_YEARS = range(2003, 2031)
-AUDIT_PER_DOMAIN = ("file_registry", "quarantine", "exclusions", "dropped_columns", "skipped_sources")
+AUDIT_PER_DOMAIN = ("file_registry", "quarantine", "exclusions", "dropped_columns", "skipped_sources", "source_notes")
 
 
 def _key(table: str) -> dg.AssetKey:
@@ -157,6 +157,13 @@ def _write(
                     insert_frame(
                         con, f"audit.{kind}",
                         r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                    )
+                if r.notes:
+                    insert_frame(
+                        con, "audit.source_notes",
+                        pl.DataFrame(r.notes).with_columns(
+                            pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain"), pl.lit(r.source_id).alias("source_id")
+                        ),
                     )
                 insert_frame(
                     con, "audit.file_registry",

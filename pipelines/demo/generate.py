@@ -39,8 +39,8 @@ SURVEY_SOURCE_ID = "mizan_demo_national"
 BUDGET_SOURCE_ID = "mizan_demo_budget"
 DEFAULT_SEED = 20261129
 WAVES = (2024, 2025)
-FISCAL_YEARS = (2019, 2020, 2021, 2023, 2024)
-MISSING_FISCAL_YEARS = (2022,)
+FISCAL_YEARS = (2019, 2021, 2023, 2024)
+MISSING_FISCAL_YEARS = (2020, 2022)  # no federal budget law: no "original approved allocation" exists
 SECTORS = (
     "water_sanitation",
     "electricity",
@@ -1074,10 +1074,9 @@ def _readme(manifest: dict[str, Any]) -> str:
         "--------------",
         "Columns governorate, fiscal_year, sector, budget_scope (capital / operating), allocation_original_iqd,",
         "allocation_revised_iqd, expenditure_iqd; amounts are whole Iraqi dinars (IQD), not thousands.",
-        f"Fiscal years {', '.join(map(str, FISCAL_YEARS))}. There are NO rows for 2022 on purpose: Iraq had no",
-        "federal budget law for 2022 (spending ran under the monthly 1/12 rule). A missing year must be shown",
-        "as 'no budget law', never as zero. (Iraq also passed no budget law for 2020; the demo keeps 2020 rows",
-        "with smaller synthetic allocations so that the pipeline has five years to show.)",
+        f"Fiscal years {', '.join(map(str, FISCAL_YEARS))}. There are NO rows for 2020 and 2022 on purpose: Iraq",
+        "passed no federal budget law for those years (spending ran under the monthly 1/12 rule), so no",
+        "original approved allocation exists. A missing year must be shown as 'no budget law', never as zero.",
         "Capital allocation per governorate and year: 50-800 billion IQD; execution (expenditure / original",
         "allocation) 20-95 %. Governorates are spelled as a finance office might write them:",
     ]

@@ -14,7 +14,15 @@ import polars as pl
 from data_contracts.contracts import BudgetLine, contract_failures
 from data_contracts.mapping import BudgetMapping, ColumnRef
 from data_contracts.parsing import ValueParseError, parse_date, parse_integer, parse_number
-from pipelines.ingest.common import DiscoveredSource, FatalSourceError, FileAccount, Problems, SourceResult, source_files
+from pipelines.ingest.common import (
+    EXCLUSION_SCHEMA,
+    DiscoveredSource,
+    FatalSourceError,
+    FileAccount,
+    Problems,
+    SourceResult,
+    source_files,
+)
 from pipelines.ingest.survey import _resolve
 from pipelines.readers.delimited import read_delimited
 
@@ -55,8 +63,13 @@ def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> Sourc
                 f"{path.name}: columns named in the mapping of {mapping.source_id} are missing: {', '.join(missing)}"
             )
         problems = Problems(mapping.source_id, path.name, delivered.sha256)
-        rows = []
+        rows, excluded = [], []
         for i, row in enumerate(df.iter_rows(named=True), start=1):
+            rule = next((r for r in mapping.exclude_rows if (row.get(r.column) or "").strip() in r.values), None)
+            if rule is not None:
+                excluded.append({"source_id": mapping.source_id, "file_name": path.name,
+                                 "file_sha256": delivered.sha256, "row_number": i, "reason": rule.reason})
+                continue
             bad: list[tuple[int, str, str | None, str]] = []
             name = _value(mapping.governorate, row)
             gcol = mapping.governorate.column or "governorate"
@@ -146,11 +159,12 @@ def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> Sourc
             frame = frame.filter(~pl.col("row_number").is_in([f[0] for f in failures]))
         quarantine = problems.frame()
         result.quarantine.append(quarantine)
+        result.exclusions.append(pl.DataFrame(excluded, schema=EXCLUSION_SCHEMA))
         result.files.append(
             FileAccount(
                 source_id=mapping.source_id, file_name=path.name, file_path=str(path.resolve()),
                 file_sha256=delivered.sha256, file_bytes=delivered.size_bytes, rows_read=df.height,
-                rows_loaded=frame.height, rows_excluded=0, rows_quarantined=quarantine["row_number"].n_unique(),
+                rows_loaded=frame.height, rows_excluded=len(excluded), rows_quarantined=quarantine["row_number"].n_unique(),
             )
         )
         frames.append(frame)

@@ -61,6 +61,7 @@ class SourceResult:
     quarantine: list[pl.DataFrame] = field(default_factory=list)
     exclusions: list[pl.DataFrame] = field(default_factory=list)
     dropped_columns: list[pl.DataFrame] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)  # {file_name, note}: things a reader of the run must know
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]

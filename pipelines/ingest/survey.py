@@ -76,7 +76,7 @@ _ASCII_DIGITS = {
     "٬": ",",
 }
 _INT_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?$"
-_NUM_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
+_NUM_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d{1,3})?$"  # 1.5e+03 as R/Stata write it
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$"
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
@@ -150,6 +150,8 @@ def _used_columns(mapping: SurveyMapping) -> set[str]:
             used.update(ref.sum_of_columns or [])
     if mapping.consent:
         used.add(mapping.consent.column)
+    if mapping.governorate_by_district:
+        used.add(mapping.governorate_by_district.column)
     used.update(q.column for q in mapping.questions.values())
     return used
 
@@ -165,7 +167,9 @@ def _ref_expr(ref: ColumnRef, id_col: str) -> pl.Expr:
 
 
 def _check_columns(df: pl.DataFrame, mapping: SurveyMapping, file_name: str) -> None:
-    missing = sorted(c for c in _used_columns(mapping) if c not in df.columns)
+    """Design and id columns must all be present; a question column may be absent (not asked that wave)."""
+    question_columns = {q.column for q in mapping.questions.values()}
+    missing = sorted(c for c in _used_columns(mapping) - question_columns if c not in df.columns)
     if missing:
         raise FatalSourceError(
             f"{file_name}: columns named in the mapping of {mapping.source_id} are missing from the file: "
@@ -392,6 +396,11 @@ def _ingest_file(
         q = form.questions[gref.column]
         labels = {code: (en if gref.via == "label_en" else ar) for code, (en, ar) in form.choices[q.list_name].items()}
         gov_values = pl.col(gref.column).replace_strict(labels, default=pl.col(gref.column), return_dtype=pl.String)
+    if mapping.governorate_by_district is not None:
+        by = mapping.governorate_by_district
+        gov_values = pl.when(pl.col(by.column).is_in(list(by.districts))).then(
+            pl.col(by.column).replace_strict(by.districts, default=None, return_dtype=pl.String)
+        ).otherwise(gov_values)
     df = df.with_columns(gov_values.cast(pl.String).alias("__gov_name"))
     names = df["__gov_name"].drop_nulls().unique().to_list()
     resolved = {n: _resolve(n) for n in names}
@@ -450,6 +459,11 @@ def _ingest_file(
     answers = []
     for qid, qmap in mapping.questions.items():
         spec = bank[qid]
+        if qmap.column not in df.columns:
+            # a form version without this question: nobody was asked, so no answer rows (no estimate) for it
+            result.notes.append({"file_name": path.name, "note": f"question {qid}: column {qmap.column!r} is not in "
+                                 "this file (not asked in this wave); no estimate for it from this file"})
+            continue
         v = pl.col(qmap.column).cast(pl.String).str.strip_chars()
         if qmap.null_values:
             v = pl.when(v.is_in(qmap.null_values)).then(None).otherwise(v)

@@ -91,3 +91,10 @@ def test_question_bank_codes_are_text_and_indicators_reference_it():
         for field in ("definition", "numerator", "denominator", "unit", "estimation_method", "suppression_rule",
                       "ci_method", "direction", "version"):
             assert ind.get(field), (ind["indicator_id"], field)
+
+
+def test_scientific_notation_as_r_and_stata_write_it():
+    assert parse_number("1.5e+03") == 1500.0
+    assert parse_number("2E-2") == 0.02
+    with pytest.raises(ValueParseError):
+        parse_number("1.5e")

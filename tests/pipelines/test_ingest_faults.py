@@ -162,11 +162,11 @@ def test_bad_weight_stops_the_run_naming_file_and_row(tmp_path, weight):
 
 def test_missing_mapped_column_stops_the_run(tmp_path):
     folder = make_survey(tmp_path / "in", "s_cols", GOOD_ROWS)
-    text = (folder / "data.csv").read_text().replace("hours", "hrs", 1)
+    text = (folder / "data.csv").read_text().replace("cluster", "clust", 1)  # a design column
     (folder / "data.csv").write_text(text)
     result = ingest(tmp_path / "in", tmp_path / "wh.duckdb")
     assert not result.success
-    assert "data.csv" in failure_message(result) and "hours" in failure_message(result)
+    assert "data.csv" in failure_message(result) and "cluster" in failure_message(result)
 
 
 def test_windows_1256_file_fails_loudly_as_utf8_and_loads_when_declared(tmp_path):
@@ -294,3 +294,24 @@ def test_repeated_budget_line_is_quarantined_not_summed(tmp_path):
     assert table(wh, "SELECT sum(allocation_original) FROM raw.budget_lines WHERE governorate_pcode = 'IQG01'").item() == 112
     q = table(wh, "SELECT row_number, reason FROM audit.quarantine")
     assert q["row_number"].to_list() == [3] and "already at row 1" in q["reason"].item()
+
+
+def test_weight_in_scientific_notation_loads(tmp_path):
+    make_survey(tmp_path / "in", "s_sci", GOOD_ROWS + ["h9,Baghdad,s1,c1,1.5e+03,M,2025-01-03,yes,2,5,X"])
+    wh = tmp_path / "wh.duckdb"
+    assert ingest(tmp_path / "in", wh).success
+    assert table(wh, "SELECT weight FROM raw.survey_respondents WHERE respondent_id = 'h9'").item() == 1500.0
+
+
+def test_question_absent_from_a_file_is_not_asked_not_fatal(tmp_path):
+    folder = make_survey(tmp_path / "in", "s_noq", GOOD_ROWS)
+    lines = (folder / "data.csv").read_text().splitlines()
+    drop = lines[0].split(",").index("hours")
+    (folder / "data.csv").write_text("\n".join(",".join(v for i, v in enumerate(line.split(",")) if i != drop)
+                                               for line in lines) + "\n")
+    wh = tmp_path / "wh.duckdb"
+    assert ingest(tmp_path / "in", wh).success
+    assert table(wh, "SELECT DISTINCT question_id FROM raw.survey_answers")["question_id"].to_list() == ["water_service_rating"]
+    note = table(wh, "SELECT file_name, note FROM audit.source_notes").row(0)
+    assert note[0] == "data.csv" and "water_piped_hours_per_day" in note[1] and "not asked" in note[1]
+    assert table(wh, "SELECT rows_loaded FROM audit.file_registry").item() == 3

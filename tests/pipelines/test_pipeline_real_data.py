@@ -48,7 +48,7 @@ def test_row_accounting_per_file_matches_the_files(real_warehouse, shared_data):
     expected_rows = {
         "export.csv": 632,  # counted independently below as well
         "locations.csv": 3852,
-        "sigir_2009_provincial_capital_budget_execution.csv": 16,
+        "sigir_2009_provincial_capital_budget_execution.csv": 16,  # 15 provinces + the Kurdistan aggregate
         "sigir_2008_provincial_budget_execution_pct.csv": 14,
     }
     for rel in (TALAFAR, DTM, SIGIR_2009, SIGIR_2008):
@@ -66,13 +66,22 @@ def test_row_accounting_per_file_matches_the_files(real_warehouse, shared_data):
     assert resp.rows() == [(hashlib.sha256((shared_data / TALAFAR).read_bytes()).hexdigest(), 1, 632, 632)]
 
 
-def test_unknown_governorate_lands_in_quarantine_with_suggestions(real_warehouse):
-    rows = q(real_warehouse, "SELECT * FROM audit.quarantine WHERE source_id = 'sigir_2009_provincial_capital_budget_execution'")
-    assert rows.height == 1
-    r = rows.row(0, named=True)
-    assert r["row_number"] == 16 and r["column_name"] == "province_name_source"
-    assert r["value"] == "Kurdistan (Dohuk, Irbil, Sulaymaniya)"
-    assert "unknown governorate" in r["reason"] and "closest known" in r["reason"]
+def test_regional_aggregate_row_is_excluded_with_its_reason(real_warehouse):
+    # SIGIR 2009's last row is the Kurdistan Region as a whole, with no figures: not a governorate line
+    assert q(real_warehouse, "SELECT count(*) FROM audit.quarantine").item() == 0
+    rows = q(real_warehouse, "SELECT row_number, reason FROM audit.exclusions "
+             "WHERE source_id = 'sigir_2009_provincial_capital_budget_execution'")
+    assert rows["row_number"].to_list() == [16]
+    assert rows["reason"].item().startswith("regional aggregate for the Kurdistan Region")
+
+
+def test_demo_unknown_governorate_lands_in_quarantine_with_suggestions(demo_warehouse):
+    rows = q(demo_warehouse, "SELECT file_name, row_number, column_name, value, reason FROM audit.quarantine "
+             "WHERE source_id = 'mizan_demo_budget'")
+    assert rows.rows() == [(
+        "budget_lines.csv", 911, "governorate", "Baghdad Al-Jadida",
+        "unknown governorate 'Baghdad Al-Jadida'; closest known: Baghdad (IQG08)",
+    )]
 
 
 def test_sigir_execution_rates_as_published(real_warehouse):
@@ -120,11 +129,15 @@ def test_marts_hold_tal_afar_dtm_and_budget_indicators(real_warehouse):
     dtm = q(real_warehouse, "SELECT indicator_id, count(DISTINCT governorate_pcode) AS n FROM marts.fct_service_indicators "
             "WHERE source_id = 'iom_dtm_ila5_2020' AND disaggregation = 'all' GROUP BY 1")
     assert dict(dtm.rows()) == {
-        i: 18 for i in ("electricity_sufficient", "water_sufficient", "waste_collection_available",
+        i: 19 for i in ("electricity_sufficient", "water_sufficient", "waste_collection_available",
                         "school_access", "clinic_access", "hospital_access")
     }
     govs = q(real_warehouse, "SELECT DISTINCT governorate_pcode FROM marts.fct_service_indicators WHERE source_id = 'iom_dtm_ila5_2020'")
-    assert sorted(govs["governorate_pcode"]) == COD_AB_18
+    # all 18 COD-AB governorates, and Halabja (IQG19): ILA V files Halabja district under Sulaymaniyah
+    assert sorted(govs["governorate_pcode"]) == COD_AB_18 + ["IQG19"]
+    split = dict(q(real_warehouse, "SELECT governorate_pcode, count(*) FROM raw.survey_respondents "
+                   "WHERE source_id = 'iom_dtm_ila5_2020' AND governorate_pcode IN ('IQG06', 'IQG19') GROUP BY 1").rows())
+    assert split == {"IQG06": 359, "IQG19": 38}  # 397 locations under GovernorateE = Sulaymaniyah
     budget = q(real_warehouse, "SELECT count(DISTINCT governorate_pcode) FROM marts.fct_budget_execution").item()
     assert budget == 15  # every SIGIR 2009 province; 2008 covers 14 of them
 
