@@ -13,8 +13,9 @@ path = ui.current_warehouse()
 st.title("Budget execution")
 st.caption(
     "Execution rate = expenditure / original approved allocation (PEFA PI-1), by governorate and "
-    "fiscal year. A year without published figures is shown as **no data**, never as zero; Iraq "
-    "passed no federal budget law for 2014 and 2022."
+    "fiscal year. A year without published figures is shown as **no data**, and a governorate "
+    "the source does not cover as **not reported**, never as zero; Iraq passed no federal budget "
+    "law for 2014, 2020 and 2022."
 )
 
 if not ui.require_tables(path, queries.BUDGET_TABLES, "budget execution"):
@@ -55,20 +56,42 @@ with c2:
     )
 selected = by_source.filter(pl.col("budget_scope") == scope)
 
-currency = ", ".join(sorted({u for u in selected["unit"].to_list() if u}))
-label = T.data_label(source_id in synthetic_sources)
+is_synthetic = source_id in synthetic_sources
+label = T.data_label(is_synthetic)
 st.subheader(f"Execution rate — `{source_id}`, {scope} budget  [{label}]")
-if currency:
-    big = selected.select(
-        pl.max_horizontal(pl.col("allocation").abs(), pl.col("expenditure").abs()).max()
-    ).item()
-    st.caption(f"Amounts in {currency}" + (" (bn = billion, m = million)." if big is not None and big >= 1e6 else "."))
+if not T.budget_has_amounts(selected):
+    st.caption(f"{T.NO_AMOUNTS[0].upper()}{T.NO_AMOUNTS[1:]}.")
+else:
+    currency = ", ".join(sorted({u for u in selected["unit"].to_list() if u}))
+    if currency:
+        big = selected.select(
+            pl.max_horizontal(pl.col("allocation").abs(), pl.col("expenditure").abs()).max()
+        ).item()
+        st.caption(
+            f"Amounts in {currency}"
+            + (" (bn = billion, m = million)." if big is not None and big >= 1e6 else ".")
+        )
+as_of = T.budget_as_of(selected)
+if as_of:
+    dates = ", ".join(f"{d} (FY{y})" for y, d in as_of)
+    st.caption(
+        f"Figures as of {dates}: execution rates are **year to date** at that date, not full-year "
+        "results."
+    )
 
-matrix = T.budget_matrix(selected)
-st.plotly_chart(charts.budget_heatmap(matrix), key="budget_heatmap")
+governorates = ui.load("governorates", path)
+matrix = T.budget_matrix(selected, governorates)
+st.plotly_chart(
+    charts.budget_heatmap(
+        matrix, title=f"Execution rate — {source_id}, {scope} budget", synthetic=is_synthetic
+    ),
+    key="budget_heatmap",
+)
 st.caption(
-    "Grey cells: **no data** (nothing published for that governorate and year) or **no rate** "
-    "(figures published without an allocation to compare with). They are not zero."
+    "Grey cells: **no data** (nothing published for that governorate and year), **not reported** "
+    "(the source does not cover that governorate at all) or **no rate** (figures published "
+    "without an allocation to compare with). They are not zero."
+    + (f" Hover a cell for its as-of date." if as_of else "")
 )
 with st.expander("Execution rate as a table"):
     st.dataframe(T.budget_pivot(matrix), hide_index=True)

@@ -92,8 +92,10 @@ with left:
     st.plotly_chart(charts.indicator_bars(rows, title=title), key="explorer_bars")
     st.caption(
         "Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
-        "Grey ✕: suppressed — too few respondents, no estimate is shown."
+        "Grey ✕: suppressed — too few respondents, no estimate is shown (nor any statistic "
+        "computed from the answers)."
     )
+    ui.coverage_caption(rows)
 
     display = T.estimates_display(rows)
     if disaggregation == "all":
@@ -112,7 +114,8 @@ with left:
         mime="text/csv",
         on_click="ignore",
         key="explorer_download",
-        help="Proportions as fractions; suppressed cells have no estimate, SE or CI.",
+        help="Proportions as fractions; suppressed cells have no estimate, SE, CI or any other "
+        "statistic computed from the answers. coverage: blank = the whole governorate.",
     )
 
 with right, st.container(border=True):
@@ -156,6 +159,7 @@ with right, st.container(border=True):
             ("Survey", w.get("title")),
             ("Data", T.data_label(w.get("is_synthetic"))),
             ("Fieldwork", f"{w.get('fieldwork_start')} to {w.get('fieldwork_end')}"),
+            ("Coverage", w.get("coverage") or "governorate-wide"),
             ("Unit of analysis", w.get("unit_of_analysis")),
             ("Respondents loaded", w.get("n_respondents")),
             ("Strata · PSUs · degrees of freedom", f"{w.get('n_strata')} · {w.get('n_psu')} · {w.get('degrees_of_freedom')}"),
