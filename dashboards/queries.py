@@ -413,6 +413,7 @@ BUDGET_COLUMNS: dict[str, pl.DataType] = {
     "execution_rate_source": pl.String(),
     "currency": pl.String(),
     "unit": pl.String(),
+    "as_of": pl.Date(),
     "is_synthetic": pl.Boolean(),
     "name_en": pl.String(),
     "name_ar": pl.String(),
@@ -425,7 +426,8 @@ def budget_execution(
     """``marts.fct_budget_execution`` with governorate names; execution_rate is a fraction.
 
     Columns listed in ``BUDGET_COLUMNS`` are always present (NULL when the warehouse lacks
-    one, e.g. an older build without ``execution_rate_source``).
+    one, e.g. an older build without ``execution_rate_source`` or ``as_of``). ``as_of`` is the
+    date year-to-date figures refer to (e.g. 2009-10-13 for SIGIR 2009).
     """
     where, params = _where([("b.source_id", source_id), ("b.budget_scope", budget_scope)])
     df = _fetch(

@@ -91,7 +91,7 @@ st.caption(
     "Grey cells: **no data** (nothing published for that governorate and year), **not reported** "
     "(the source does not cover that governorate at all) or **no rate** (figures published "
     "without an allocation to compare with). They are not zero."
-    + (f" Hover a cell for its as-of date." if as_of else "")
+    + (" Hover a cell for its as-of date." if as_of else "")
 )
 with st.expander("Execution rate as a table"):
     st.dataframe(T.budget_pivot(matrix), hide_index=True)

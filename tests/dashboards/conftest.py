@@ -6,6 +6,9 @@ SQL, with planted cases: suppressed cells with distinctive values (0.123456, 0.6
 waves, a real source with one, budget years with no data, a file whose row accounting does not
 balance, and an empty audit.exclusions table.
 
+``marts.dim_wave.coverage`` is set for the Tal Afar source only ("Tal Afar city only …"), and
+the SIGIR 2009 budget rows carry ``as_of`` 2009-10-13.
+
 ``sparse_warehouse`` has the same tables but no budget rows, no hoh_sex disaggregation, one
 wave per source and empty quarantine / dropped-columns / skipped-sources tables.
 
@@ -54,7 +57,7 @@ CREATE TABLE marts.dim_wave (
     source_id VARCHAR, wave_id VARCHAR, title VARCHAR, is_synthetic BOOLEAN,
     fieldwork_start DATE, fieldwork_end DATE, n_respondents INTEGER, n_strata INTEGER,
     n_psus INTEGER, degrees_of_freedom INTEGER, unit_of_analysis VARCHAR, weight_note VARCHAR,
-    design_note VARCHAR
+    design_note VARCHAR, coverage VARCHAR
 );
 CREATE TABLE marts.fct_service_indicators (
     indicator_id VARCHAR, source_id VARCHAR, wave_id VARCHAR, governorate_pcode VARCHAR,
@@ -67,7 +70,7 @@ CREATE TABLE marts.fct_service_indicators (
 CREATE TABLE marts.fct_budget_execution (
     governorate_pcode VARCHAR, fiscal_year INTEGER, source_id VARCHAR, budget_scope VARCHAR,
     allocation DOUBLE, expenditure DOUBLE, execution_rate DOUBLE, execution_rate_source VARCHAR,
-    currency VARCHAR, unit VARCHAR, is_synthetic BOOLEAN
+    currency VARCHAR, unit VARCHAR, is_synthetic BOOLEAN, as_of DATE
 );
 
 CREATE TABLE audit.run_log (
@@ -131,13 +134,17 @@ INDICATORS = [
     ),
 ]
 
+#: marts.dim_wave.coverage of the Tal Afar source (NULL = governorate-wide for the others).
+TALAFAR_COVERAGE = "Tal Afar city only (a city in Ninewa), not the whole governorate"
+
 WAVES = [
     ("demo_services", "2023-01", "Demo services survey, wave 1", True, "2023-01-10", "2023-02-05",
-     1600, 8, 64, 56, "household", "design weights", "stratified two-stage"),
+     1600, 8, 64, 56, "household", "design weights", "stratified two-stage", None),
     ("demo_services", "2024-01", "Demo services survey, wave 2", True, "2024-01-08", "2024-02-01",
-     1610, 8, 64, 56, "household", "design weights", "stratified two-stage"),
+     1610, 8, 64, 56, "household", "design weights", "stratified two-stage", None),
     ("talafar_water_2021", "2021-07", "Tal Afar municipal water survey", False, "2021-07-01",
-     "2021-07-31", 632, 6, 632, 626, "household", "derived from sample frame", "stratified by neighbourhood"),
+     "2021-07-31", 632, 6, 632, 626, "household", "derived from sample frame", "stratified by neighbourhood",
+     TALAFAR_COVERAGE),
 ]
 
 
@@ -186,17 +193,18 @@ def _service_rows(*, hoh_sex: bool, second_wave: bool) -> list[tuple]:
 
 
 BUDGET_ROWS = [
-    # real source: capital budgets in USD million, execution rates as published
-    ("IQG08", 2007, "sigir_provincial_capital", "capital", 100.0, 45.0, 0.45, "published", "USD", "USD million", False),
-    ("IQG08", 2009, "sigir_provincial_capital", "capital", 120.0, 90.0, 0.75, "published", "USD", "USD million", False),
-    ("IQG15", 2007, "sigir_provincial_capital", "capital", 50.0, 20.0, 0.40, "published", "USD", "USD million", False),
-    ("IQG15", 2008, "sigir_provincial_capital", "capital", 60.0, 33.0, 0.55, "published", "USD", "USD million", False),
-    ("IQG15", 2009, "sigir_provincial_capital", "capital", 70.0, 49.0, 0.70, "published", "USD", "USD million", False),
+    # real source: capital budgets in USD million, execution rates as published; the 2009
+    # figures are year to date at 2009-10-13 (as_of); covers Baghdad and Ninewa only
+    ("IQG08", 2007, "sigir_provincial_capital", "capital", 100.0, 45.0, 0.45, "published", "USD", "USD million", False, None),
+    ("IQG08", 2009, "sigir_provincial_capital", "capital", 120.0, 90.0, 0.75, "published", "USD", "USD million", False, "2009-10-13"),
+    ("IQG15", 2007, "sigir_provincial_capital", "capital", 50.0, 20.0, 0.40, "published", "USD", "USD million", False, None),
+    ("IQG15", 2008, "sigir_provincial_capital", "capital", 60.0, 33.0, 0.55, "published", "USD", "USD million", False, None),
+    ("IQG15", 2009, "sigir_provincial_capital", "capital", 70.0, 49.0, 0.70, "published", "USD", "USD million", False, "2009-10-13"),
     # synthetic source: totals in IQD billion, rates computed; 2022 had no budget law
-    ("IQG08", 2021, "demo_budget", "total", 500.0, 350.0, 0.70, "computed", "IQD", "IQD billion", True),
-    ("IQG08", 2023, "demo_budget", "total", 520.0, 416.0, 0.80, "computed", "IQD", "IQD billion", True),
-    ("IQG11", 2021, "demo_budget", "total", 200.0, 150.0, 0.75, "computed", "IQD", "IQD billion", True),
-    ("IQG11", 2023, "demo_budget", "total", 210.0, None, None, None, "IQD", "IQD billion", True),
+    ("IQG08", 2021, "demo_budget", "total", 500.0, 350.0, 0.70, "computed", "IQD", "IQD billion", True, None),
+    ("IQG08", 2023, "demo_budget", "total", 520.0, 416.0, 0.80, "computed", "IQD", "IQD billion", True, None),
+    ("IQG11", 2021, "demo_budget", "total", 200.0, 150.0, 0.75, "computed", "IQD", "IQD billion", True, None),
+    ("IQG11", 2023, "demo_budget", "total", 210.0, None, None, None, "IQD", "IQD billion", True, None),
 ]
 
 SHA_2023, SHA_2024, SHA_TALAFAR, SHA_BUDGET = (
@@ -244,14 +252,14 @@ def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
             "INSERT INTO marts.dim_indicator VALUES (" + ", ".join("?" * 18) + ")", INDICATORS
         )
         waves = WAVES if second_wave else [w for w in WAVES if w[1] != "2023-01"]
-        con.executemany("INSERT INTO marts.dim_wave VALUES (" + ", ".join("?" * 13) + ")", waves)
+        con.executemany("INSERT INTO marts.dim_wave VALUES (" + ", ".join("?" * 14) + ")", waves)
         con.executemany(
             "INSERT INTO marts.fct_service_indicators VALUES (" + ", ".join("?" * 20) + ")",
             _service_rows(hoh_sex=hoh_sex, second_wave=second_wave),
         )
         if budget:
             con.executemany(
-                "INSERT INTO marts.fct_budget_execution VALUES (" + ", ".join("?" * 11) + ")",
+                "INSERT INTO marts.fct_budget_execution VALUES (" + ", ".join("?" * 12) + ")",
                 BUDGET_ROWS,
             )
         con.executemany("INSERT INTO audit.run_log VALUES (?, ?, ?, ?, ?, ?)", RUN_LOG)

@@ -8,6 +8,7 @@ until the pipeline fixtures exist.
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import json
 import re
@@ -18,6 +19,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import polars as pl
 import pytest
 import streamlit
 from google.protobuf import text_format
@@ -276,12 +278,24 @@ def test_budget_and_quality_pages_show_no_suppressed_values(
         assert_no_suppressed_values(rendered_text(at), title, scratch_suppressed_values)
 
 
+#: Columns of the explorer CSV computed from the answers: blank in every suppressed row. Short
+#: values such as 0.0 / 1.0 (p̂ = 0 or 1) cannot be searched for in the page, but they show
+#: through these columns (ci_method 'clopper_pearson_neff' and an empty design effect are used
+#: only when p̂ is 0 or 1), so the check is that the cells are empty.
+DERIVED_CSV_COLUMNS = [
+    "estimate", "ci_lower", "ci_upper", "std_error", "ci_method", "degrees_of_freedom",
+    "n_effective", "design_effect", "excluded_share", "is_unreliable",
+]
+
+
 @pytest.mark.parametrize("warehouse_name", PIPELINE_WAREHOUSES)
 def test_pipeline_warehouse_suppressed_values_not_rendered(
     request, open_app, downloads, warehouse_name: str
 ) -> None:
-    """On built warehouses: the full-precision values of suppressed cells never reach the
-    explorer's screen or CSV (values that also occur as published values are not checked)."""
+    """On built warehouses: for every explorer selection with suppressed cells, the CSV rows
+    of those cells carry no statistic computed from the answers (however short: 0.0 and 1.0
+    included) and the table shows none; the full-precision values never reach the screen or
+    CSV (values that also occur as published values are not searched for)."""
     path = warehouse(request, warehouse_name)
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -292,21 +306,35 @@ def test_pipeline_warehouse_suppressed_values_not_rendered(
     finally:
         con.close()
     published = {repr(v) for c in cells if not c[-1] for v in c[4:8] if v is not None}
-    secret = {}
+    combos = sorted({c[:4] for c in cells if c[-1]})
+    if not combos:
+        pytest.skip("no suppressed cells in this warehouse")
+    secret: dict[tuple, set[str]] = {}
     for c in cells:
         if c[-1]:
             for v in c[4:8]:
                 if v is not None and len(repr(v)) >= 8 and repr(v) not in published:
                     secret.setdefault(c[:4], set()).add(repr(v))
-    if not secret:
-        pytest.skip("no distinctive suppressed values in this warehouse")
     at = open_app(path, PAGES["Indicator explorer"])
-    for (indicator, source, wave, disagg), values in list(secret.items())[:25]:
+    for combo in combos[:25]:
+        indicator, source, wave, disagg = combo
         downloads.clear()
         _select_explorer(at, indicator, f"{source}|{wave}", disagg)
-        shown = rendered_text(at) + "\n" + "\n".join(d["data"].decode("utf-8-sig") for d in downloads)
-        for v in values:
-            assert v not in shown, f"suppressed value {v} of {(indicator, source, wave, disagg)} rendered"
+        csv_text = "\n".join(d["data"].decode("utf-8-sig") for d in downloads)
+        shown = rendered_text(at) + "\n" + csv_text
+        for v in secret.get(combo, ()):
+            assert v not in shown, f"suppressed value {v} of {combo} rendered"
+        export = pl.read_csv(io.StringIO(downloads[-1]["data"].decode("utf-8-sig")), infer_schema=False)
+        suppressed = export.filter(pl.col("is_suppressed") == "true")
+        assert suppressed.height >= 1, combo
+        for col in DERIVED_CSV_COLUMNS:
+            leaked = suppressed.filter(pl.col(col).is_not_null())
+            assert leaked.is_empty(), f"{col} of suppressed rows exported for {combo}: {leaked[col].to_list()}"
+        table = at.dataframe[0].value
+        hidden = table[table["Status"].str.startswith("suppressed")]
+        assert len(hidden) == suppressed.height, combo
+        for col in ("95% CI", "SE", "n eff.", "Design effect", "Excluded share"):
+            assert set(hidden[col]) == {T.DASH}, (combo, col, set(hidden[col]))
 
 
 # --------------------------------------------------------------------------------------

@@ -14,6 +14,12 @@ from dashboards import tables as T
 from dashboards.ui import resolve_warehouse_path
 
 MASKED = ["estimate", "std_error", "ci_lower", "ci_upper"]
+#: Every statistic derived from the answers: blank for a suppressed cell (ci_method and a NULL
+#: design_effect would reveal p̂ = 0 or 1; see issue "suppressed cells leak p̂ = 0 or 1").
+DERIVED = [
+    *MASKED, "ci_method", "degrees_of_freedom", "n_effective", "design_effect", "excluded_share",
+    "is_unreliable",
+]
 
 
 def _row(df: pl.DataFrame, **where) -> dict:
@@ -37,12 +43,12 @@ def test_service_estimates_blanks_suppressed_cells(scratch_warehouse: Path) -> N
         ("water_service_good", "2023-01", "IQG02", "all"),
         ("water_service_good", "2024-01", "IQG15", "female"),
     ]
-    for col in MASKED:
+    for col in DERIVED:
         assert suppressed[col].null_count() == suppressed.height, col
     basra = _row(df, indicator_id="water_service_good", wave_id="2023-01", governorate_pcode="IQG02")
-    # what explains the suppression stays visible
-    assert (basra["n_unweighted"], basra["n_effective"], basra["suppression_reason"]) == (12, 9.2, "n < 30")
-    assert basra["is_unreliable"] is False
+    # what explains the suppression stays visible; nothing computed from the answers does
+    assert (basra["n_unweighted"], basra["is_suppressed"], basra["suppression_reason"]) == (12, True, "n < 30")
+    assert [basra[c] for c in DERIVED] == [None] * len(DERIVED)
     assert basra["name_en"] == "Al-Basrah" and basra["name_ar"] == "البصرة"
 
 
