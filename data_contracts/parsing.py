@@ -11,12 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_DIGITS = str.maketrans(
-    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬",
-    "01234567890123456789.,",
-)
-# A number: optional sign, digits with optional well-formed thousands groups, optional decimals.
-_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d{1,3})?$")  # 1.5e+03 (R, Stata)
+#: What :func:`normalize_digits` replaces: Arabic-Indic (٠–٩) and Persian (۰–۹) digits, the Arabic decimal
+#: and thousands separators, no-break spaces and direction marks. Also used by the vectorised (polars)
+#: checks in ``pipelines.ingest.survey``, so both paths normalise the same way.
+DIGIT_MAP: dict[str, str] = {
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+    "٫": ".",
+    "٬": ",",
+    "\u00a0": "",
+    "\u200f": "",
+    "\u200e": "",
+}
+#: A number: optional sign, digits with well-formed thousands groups, optional decimals, optional exponent
+#: (1.5e+03, as R and Stata write weights).
+NUMBER_PATTERN = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d{1,3})?$"
+#: A whole number, ``3.0`` included.
+WHOLE_NUMBER_PATTERN = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?$"
+_DIGITS = str.maketrans(DIGIT_MAP)
+_NUMBER = re.compile(NUMBER_PATTERN)
 _INTEGER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
 
 
@@ -30,7 +43,7 @@ def normalize_digits(text: str) -> str:
     >>> normalize_digits("١٬٢٣٤٫٥")
     '1,234.5'
     """
-    return text.translate(_DIGITS).strip().replace("\u00a0", "").replace("\u200f", "").replace("\u200e", "")
+    return text.translate(_DIGITS).strip()
 
 
 def parse_number(text: str) -> float:

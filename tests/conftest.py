@@ -23,15 +23,18 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def _run_into_temp_warehouse(data_dir: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> dict:
+    """``mizan run`` on ``data_dir`` into a fresh temporary warehouse; the summary with ``warehouse_path``."""
+    from pipelines.cli import run_pipeline
+
+    warehouse = tmp_path_factory.mktemp(name) / "mizan.duckdb"
+    return {**run_pipeline(data_dir, warehouse), "warehouse_path": warehouse}
+
+
 @pytest.fixture(scope="session")
 def real_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The run summary of ``mizan run --data-dir ../shared/data`` into a temporary warehouse."""
-    from pipelines.cli import run_pipeline
-
-    warehouse = tmp_path_factory.mktemp("real") / "mizan.duckdb"
-    summary = run_pipeline(shared_data, warehouse)
-    summary["warehouse_path"] = warehouse
-    return summary
+    return _run_into_temp_warehouse(shared_data, tmp_path_factory, "real")
 
 
 @pytest.fixture(scope="session")
@@ -50,12 +53,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from pipelines.cli import run_pipeline
-
-    warehouse = tmp_path_factory.mktemp("demo") / "mizan.duckdb"
-    summary = run_pipeline(demo_dir, warehouse)
-    summary["warehouse_path"] = warehouse
-    return summary
+    return _run_into_temp_warehouse(demo_dir, tmp_path_factory, "demo")
 
 
 @pytest.fixture(scope="session")

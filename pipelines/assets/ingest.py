@@ -8,7 +8,6 @@ quarantined (``audit.file_registry``).
 
 
 import datetime as dt
-import json
 
 import dagster as dg
 import polars as pl
@@ -183,6 +182,19 @@ def _write(
     return counts
 
 
+def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, tables: list[str]):
+    """Ingest every source of a domain, write its raw and audit tables, and report one result per table
+    (the run summary rides on the first)."""
+    results, skipped = _run_sources(context, paths, domain)
+    counts = _write(context, paths, domain, tables, results, skipped)
+    summary = _summary(results, skipped)
+    for i, table in enumerate(tables):
+        metadata = {"rows": counts[table]}
+        if i == 0:
+            metadata["summary"] = dg.MetadataValue.json(summary)
+        yield dg.MaterializeResult(asset_key=_key(table), metadata=metadata)
+
+
 def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:
     return {
         "sources": [r.source_id for r in results],
@@ -201,15 +213,7 @@ def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:
     "through each source's mapping file; personal data dropped; pandera contracts; quarantine.",
 )
 def survey_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
-    results, skipped = _run_sources(context, paths, "survey")
-    counts = _write(context, paths, "survey", SURVEY_TABLES, results, skipped)
-    summary = _summary(results, skipped)
-    for table in SURVEY_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=_key(table),
-            metadata={"rows": counts[table], "summary": dg.MetadataValue.json(summary)} if table == "survey_respondents"
-            else {"rows": counts[table]},
-        )
+    yield from _ingest_domain(context, paths, "survey", SURVEY_TABLES)
 
 
 @dg.multi_asset(
@@ -218,22 +222,4 @@ def survey_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
     "strictly; unit and currency kept; quarantine.",
 )
 def budget_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
-    results, skipped = _run_sources(context, paths, "budget")
-    sources = pl.DataFrame(
-        [
-            {"source_id": r.source_id, **{k: getattr(m, k) for k in ("title", "citation", "is_synthetic")}}
-            for r in results
-            for m in [load_source_mapping(next(s for s in _discover(paths, "budget") if s.source_id == r.source_id))]
-        ],
-        schema={"source_id": pl.String, "title": pl.String, "citation": pl.String, "is_synthetic": pl.Boolean},
-    )
-    for r in results:
-        r.tables["budget_sources"] = sources.filter(pl.col("source_id") == r.source_id)
-    counts = _write(context, paths, "budget", BUDGET_TABLES, results, skipped)
-    summary = _summary(results, skipped)
-    for table in BUDGET_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=_key(table),
-            metadata={"rows": counts[table], "summary": dg.MetadataValue.json(json.loads(json.dumps(summary)))}
-            if table == "budget_lines" else {"rows": counts[table]},
-        )
+    yield from _ingest_domain(context, paths, "budget", BUDGET_TABLES)

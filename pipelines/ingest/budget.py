@@ -21,9 +21,9 @@ from pipelines.ingest.common import (
     FileAccount,
     Problems,
     SourceResult,
+    resolve_governorate_name,
     source_files,
 )
-from pipelines.ingest.survey import _resolve
 from pipelines.readers.delimited import read_delimited
 
 AMOUNT_FIELDS = ("allocation_original", "allocation_revised", "expenditure", "execution_pct_published")
@@ -40,7 +40,7 @@ def _value(ref: ColumnRef, row: dict) -> str | None:
 
 
 def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> SourceResult:
-    """Ingest every file of a budget source into ``raw.budget_lines`` rows (docs/architecture.md).
+    """Ingest every file of a budget source into ``raw.budget_lines`` rows and its ``raw.budget_sources`` row.
 
     Raises:
         FatalSourceError: no file matches, a file is unreadable, or a mapped column is missing.
@@ -73,7 +73,7 @@ def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> Sourc
             bad: list[tuple[int, str, str | None, str]] = []
             name = _value(mapping.governorate, row)
             gcol = mapping.governorate.column or "governorate"
-            pcode, err = _resolve(name) if name else (None, "governorate is blank")
+            pcode, err = resolve_governorate_name(name) if name else (None, "governorate is blank")
             if pcode is None:
                 bad.append((i, gcol, name, err))
             elif mapping.pcode_check_column and row.get(mapping.pcode_check_column) not in (None, pcode):
@@ -169,4 +169,9 @@ def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> Sourc
         )
         frames.append(frame)
     result.tables["budget_lines"] = pl.concat(frames)
+    result.tables["budget_sources"] = pl.DataFrame(
+        [{"source_id": mapping.source_id, "title": mapping.title, "citation": mapping.citation,
+          "is_synthetic": mapping.is_synthetic}],
+        schema={"source_id": pl.String, "title": pl.String, "citation": pl.String, "is_synthetic": pl.Boolean},
+    )
     return result

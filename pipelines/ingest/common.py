@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
+from data_contracts.governorates import UnknownGovernorateError, resolve_governorate
 from data_contracts.mapping import Mapping, MappingError, find_mapping, load_mapping
 
 QUARANTINE_SCHEMA = {
@@ -26,6 +28,19 @@ EXCLUSION_SCHEMA = {
     "reason": pl.String,
 }
 DROPPED_SCHEMA = {"source_id": pl.String, "file_name": pl.String, "column_name": pl.String, "reason": pl.String}
+
+
+@lru_cache(maxsize=4096)
+def resolve_governorate_name(value: str) -> tuple[str | None, str | None]:
+    """``(p-code, None)`` for a known spelling, ``(None, reason with the closest spellings)`` otherwise.
+
+    The quarantine-friendly form of :func:`data_contracts.governorates.resolve_governorate`; cached here
+    because an unknown name raises there, and exceptions are not cached.
+    """
+    try:
+        return resolve_governorate(value), None
+    except UnknownGovernorateError as exc:
+        return None, str(exc)
 
 
 class FatalSourceError(RuntimeError):

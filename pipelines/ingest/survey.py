@@ -20,20 +20,20 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
 from data_contracts.contracts import SurveyAnswer, SurveyRespondent, contract_failures
-from data_contracts.governorates import UnknownGovernorateError, resolve_governorate
 from data_contracts.mapping import ColumnRef, MappingError, SurveyMapping, load_question_bank
+from data_contracts.parsing import DIGIT_MAP, NUMBER_PATTERN, WHOLE_NUMBER_PATTERN
 from pipelines.ingest.common import (
     DiscoveredSource,
     FatalSourceError,
     FileAccount,
     Problems,
     SourceResult,
+    resolve_governorate_name,
     source_files,
 )
 from pipelines.readers.delimited import read_delimited
@@ -69,14 +69,8 @@ def looks_personal(column: str) -> bool:
     return bool(_name_words(column) & PERSONAL_WORDS) or any(a in column for a in PERSONAL_SUBSTRINGS_AR)
 
 
-_ASCII_DIGITS = {
-    **{chr(0x0660 + i): str(i) for i in range(10)},
-    **{chr(0x06F0 + i): str(i) for i in range(10)},
-    "٫": ".",
-    "٬": ",",
-}
-_INT_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?$"
-_NUM_RE = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d{1,3})?$"  # 1.5e+03 as R/Stata write it
+_INT_RE = WHOLE_NUMBER_PATTERN
+_NUM_RE = NUMBER_PATTERN
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$"
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
@@ -85,7 +79,12 @@ _SPLIT_FALSE = ["0", "False", "false", "FALSE"]
 
 def _digits(expr: pl.Expr) -> pl.Expr:
     """Normalise Arabic-Indic/Persian digits and Arabic separators, trim spaces."""
-    return expr.str.replace_many(list(_ASCII_DIGITS), list(_ASCII_DIGITS.values())).str.strip_chars()
+    return expr.str.replace_many(list(DIGIT_MAP), list(DIGIT_MAP.values())).str.strip_chars()
+
+
+def _calendar_day(text: pl.Expr) -> pl.Expr:
+    """The date of the first 10 characters of an ISO date/timestamp (device-local), NULL when not a real day."""
+    return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
 def _number(expr: pl.Expr) -> pl.Expr:
@@ -96,14 +95,6 @@ def _number(expr: pl.Expr) -> pl.Expr:
     """
     d = _digits(expr)
     return pl.when(d.str.contains(_NUM_RE)).then(d.str.replace_all(",", "").cast(pl.Float64, strict=False))
-
-
-@lru_cache(maxsize=4096)
-def _resolve(value: str) -> tuple[str | None, str | None]:
-    try:
-        return resolve_governorate(value), None
-    except UnknownGovernorateError as exc:
-        return None, str(exc)
 
 
 def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm | None) -> dict[str, str]:
@@ -211,8 +202,7 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
         elif q.type in ("date", "today", "start", "end", "datetime"):
             pattern = _DATE_RE if q.type in ("date", "today") else _DATETIME_RE
             text = _digits(v)
-            real_day = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null()
-            bad = df.filter(v.is_not_null() & (~text.str.contains(pattern) | ~real_day))
+            bad = df.filter(v.is_not_null() & (~text.str.contains(pattern) | _calendar_day(text).is_null()))
             problems.add_frame(bad, col, f"not a valid {'date YYYY-MM-DD' if pattern == _DATE_RE else 'ISO timestamp'} "
                                f"(XLSForm {q.type})")
 
@@ -262,6 +252,7 @@ def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> Sourc
             f"{mapping.source_id}: respondent ids repeated across files of one wave: "
             f"{dup['respondent_id'].head(5).to_list()} (the same submission delivered twice?)"
         )
+    dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
     result.tables["survey_sources"] = pl.DataFrame(
         [
             {
@@ -274,10 +265,10 @@ def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> Sourc
                 "citation": mapping.citation,
                 "coverage": mapping.coverage,
                 "is_synthetic": mapping.is_synthetic,
-                "fieldwork_start": pl.concat(d)["interview_date"].min(),
-                "fieldwork_end": pl.concat(d)["interview_date"].max(),
+                "fieldwork_start": d.min(),
+                "fieldwork_end": d.max(),
             }
-            for w, d in sorted(waves.items())
+            for w, d in sorted(dates.items())
         ],
         schema_overrides={"fieldwork_start": pl.Date, "fieldwork_end": pl.Date},
     )
@@ -403,7 +394,7 @@ def _ingest_file(
         ).otherwise(gov_values)
     df = df.with_columns(gov_values.cast(pl.String).alias("__gov_name"))
     names = df["__gov_name"].drop_nulls().unique().to_list()
-    resolved = {n: _resolve(n) for n in names}
+    resolved = {n: resolve_governorate_name(n) for n in names}
     df = df.with_columns(
         pl.col("__gov_name").replace_strict({n: r[0] for n, r in resolved.items()}, default=None, return_dtype=pl.String).alias("__pcode"),
         pl.col("__gov_name").replace_strict({n: r[1] for n, r in resolved.items()}, default=None, return_dtype=pl.String).alias("__gov_err"),
@@ -445,7 +436,7 @@ def _ingest_file(
     if mapping.interview_date is not None:
         dref = mapping.interview_date
         text = _digits(_ref_expr(dref, id_col).cast(pl.String))
-        dates = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        dates = _calendar_day(text)
         if dref.column:
             problems.add_frame(
                 df.filter(pl.col(dref.column).is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),

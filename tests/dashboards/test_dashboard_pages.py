@@ -132,10 +132,13 @@ def forbidden_patterns(suppressed: dict) -> list[re.Pattern[str]]:
             pats.add(re.escape(repr(v)))  # 0.123456
             pats.add(re.escape(f"{v * 100:.4f}"))  # 12.3456
             pats.add(re.escape(repr(round(v * 100, 6))))  # as charts would scale it
-        pats.add(re.escape(T.fmt_value(est, kind, unit)))  # 12.3% / 23.5 h/day
-        pats.add(re.escape(T.fmt_ci(lo, hi, kind, unit)))  # 8.1–17.1%
+        # the dashboard's display formats, written out here rather than taken from the code under test
         if kind == "mean":
-            pats.add(re.escape(f"{est:.1f}"))  # 23.5 without the unit
+            pats.add(re.escape(f"{est:.1f}"))  # 23.5, with or without " h/day"
+            pats.add(re.escape(f"{lo:.1f}–{hi:.1f}"))
+        else:
+            pats.add(re.escape(f"{est * 100:.1f}%"))  # 12.3%
+            pats.add(re.escape(f"{lo * 100:.1f}–{hi * 100:.1f}%"))  # 8.1–17.1%
     return [re.compile(r"(?<![\d.])" + p) for p in sorted(pats)]
 
 
