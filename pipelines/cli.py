@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.warehouse import connect, ensure_schema, insert_frame, warehouse_path
+from pipelines import publish as pub
+from pipelines.warehouse import connect, warehouse_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEMO_DIR = Path("demo_data")
@@ -33,101 +31,102 @@ class RunFailed(RuntimeError):
     """A run that did not complete: the message names the file/step and the problem."""
 
 
-def _append_run_log(warehouse: Path, row: dict) -> None:
-    import polars as pl
+def run_pipeline(
+    data_dir: Path, warehouse: Path, quiet: bool = True, keep_snapshots: int = pub.DEFAULT_KEEP_SNAPSHOTS,
+    lock_timeout_s: float = pub.DEFAULT_LOCK_TIMEOUT_S,
+) -> dict:
+    """Materialise every asset (registration and ingestion, dbt build, publish) on ``data_dir``.
 
-    with connect(warehouse) as con:
-        ensure_schema(con)
-        insert_frame(con, "audit.run_log", pl.DataFrame([row]))
-
-
-def run_pipeline(data_dir: Path, warehouse: Path, quiet: bool = True) -> dict:
-    """Materialise every asset (ingestion, then dbt build) on ``data_dir`` into ``warehouse``.
-
-    The run builds into a working copy (``<warehouse>.building``) and replaces the warehouse file
-    atomically only when every step, dbt tests included, passed. A failed run leaves the previous
-    warehouse as it was, with the failure appended to its ``audit.run_log`` (when it can be opened).
+    The run holds the warehouse's writer lock (waiting up to ``lock_timeout_s`` for another run), works
+    in a copy of the current snapshot, and publishes a new immutable snapshot only when every step and
+    every dbt test of severity error passed (pipelines/publish.py). A failed run leaves the current
+    snapshot live and is journalled with its reason (``<stem>.runs.jsonl``, shown by the dashboard and
+    ``mizan status``); the next published snapshot carries it in ``audit.run_log``.
 
     Returns:
-        The run summary (see :func:`collect_summary`), also written to ``audit.run_log``.
+        The run summary (see :func:`collect_summary`) with ``status`` ``published``.
 
     Raises:
-        RunFailed: a step failed (the message is the step's own: file, rows, problem), or the warehouse
-            folder cannot be written, or another process holds the warehouse.
+        RunFailed: a step failed (the message is the step's own: file, rows, problem), the warehouse
+            folder cannot be written, or another run held the writer lock for ``lock_timeout_s``.
     """
     import dagster as dg
-    import duckdb
 
     from pipelines.manifest import ensure_manifest
+    from pipelines.runlog import failed_record
 
-    data_dir, warehouse = data_dir.resolve(), warehouse.resolve()
+    data_dir, warehouse = data_dir.resolve(), Path(os.path.abspath(warehouse))
     if not data_dir.is_dir():
         raise RunFailed(f"data directory {data_dir} does not exist")
-    working = warehouse.with_name(warehouse.name + ".building")
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    log_path = warehouse.parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}.log"
+    layout = pub.Layout.of(warehouse)
+    run_id = pub.new_run_id()
+    started = pub.utcnow()
+    log_path = layout.logs_dir / f"run-{started:%Y%m%dT%H%M%S}-{run_id[:8]}.log"
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in (working, working.with_name(working.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        if warehouse.exists():
-            shutil.copy2(warehouse, working)  # history (run_log) carries over; the live file is untouched
+        lock = pub.writer_lock(
+            layout, run_id, lock_timeout_s,
+            on_wait=lambda holder: print(f"mizan: waiting for the warehouse writer lock ({holder})", file=sys.stderr, flush=True),
+        )
+        lock.__enter__()
+    except pub.WriterBusy as exc:
+        raise RunFailed(str(exc)) from None
     except OSError as exc:
         raise RunFailed(f"cannot write next to the warehouse {warehouse}: {exc.strerror} ({exc.filename})") from None
-    os.environ["MIZAN_WAREHOUSE"] = str(working)  # dbt's profile reads it
-    os.environ["MIZAN_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    ensure_manifest()
-    from pipelines.definitions import ALL_ASSETS, build_resources
-
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with log_path.open("w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
-        if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
-            stack.enter_context(contextlib.redirect_stdout(log))
-            stack.enter_context(contextlib.redirect_stderr(log))
-        result = dg.materialize(
-            ALL_ASSETS,
-            resources=build_resources(str(data_dir), str(working)),
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
-    failures = []
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.step_failure_data
-            desc = (data.user_failure_data.description if data.user_failure_data else None) or (
-                data.error.message.strip() if data.error else "unknown error"
-            )
-            if len(desc) > MAX_MESSAGE:  # never let a runaway message (or data inside it) flood logs
-                desc = desc[:MAX_MESSAGE] + " … (truncated; see the step log)"
-            failures.append(f"{event.step_key}: {desc}")
-    summary = collect_summary(working, result.run_id) if working.exists() else {"run_id": result.run_id}
-    summary.update(
-        warehouse=str(warehouse), status="success" if result.success else "failed", failures=failures,
-        log=str(log_path),
-    )
-    row = {
-        "run_id": result.run_id, "started_at": started, "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        "status": summary["status"], "data_dir": str(data_dir), "summary_json": json.dumps(summary, default=str),
-    }
     try:
+        try:
+            working, stale = pub.prepare_working(layout, run_id)
+        except OSError as exc:
+            raise RunFailed(f"cannot prepare the working copy next to {warehouse}: {exc.strerror} ({exc.filename})") from None
+        for stale_id in stale:
+            pub.append_journal(layout, pub.unfinished_record(stale_id))
+        os.environ["MIZAN_DATA_DIR"] = str(data_dir)
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        ensure_manifest()
+        from pipelines.definitions import ALL_ASSETS, build_resources
+
+        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+        with log_path.open("w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
+            if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
+                stack.enter_context(contextlib.redirect_stdout(log))
+                stack.enter_context(contextlib.redirect_stderr(log))
+            result = dg.materialize(
+                ALL_ASSETS,
+                resources=build_resources(
+                    str(data_dir), str(warehouse), run_id=run_id, lock_held=True, keep_snapshots=keep_snapshots,
+                ),
+                instance=instance,
+                raise_on_error=False,
+                tags={"mizan/run_id": run_id},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
+        failures = []
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                data = event.step_failure_data
+                desc = (data.user_failure_data.description if data.user_failure_data else None) or (
+                    data.error.message.strip() if data.error else "unknown error"
+                )
+                if len(desc) > MAX_MESSAGE:  # never let a runaway message (or data inside it) flood logs
+                    desc = desc[:MAX_MESSAGE] + " … (truncated; see the step log)"
+                failures.append(f"{event.step_key}: {desc}")
         if result.success:
-            _append_run_log(working, row)
-            os.replace(working, warehouse)  # atomic: readers see the old file or the new one, never a mix
+            snapshot = pub.current_snapshot(warehouse)
+            summary = collect_summary(snapshot, run_id)
+            summary.update(status="published", snapshot=str(snapshot), failures=[])
         else:
+            record = failed_record(working, run_id, started, str(data_dir), failures)
+            pub.append_journal(layout, record)
+            summary = collect_summary(working, run_id) if working.exists() else {"run_id": run_id}
+            summary.update(status="failed", failures=failures)
             working.unlink(missing_ok=True)
-            if warehouse.exists():
-                _append_run_log(warehouse, row)  # the failure is on record; the data stay as they were
-    except duckdb.IOException as exc:
-        raise RunFailed(
-            f"the warehouse {warehouse} is held by another process ({str(exc).splitlines()[0]}); "
-            "close it (DuckDB allows one writer) and run again"
-        ) from None
+    finally:
+        lock.__exit__(None, None, None)
+    summary.update(warehouse=str(warehouse), log=str(log_path), dagster_run_id=result.run_id)
     if not result.success:
-        raise RunFailed(
-            ("; ".join(failures) or "the run failed") + f" (the warehouse was left as it was; step logs: {log_path})"
-        )
+        current = pub.current_snapshot(warehouse)
+        kept = f"the published snapshot {current.name} stays live" if current else "nothing was published"
+        raise RunFailed(("; ".join(failures) or "the run failed") + f" ({kept}; step logs: {log_path})")
     return summary
 
 
@@ -148,9 +147,13 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
 
         out: dict = {"run_id": run_id, "warehouse": str(warehouse)}
         out["files"] = rows(
-            "SELECT source_id, file_name, file_sha256, rows_read, rows_loaded, rows_excluded, rows_quarantined "
-            "FROM audit.file_registry ORDER BY source_id, file_name"
+            "SELECT source_id, file_name, file_sha256, status, rows_read, rows_loaded, rows_excluded, rows_quarantined, "
+            "rows_superseded FROM audit.file_registry WHERE run_id = ? ORDER BY source_id, registered_seq", [run_id]
         ) if exists("audit.file_registry") else []
+        out["deliveries"] = rows(
+            "SELECT source_id, file_name, file_sha256, outcome FROM audit.file_deliveries WHERE run_id = ? "
+            "ORDER BY domain, source_id, file_name", [run_id]
+        ) if exists("audit.file_deliveries") else []
         out["quarantine_by_reason"] = rows(
             "SELECT source_id, column_name, reason, count(DISTINCT row_number) AS n_rows FROM audit.quarantine "
             "GROUP BY ALL ORDER BY source_id, n_rows DESC"
@@ -181,11 +184,20 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
 def format_summary(summary: dict) -> str:
     """The run summary as plain text for the terminal."""
     lines = [f"mizan run {summary.get('run_id', '')} — {summary.get('status', '')}", f"warehouse: {summary['warehouse']}", ""]
-    lines.append("files read (rows read = loaded + excluded + quarantined):")
+    if summary.get("snapshot"):
+        lines.insert(2, f"published snapshot: {summary['snapshot']}")
+    if summary.get("deliveries"):
+        lines.append("files delivered (registered by SHA-256, archived read-only):")
+        lines += [
+            f"  {d['source_id']}/{d['file_name']}  sha256 {d['file_sha256'][:12]}…  {d['outcome']}"
+            for d in summary["deliveries"]
+        ]
+    lines.append("files loaded from the archive (rows read = loaded + excluded + quarantined):")
     for f in summary["files"]:
+        superseded = f", of which superseded by a newer file {f['rows_superseded']}" if f.get("rows_superseded") else ""
         lines.append(
             f"  {f['source_id']}/{f['file_name']}  sha256 {f['file_sha256'][:12]}…  read {f['rows_read']}, "
-            f"loaded {f['rows_loaded']}, excluded {f['rows_excluded']}, quarantined {f['rows_quarantined']}"
+            f"loaded {f['rows_loaded']}{superseded}, excluded {f['rows_excluded']}, quarantined {f['rows_quarantined']}"
         )
     if summary["exclusions_by_reason"]:
         lines.append("rows excluded, by reason:")

@@ -1,26 +1,94 @@
-"""Dagster resources: where the landing folder and the warehouse are."""
+"""Dagster resources: the landing folder, and the warehouse a run writes (its working file) and publishes."""
 
-
+import contextlib
 import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
+from pipelines import publish as pub
 from pipelines.warehouse import warehouse_path
 
 
 class MizanPaths(dg.ConfigurableResource):
-    """The landing folder a run reads (never writes) and the warehouse file it writes.
+    """The landing folder a run reads (never writes) and the warehouse it publishes to.
 
     Defaults: ``$MIZAN_DATA_DIR`` (else the bundled demo folder ``./demo_data``) and ``$MIZAN_WAREHOUSE``
-    (else ``./warehouse/mizan.duckdb``).
+    (else ``./warehouse/mizan.duckdb``). ``warehouse`` is the *pointer* to the current snapshot
+    (pipelines/publish.py); assets write only the run's working file, ``working_path()``.
+
+    At the start of a run this resource takes the writer lock (waiting up to ``lock_timeout_s`` for
+    another run) and prepares the working file: a copy of the current snapshot. At the end it removes a
+    working file that was not published, journals the failed run with its step errors, and releases the
+    lock. ``mizan run`` holds the lock itself and passes ``run_id`` and ``lock_held=True``.
     """
 
     data_dir: str = os.environ.get("MIZAN_DATA_DIR", "demo_data")
     warehouse: str = ""
+    run_id: str = ""
+    lock_held: bool = False
+    keep_snapshots: int = pub.DEFAULT_KEEP_SNAPSHOTS
+    lock_timeout_s: float = pub.DEFAULT_LOCK_TIMEOUT_S
+
+    _run_id: str = PrivateAttr(default="")
+    _started_at: object = PrivateAttr(default=None)
+    _stack: object = PrivateAttr(default=None)
 
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
 
     def warehouse_path(self) -> Path:
+        """The pointer path (the published warehouse)."""
         return warehouse_path(self.warehouse or None)
+
+    def layout(self) -> pub.Layout:
+        return pub.Layout.of(self.warehouse_path())
+
+    def mizan_run_id(self) -> str:
+        return self._run_id or self.run_id
+
+    def started_at(self):
+        return self._started_at
+
+    def working_path(self) -> Path:
+        """The working DuckDB file of this run: the only file assets write."""
+        run_id = self.mizan_run_id()
+        if not run_id:
+            raise RuntimeError("MizanPaths.working_path() outside a run")
+        return self.layout().working(run_id)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_id = self.run_id or context.run_id or pub.new_run_id()
+        self._started_at = pub.utcnow()
+        os.environ["MIZAN_WORKING_WAREHOUSE"] = str(self.working_path())  # dbt's profile reads it
+        if self.lock_held:
+            return
+        stack = contextlib.ExitStack()
+        layout = self.layout()
+        stack.enter_context(pub.writer_lock(
+            layout, self._run_id, self.lock_timeout_s,
+            on_wait=lambda holder: context.log.info(f"waiting for the warehouse writer lock ({holder})"),
+        ))
+        self._stack = stack
+        _, stale = pub.prepare_working(layout, self._run_id)
+        for run_id in stale:
+            pub.append_journal(layout, pub.unfinished_record(run_id))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self.lock_held or self._stack is None:
+            return
+        try:
+            working = self.working_path()
+            if working.exists():  # never published: the run failed
+                from pipelines.runlog import failed_record, step_failures
+
+                record = failed_record(
+                    working, self._run_id, self._started_at, str(self.data_path()),
+                    step_failures(context.instance, context.run_id),
+                )
+                pub.append_journal(self.layout(), record)
+                working.unlink(missing_ok=True)
+        finally:
+            self._stack.close()
+            self._stack = None

@@ -71,10 +71,17 @@ RAW_DDL = {
 }
 
 AUDIT_DDL = {
+    # One row per distinct delivered file (by SHA-256), kept across runs (docs/publishing.md).
     "file_registry": """
-        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_path VARCHAR,
-        file_sha256 VARCHAR, file_bytes BIGINT, loaded_at TIMESTAMP, rows_read INTEGER, rows_loaded INTEGER,
-        rows_excluded INTEGER, rows_quarantined INTEGER""",
+        file_sha256 VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_path VARCHAR,
+        archive_path VARCHAR, file_bytes BIGINT, unit VARCHAR, registered_seq BIGINT, registered_at TIMESTAMP,
+        registered_run_id VARCHAR, status VARCHAR, superseded_by VARCHAR, superseded_at TIMESTAMP,
+        run_id VARCHAR, loaded_at TIMESTAMP, rows_read INTEGER, rows_loaded INTEGER, rows_excluded INTEGER,
+        rows_quarantined INTEGER, rows_superseded INTEGER""",
+    # Every sighting of a file in the landing folder, per run, with what became of it.
+    "file_deliveries": """
+        run_id VARCHAR, seen_at TIMESTAMP, domain VARCHAR, source_id VARCHAR, file_name VARCHAR,
+        file_path VARCHAR, file_sha256 VARCHAR, outcome VARCHAR, supersedes_sha256 VARCHAR""",
     "quarantine": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
         row_number INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR""",
@@ -88,19 +95,52 @@ AUDIT_DDL = {
     "dbt_results": """
         run_id VARCHAR, unique_id VARCHAR, resource_type VARCHAR, name VARCHAR, status VARCHAR,
         failures INTEGER, message VARCHAR, execution_time DOUBLE""",
+    # Every run and approval up to this snapshot's own (failed ones included, from the journal).
     "run_log": """
-        run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, data_dir VARCHAR,
-        summary_json VARCHAR""",
+        run_id VARCHAR, kind VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+        data_dir VARCHAR, files_json VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_excluded BIGINT,
+        rows_quarantined BIGINT, tests_passed INTEGER, tests_failed INTEGER, snapshot VARCHAR, message VARCHAR,
+        table_rows_json VARCHAR, summary_json VARCHAR""",
+    # Wave approvals by the M&E lead (mizan approve); the latest decision per wave counts.
+    "wave_approvals": """
+        source_id VARCHAR, wave_id VARCHAR, action VARCHAR, decided_by VARCHAR, decided_at TIMESTAMP,
+        note VARCHAR, file_sha256s VARCHAR, run_id VARCHAR""",
 }
+
+#: Approval status per survey wave: approved only while the wave's files are those approved.
+WAVE_APPROVAL_STATUS_SQL = """
+CREATE OR REPLACE VIEW audit.wave_approval_status AS
+WITH waves AS (
+    SELECT DISTINCT source_id, wave_id FROM raw.survey_sources
+), active AS (
+    SELECT source_id, unit AS wave_id, string_agg(file_sha256, ',' ORDER BY file_sha256) AS file_sha256s
+    FROM audit.file_registry WHERE domain = 'survey' AND status = 'active' GROUP BY ALL
+), latest AS (
+    SELECT * FROM audit.wave_approvals
+    QUALIFY row_number() OVER (PARTITION BY source_id, wave_id ORDER BY decided_at DESC) = 1
+)
+SELECT
+    w.source_id, w.wave_id,
+    coalesce(l.action = 'approve' AND l.file_sha256s IS NOT DISTINCT FROM a.file_sha256s, false) AS is_approved,
+    CASE
+        WHEN l.action IS NULL THEN 'provisional'
+        WHEN l.action = 'revoke' THEN 'provisional (approval revoked)'
+        WHEN l.file_sha256s IS DISTINCT FROM a.file_sha256s THEN 'provisional (files changed since approval)'
+        ELSE 'approved'
+    END AS approval_status,
+    l.action AS last_action, l.decided_by, l.decided_at, l.note
+FROM waves w LEFT JOIN active a USING (source_id, wave_id) LEFT JOIN latest l USING (source_id, wave_id)
+"""
 
 
 def warehouse_path(explicit: str | Path | None = None) -> Path:
     """The warehouse file: ``explicit``, else ``$MIZAN_WAREHOUSE``, else ``./warehouse/mizan.duckdb``.
 
-    Always absolute, so that dbt (which runs in its project folder) and Dagster see the same file.
+    Always absolute, so that dbt (which runs in its project folder) and Dagster see the same file. It is
+    the *pointer* to the current snapshot (pipelines/publish.py); symlinks are not resolved.
     """
     chosen = explicit or os.environ.get("MIZAN_WAREHOUSE") or DEFAULT_WAREHOUSE
-    return Path(chosen).expanduser().resolve()
+    return Path(os.path.abspath(Path(chosen).expanduser()))  # not resolve(): the path is a symlink (the pointer)
 
 
 @contextmanager
@@ -115,11 +155,18 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``raw`` and ``audit`` schemas and tables if missing (never drops data)."""
+    """Create the ``raw`` and ``audit`` schemas and tables if missing, and add columns a table of an older
+    warehouse lacks (never drops data); (re)create the ``audit.wave_approval_status`` view."""
     for schema, ddl in (("raw", RAW_DDL), ("audit", AUDIT_DDL)):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for table, cols in ddl.items():
             con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} ({cols})")
+            have = set(_columns(con, f"{schema}.{table}"))
+            for col in (c.strip() for c in cols.split(",")):
+                name, _, ctype = col.partition(" ")
+                if name not in have:
+                    con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {name} {ctype.replace('NOT NULL', '').strip()}")
+    con.execute(WAVE_APPROVAL_STATUS_SQL)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:

@@ -6,6 +6,7 @@ After ``dbt build`` the results of every model and test are written to ``audit.d
 """
 
 
+import os
 from typing import Any, Mapping
 
 import dagster as dg
@@ -30,17 +31,20 @@ class MizanDbtTranslator(DagsterDbtTranslator):
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
+    pool="mizan_warehouse",
     project=dbt_project,
     dagster_dbt_translator=MizanDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
 def mizan_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: MizanPaths):
-    """Seed, run and test the dbt project on the warehouse (``dbt build``)."""
+    """Seed, run and test the dbt project on the run's working file (``dbt build``; the profile reads
+    ``$MIZAN_WORKING_WAREHOUSE``, set to the working file)."""
+    os.environ["MIZAN_WORKING_WAREHOUSE"] = str(paths.working_path())
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json").get("results", [])
     rows = [
         {
-            "run_id": context.run.run_id,
+            "run_id": paths.mizan_run_id(),
             "unique_id": r["unique_id"],
             "resource_type": r["unique_id"].split(".")[0],
             "name": r["unique_id"].split(".")[-1] if r["unique_id"].startswith("test.") else r["unique_id"].split(".")[-1],
@@ -51,9 +55,9 @@ def mizan_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pat
         }
         for r in results
     ]
-    with connect(paths.warehouse_path()) as con:
+    with connect(paths.working_path()) as con:
         ensure_schema(con)
-        replace_rows(con, "audit.dbt_results", {"run_id": context.run.run_id},
+        replace_rows(con, "audit.dbt_results", {"run_id": paths.mizan_run_id()},
                      pl.DataFrame(rows, schema_overrides={"failures": pl.Int64, "execution_time": pl.Float64}))
     if not invocation.is_successful():
         failed = [f"{r['unique_id']} ({r['status']}: {r.get('message')})" for r in rows if r["status"] in ("fail", "error")]

@@ -1,13 +1,16 @@
-"""Ingestion assets: landing folder → ``raw`` and ``audit`` tables of the warehouse.
+"""Ingestion assets: landing folder → ``raw`` and ``audit`` tables of the run's working warehouse.
 
-Each run reloads every source found in the landing folder (the warehouse reflects the folder the run
-read: running twice on the same files changes nothing). Every loaded row keeps its file's SHA-256 and
-row number; rejected rows land in ``audit.quarantine``; per file, rows read = loaded + excluded +
-quarantined (``audit.file_registry``).
+Each run registers the landing folder's files by SHA-256 (``pipelines/ingest/registry.py``: archived
+once, a renamed copy loads once, a corrected file supersedes the earlier one of its wave), then reloads
+every source found in the landing folder from the archived copies of its active files. Sources absent
+from the landing folder keep the rows they had. Running twice on the same files changes nothing. Every
+loaded row keeps its file's SHA-256 and row number; rejected rows land in ``audit.quarantine``; per file,
+rows read = loaded + excluded + quarantined (``audit.file_registry``).
 """
 
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -22,10 +25,13 @@ from pipelines.ingest.common import (
     discover_sources,
     load_source_mapping,
 )
+from pipelines.ingest.registry import Registry, wave_of
 from pipelines.ingest.survey import ingest_survey_source
 from pipelines.readers.delimited import FileReadError
 from pipelines.resources import MizanPaths
 from pipelines.warehouse import connect, ensure_schema, insert_frame, replace_table
+
+POOL = "mizan_warehouse"  # a Dagster concurrency pool: one step writing the warehouse at a time
 
 SURVEY_TABLES = [
     "survey_respondents", "survey_answers", "survey_submissions", "survey_multi_select",
@@ -43,6 +49,7 @@ def _key(table: str) -> dg.AssetKey:
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(_key(t), group_name="reference", kinds={"duckdb"}) for t in REFERENCE_TABLES],
+    pool=POOL,
     description="Reference tables shipped in the repository: governorates (COD-AB 2019 p-codes + Halabja), "
     "population by governorate and year, the question bank and the indicator registry.",
 )
@@ -86,7 +93,7 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
         ],
         schema_overrides={"success_codes": pl.List(pl.String), "disaggregations": pl.List(pl.String)},
     )
-    with connect(paths.warehouse_path()) as con:
+    with connect(paths.working_path()) as con:
         ensure_schema(con)
         counts = {
             "ref_governorates": replace_table(con, "raw.ref_governorates", govs),
@@ -105,8 +112,10 @@ def _discover(paths: MizanPaths, domain: str) -> list[DiscoveredSource]:
         raise dg.Failure(description=str(exc)) from None
 
 
-def _run_sources(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str) -> tuple[list[SourceResult], list[dict]]:
-    """Ingest every source of a domain; sources without a mapping are reported and skipped."""
+def _run_sources(
+    context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, registry: Registry
+) -> tuple[list[SourceResult], list[dict]]:
+    """Register and ingest every source of a domain; sources without a mapping are reported and skipped."""
     results, skipped = [], []
     for src in _discover(paths, domain):
         if src.mapping_path is None:
@@ -117,8 +126,15 @@ def _run_sources(context: dg.AssetExecutionContext, paths: MizanPaths, domain: s
             continue
         try:
             mapping = load_source_mapping(src)
-            ingest = ingest_survey_source if domain == "survey" else ingest_budget_source
-            result = ingest(src, mapping)
+            patterns = [f.path for f in mapping.files]
+            unit_of = wave_of([(f.path, f.wave_id) for f in mapping.files]) if domain == "survey" else None
+            active = registry.register_source(src, patterns, unit_of)
+            files = [Path(f.archive_path) for f in active]
+            if domain == "survey":
+                result = ingest_survey_source(src, mapping, files=files)
+            else:
+                result = ingest_budget_source(src, mapping, files=files)
+                result.tables["budget_lines"] = registry.supersede_budget_rows(src.source_id, result.tables["budget_lines"])
         except (FatalSourceError, MappingError, FileReadError) as exc:
             raise dg.Failure(description=f"source {src.source_id}: {exc}") from None
         for acc in result.files:
@@ -128,66 +144,69 @@ def _run_sources(context: dg.AssetExecutionContext, paths: MizanPaths, domain: s
                 f"{src.source_id}/{acc.file_name}: read {acc.rows_read}, loaded {acc.rows_loaded}, "
                 f"excluded {acc.rows_excluded}, quarantined {acc.rows_quarantined}"
             )
+        registry.record_loads(result.files)
         results.append(result)
     return results, skipped
 
 
 def _write(
-    context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, tables: list[str],
-    results: list[SourceResult], skipped: list[dict], extra: dict[str, pl.DataFrame] | None = None,
+    con, context: dg.AssetExecutionContext, domain: str, tables: list[str], results: list[SourceResult],
+    skipped: list[dict], registry: Registry,
 ) -> dict[str, int]:
-    run_id = context.run.run_id
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    counts = {}
-    with connect(paths.warehouse_path()) as con:
-        ensure_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table in tables:
-                frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
-                if extra and table in extra:
-                    frames.append(extra[table])
-                frame = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-                counts[table] = replace_table(con, f"raw.{table}", frame)
-            for audit in AUDIT_PER_DOMAIN:
-                con.execute(f"DELETE FROM audit.{audit} WHERE domain = ?", [domain])
-            for r in results:
-                for kind in ("quarantine", "exclusions", "dropped_columns"):
-                    insert_frame(
-                        con, f"audit.{kind}",
-                        r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
-                    )
-                if r.notes:
-                    insert_frame(
-                        con, "audit.source_notes",
-                        pl.DataFrame(r.notes).with_columns(
-                            pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain"), pl.lit(r.source_id).alias("source_id")
-                        ),
-                    )
+    """Replace the raw and audit rows of the sources this run read (one transaction); other sources keep
+    theirs. Returns rows per raw table after the write."""
+    run_id = registry.run_id
+    present = [r.source_id for r in results]
+    marks = ", ".join("?" for _ in present) or "NULL"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in tables:
+            con.execute(f"DELETE FROM raw.{table} WHERE source_id IN ({marks})", present)
+            frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
+            if frames:
+                insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
+        for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes"):
+            con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id IN ({marks})", [domain, *present])
+        con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
+        for r in results:
+            for kind in ("quarantine", "exclusions", "dropped_columns"):
                 insert_frame(
-                    con, "audit.file_registry",
-                    pl.DataFrame([vars(a) for a in r.files]).with_columns(
-                        pl.lit(run_id).alias("run_id"), pl.lit(now).alias("loaded_at"), pl.lit(domain).alias("domain")
+                    con, f"audit.{kind}",
+                    r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                )
+            if r.notes:
+                insert_frame(
+                    con, "audit.source_notes",
+                    pl.DataFrame(r.notes).with_columns(
+                        pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain"), pl.lit(r.source_id).alias("source_id")
                     ),
                 )
-            if skipped:
-                insert_frame(
-                    con, "audit.skipped_sources",
-                    pl.DataFrame(skipped).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
-                )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    return counts
+        if skipped:
+            insert_frame(
+                con, "audit.skipped_sources",
+                pl.DataFrame(skipped).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+            )
+        registry.write()
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables}
 
 
 def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, tables: list[str]):
-    """Ingest every source of a domain, write its raw and audit tables, and report one result per table
-    (the run summary rides on the first)."""
-    results, skipped = _run_sources(context, paths, domain)
-    counts = _write(context, paths, domain, tables, results, skipped)
+    """Register, ingest and write every source of a domain, and report one result per table (the run
+    summary rides on the first)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with connect(paths.working_path()) as con:
+        ensure_schema(con)
+        registry = Registry(con, domain, paths.layout().archive_dir, paths.mizan_run_id(), now)
+        results, skipped = _run_sources(context, paths, domain, registry)
+        counts = _write(con, context, domain, tables, results, skipped, registry)
     summary = _summary(results, skipped)
+    summary["deliveries"] = [
+        {k: d[k] for k in ("source_id", "file_name", "file_sha256", "outcome")} for d in registry.deliveries
+    ]
     for i, table in enumerate(tables):
         metadata = {"rows": counts[table]}
         if i == 0:
@@ -209,6 +228,7 @@ def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(_key(t), group_name="ingestion", kinds={"duckdb", "polars"}) for t in SURVEY_TABLES],
+    pool=POOL,
     description="Survey exports (Kobo/ODK CSV with XLSForm, plain CSV) harmonised onto the question bank "
     "through each source's mapping file; personal data dropped; pandera contracts; quarantine.",
 )
@@ -218,6 +238,7 @@ def survey_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(_key(t), group_name="ingestion", kinds={"duckdb", "polars"}) for t in BUDGET_TABLES],
+    pool=POOL,
     description="Governorate budget tables harmonised through each source's mapping file; amounts parsed "
     "strictly; unit and currency kept; quarantine.",
 )

@@ -9,6 +9,8 @@ row is quarantined. Amounts stay in the unit the source publishes (``amount_unit
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from data_contracts.contracts import BudgetLine, contract_failures
@@ -39,13 +41,18 @@ def _value(ref: ColumnRef, row: dict) -> str | None:
     return v
 
 
-def ingest_budget_source(src: DiscoveredSource, mapping: BudgetMapping) -> SourceResult:
+def ingest_budget_source(
+    src: DiscoveredSource, mapping: BudgetMapping, files: list[Path] | None = None
+) -> SourceResult:
     """Ingest every file of a budget source into ``raw.budget_lines`` rows and its ``raw.budget_sources`` row.
+
+    ``files``: the files to read (the registry's archived copies); default: the landing files matching
+    the mapping.
 
     Raises:
         FatalSourceError: no file matches, a file is unreadable, or a mapped column is missing.
     """
-    files = source_files(src, [f.path for f in mapping.files])
+    files = files if files is not None else source_files(src, [f.path for f in mapping.files])
     if not files:
         raise FatalSourceError(f"{mapping.source_id}: no file matches {[f.path for f in mapping.files]} in {src.path}")
     result = SourceResult(source_id=mapping.source_id, domain="budget")

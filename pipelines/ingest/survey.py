@@ -207,8 +207,13 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
                                f"(XLSForm {q.type})")
 
 
-def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> SourceResult:
+def ingest_survey_source(
+    src: DiscoveredSource, mapping: SurveyMapping, files: list[Path] | None = None
+) -> SourceResult:
     """Ingest every file of a survey source; see the module docstring for what is produced.
+
+    ``files``: the files to read (the registry's archived copies); default: the landing files matching
+    the mapping.
 
     Raises:
         FatalSourceError: a file is unreadable, a mapped column is missing, a mapping uses a personal
@@ -225,7 +230,7 @@ def ingest_survey_source(src: DiscoveredSource, mapping: SurveyMapping) -> Sourc
         if not form_path.is_file():
             raise FatalSourceError(f"{mapping.source_id}: XLSForm {mapping.xlsform} not found next to the export")
         form = read_xlsform(form_path)
-    files = source_files(src, [f.path for f in mapping.files])
+    files = files if files is not None else source_files(src, [f.path for f in mapping.files])
     if not files:
         raise FatalSourceError(f"{mapping.source_id}: no file matches {[f.path for f in mapping.files]} in {src.path}")
 

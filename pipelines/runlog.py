@@ -1,0 +1,96 @@
+"""Run records: one row of ``audit.run_log`` (and one line of the journal) per run.
+
+A record says what a run read (files with their SHA-256 and what became of each delivery), the rows read,
+loaded, excluded and quarantined, the dbt tests passed and failed, the snapshot it published (or why it
+did not), and row counts of the main tables (so a reader can check it sees one complete snapshot).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from pipelines.publish import utcnow
+
+#: Tables whose row counts every record carries (``table_rows_json``).
+COUNTED_TABLES = (
+    "raw.survey_respondents", "raw.budget_lines", "marts.fct_service_indicators", "marts.fct_budget_execution",
+)
+RUN_LOG_COLUMNS = (
+    "run_id", "kind", "started_at", "finished_at", "status", "data_dir", "files_json", "rows_read", "rows_loaded",
+    "rows_excluded", "rows_quarantined", "tests_passed", "tests_failed", "snapshot", "message", "table_rows_json",
+    "summary_json",
+)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    s, t = qualified.split(".")
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [s, t]
+    ).fetchone()[0])
+
+
+def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of :data:`COUNTED_TABLES` (absent tables omitted)."""
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES if _exists(con, t)}
+
+
+def record_from(con: duckdb.DuckDBPyConnection, run_id: str, started_at, data_dir: str | None, status: str,
+                message: str | None = None, snapshot: str | None = None, kind: str = "run") -> dict:
+    """The run's record, read from the warehouse connection it wrote (working file or snapshot)."""
+    files, sums, tests = [], {"rows_read": 0, "rows_loaded": 0, "rows_excluded": 0, "rows_quarantined": 0}, {}
+    if _exists(con, "audit.file_deliveries"):
+        cur = con.execute(
+            "SELECT d.source_id, d.file_name, d.file_sha256, d.outcome, d.supersedes_sha256 FROM audit.file_deliveries d "
+            "WHERE d.run_id = ? ORDER BY d.domain, d.source_id, d.file_name", [run_id])
+        files = [dict(zip(("source_id", "file_name", "file_sha256", "outcome", "supersedes_sha256"), r)) for r in cur.fetchall()]
+    if _exists(con, "audit.file_registry"):
+        row = con.execute(
+            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_excluded), 0), "
+            "coalesce(sum(rows_quarantined), 0) FROM audit.file_registry WHERE run_id = ?", [run_id]).fetchone()
+        sums = dict(zip(sums, (int(v) for v in row)))
+    if _exists(con, "audit.dbt_results"):
+        tests = dict(con.execute(
+            "SELECT CASE WHEN status IN ('fail', 'error') THEN 'failed' ELSE status END, count(*) FROM audit.dbt_results "
+            "WHERE run_id = ? AND resource_type = 'test' GROUP BY 1", [run_id]).fetchall())
+    return {
+        "run_id": run_id, "kind": kind, "started_at": started_at, "finished_at": utcnow(), "status": status,
+        "data_dir": data_dir, "files_json": json.dumps(files), **sums,
+        "tests_passed": int(tests.get("pass", 0)), "tests_failed": int(tests.get("failed", 0)),
+        "snapshot": snapshot, "message": message, "table_rows_json": json.dumps(table_rows(con), sort_keys=True),
+        "summary_json": None,
+    }
+
+
+def failed_record(working: Path, run_id: str, started_at, data_dir: str | None, failures: list[str]) -> dict:
+    """The record of a failed run, read from its (unpublished) working file when it still opens."""
+    message = "; ".join(failures) or "the run failed before publishing"
+    try:
+        con = duckdb.connect(str(working), read_only=True)
+    except (duckdb.Error, OSError):
+        con = None
+    if con is None:
+        return {"run_id": run_id, "kind": "run", "started_at": started_at, "finished_at": utcnow(),
+                "status": "failed", "data_dir": data_dir, "message": message}
+    try:
+        return record_from(con, run_id, started_at, data_dir, "failed", message=message)
+    finally:
+        con.close()
+
+
+def step_failures(instance, dagster_run_id: str, limit: int = 2000) -> list[str]:
+    """``step: message`` for every failed step of a Dagster run (each message cut at ``limit`` chars)."""
+    import dagster as dg
+
+    out = []
+    for rec in instance.all_logs(dagster_run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        ev = rec.dagster_event
+        data = ev.step_failure_data
+        desc = (data.user_failure_data.description if data.user_failure_data else None) or (
+            data.error.message.strip() if data.error else "unknown error")
+        if len(desc) > limit:
+            desc = desc[:limit] + " … (truncated; see the step log)"
+        out.append(f"{ev.step_key}: {desc}")
+    return out
