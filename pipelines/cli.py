@@ -1,10 +1,12 @@
-"""The ``mizan`` command line: ``run``, ``demo``, ``dashboard``.
+"""The ``mizan`` command line: ``run``, ``demo``, ``dashboard``, ``status``, ``approve``.
 
-- ``mizan run --data-dir DIR [--warehouse PATH]`` materialises every asset on the files in DIR and prints a
-  run summary; exits 1 naming the file and the problem on a fatal error.
+- ``mizan run --data-dir DIR [--warehouse PATH]`` materialises every asset on the files in DIR, publishes a
+  snapshot when everything passed, and prints a run summary; exits 1 naming the file and the problem.
 - ``mizan demo [--dir DIR] [--warehouse PATH] [--no-dashboard]`` writes the synthetic demo data, runs on it,
-  then serves the dashboard.
-- ``mizan dashboard [--warehouse PATH] [--port N]`` serves the dashboard on the warehouse.
+  approves its first wave (so both approved and provisional waves show), then serves the dashboard.
+- ``mizan dashboard [--warehouse PATH] [--port N]`` serves the dashboard on the current snapshot.
+- ``mizan status [--json] [--warehouse PATH]``: current snapshot, run id, publish time, waves and approval.
+- ``mizan approve --source S --wave W [--by NAME] [--note TEXT] [--revoke]``: approve a survey wave.
 
 Every command takes ``--warehouse PATH`` with the same default: ``$MIZAN_WAREHOUSE``, else
 ``./warehouse/mizan.duckdb``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -280,8 +283,48 @@ def main(argv: list[str] | None = None) -> int:
     p_dash.add_argument("--warehouse", type=Path, help=wh_help)
     p_dash.add_argument("--port", type=int, default=8501, help="port on localhost (default 8501)")
 
+    p_status = sub.add_parser("status", help="the current snapshot, its run, the waves and their approval")
+    p_status.add_argument("--warehouse", type=Path, help=wh_help)
+    p_status.add_argument("--json", action="store_true", help="print JSON (for scripts and monitoring)")
+
+    p_appr = sub.add_parser("approve", help="approve a survey wave for the steering committee's pages")
+    p_appr.add_argument("--source", required=True, help="source id, e.g. mizan_demo_national")
+    p_appr.add_argument("--wave", required=True, help="wave id, e.g. 2025")
+    p_appr.add_argument("--by", help="who approves (default: your user name)")
+    p_appr.add_argument("--note", help="a note kept with the decision")
+    p_appr.add_argument("--revoke", action="store_true", help="withdraw the approval (the wave is provisional again)")
+    p_appr.add_argument("--warehouse", type=Path, help=wh_help)
+
+    for p in (p_run, p_demo):
+        p.add_argument("--keep-snapshots", type=int, default=pub.DEFAULT_KEEP_SNAPSHOTS,
+                       help=f"published snapshots to keep (default {pub.DEFAULT_KEEP_SNAPSHOTS})")
+        p.add_argument("--wait", type=float, default=pub.DEFAULT_LOCK_TIMEOUT_S,
+                       help="seconds to wait for another run to finish (one writer at a time; default 1800)")
+
     args = parser.parse_args(argv)
     warehouse = warehouse_path(args.warehouse)
+
+    if args.command == "status":
+        from pipelines.status import format_status, warehouse_status
+
+        try:
+            status = warehouse_status(warehouse)
+        except Exception as exc:  # a damaged snapshot must still give a readable answer
+            print(f"mizan: cannot read the warehouse at {warehouse}: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(status, indent=2) if args.json else format_status(status))
+        return 0 if status["snapshot"] else 1
+
+    if args.command == "approve":
+        from pipelines.status import ApprovalError, approve_wave
+
+        try:
+            meta = approve_wave(warehouse, args.source, args.wave, args.by, args.note, revoke=args.revoke)
+        except (ApprovalError, pub.WriterBusy) as exc:
+            print(f"mizan: {exc}", file=sys.stderr)
+            return 1
+        print(f"{meta['record']['message']}; published snapshot {meta['snapshot']}")
+        return 0
 
     if args.command == "dashboard":
         if not warehouse.is_file():
@@ -303,11 +346,18 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = args.data_dir
 
     try:
-        summary = run_pipeline(data_dir, warehouse, quiet=not getattr(args, "verbose", False))
+        summary = run_pipeline(data_dir, warehouse, quiet=not getattr(args, "verbose", False),
+                               keep_snapshots=args.keep_snapshots, lock_timeout_s=args.wait)
     except RunFailed as exc:
         print(f"mizan: run failed: {exc}", file=sys.stderr)
         return 1
     print(format_summary(summary))
+    if args.command == "demo":
+        from pipelines.status import approve_wave
+
+        approve_wave(warehouse, "mizan_demo_national", "2024", "mizan demo",
+                     "approved automatically by `mizan demo` so that both approved and provisional waves show")
+        print("demo: wave 2024 approved (steering-committee pages); wave 2025 stays provisional")
     if args.command == "demo" and not args.no_dashboard:
         return serve_dashboard(warehouse, args.port)
     return 0

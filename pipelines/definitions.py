@@ -15,21 +15,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.assets.dbt import mizan_dbt_models
-from pipelines.assets.ingest import budget_tables, reference_tables, survey_tables
-from pipelines.assets.publish import published_snapshot
+from pipelines.assets.landing import budget_year_files, survey_wave_files
+from pipelines.jobs import WAREHOUSE_ASSETS, budget_year_job, full_refresh_job, survey_wave_job
 from pipelines.project import dbt_project
 from pipelines.resources import MizanPaths
+from pipelines.sensors import landing_folder_sensor
 
-ALL_ASSETS = [reference_tables, survey_tables, budget_tables, mizan_dbt_models, published_snapshot]
-
-full_refresh_job = dg.define_asset_job(
-    "mizan_full_run",
-    selection=dg.AssetSelection.assets(*ALL_ASSETS),
-    executor_def=dg.in_process_executor,
-    description="Register and load every source of the landing folder, build and test the dbt project, "
-    "publish a snapshot when everything passed.",
-)
+#: What ``mizan run`` materialises (a whole run); the landing partitions are for sensor-launched runs.
+ALL_ASSETS = WAREHOUSE_ASSETS
 
 
 def build_resources(data_dir: str | None = None, warehouse: str | None = None, **paths_config) -> dict:
@@ -48,8 +41,9 @@ def build_resources(data_dir: str | None = None, warehouse: str | None = None, *
 
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    jobs=[full_refresh_job],
+    assets=[survey_wave_files, budget_year_files, *ALL_ASSETS],
+    jobs=[full_refresh_job, survey_wave_job, budget_year_job],
+    sensors=[landing_folder_sensor],
     resources=build_resources(),
     executor=dg.in_process_executor,
 )

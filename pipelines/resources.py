@@ -61,7 +61,6 @@ class MizanPaths(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._run_id = self.run_id or context.run_id or pub.new_run_id()
         self._started_at = pub.utcnow()
-        os.environ["MIZAN_WORKING_WAREHOUSE"] = str(self.working_path())  # dbt's profile reads it
         if self.lock_held:
             return
         stack = contextlib.ExitStack()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import publish as pub
 from pipelines.publish import utcnow
 
 #: Tables whose row counts every record carries (``table_rows_json``).
@@ -94,3 +95,38 @@ def step_failures(instance, dagster_run_id: str, limit: int = 2000) -> list[str]
             desc = desc[:limit] + " … (truncated; see the step log)"
         out.append(f"{ev.step_key}: {desc}")
     return out
+
+
+def insert_run_log(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
+    """Append records (journal lines or fresh records) to ``audit.run_log``."""
+    sql = f"INSERT INTO audit.run_log ({', '.join(RUN_LOG_COLUMNS)}) VALUES ({', '.join('?' for _ in RUN_LOG_COLUMNS)})"
+    for r in records:
+        values = [r.get(c) for c in RUN_LOG_COLUMNS]
+        con.execute(sql, [v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+
+
+def publish_run(
+    layout: pub.Layout, run_id: str, started_at, data_dir: str | None, keep: int = pub.DEFAULT_KEEP_SNAPSHOTS,
+    kind: str = "run", message: str | None = None,
+) -> dict:
+    """Publish the run's working file with its record: runs journalled since the current snapshot (failed
+    ones included) and this run's own record go into ``audit.run_log``; then the journal gets the record.
+
+    Returns:
+        The snapshot's sidecar plus ``record`` (pipelines.publish.publish).
+    """
+    from pipelines.warehouse import ensure_schema
+
+    journal = pub.read_journal(layout.pointer)
+
+    def on_publish(con, name, published_at):
+        ensure_schema(con)
+        known = {r[0] for r in con.execute("SELECT run_id FROM audit.run_log").fetchall()}
+        earlier = [j for j in journal if j.get("run_id") not in known and j.get("run_id") != run_id]
+        record = record_from(con, run_id, started_at, data_dir, "published", message=message, snapshot=name, kind=kind)
+        insert_run_log(con, [*earlier, record])
+        return record
+
+    meta = pub.publish(layout, layout.working(run_id), run_id, kind=kind, keep=keep, on_publish=on_publish)
+    pub.append_journal(layout, meta["record"])
+    return meta

@@ -37,9 +37,16 @@ class MizanDbtTranslator(DagsterDbtTranslator):
 )
 def mizan_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: MizanPaths):
     """Seed, run and test the dbt project on the run's working file (``dbt build``; the profile reads
-    ``$MIZAN_WORKING_WAREHOUSE``, set to the working file)."""
+    ``$MIZAN_WORKING_WAREHOUSE``, set to the working file for the dbt process only)."""
+    before = os.environ.get("MIZAN_WORKING_WAREHOUSE")
     os.environ["MIZAN_WORKING_WAREHOUSE"] = str(paths.working_path())
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    try:
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)  # the process copies the env here
+    finally:
+        if before is None:
+            os.environ.pop("MIZAN_WORKING_WAREHOUSE", None)
+        else:
+            os.environ["MIZAN_WORKING_WAREHOUSE"] = before
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json").get("results", [])
     rows = [

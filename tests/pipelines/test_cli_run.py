@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import RunFailed, main, run_pipeline
+from pipelines.publish import Layout, read_journal
 
 MAPPING = """
 source_id: small
@@ -52,20 +53,23 @@ def fingerprint(path) -> dict:
 def test_failed_run_leaves_the_last_good_warehouse(tmp_path):
     warehouse = tmp_path / "wh" / "mizan.duckdb"
     good = run_pipeline(landing(tmp_path / "good", ["1.5"] * 80), warehouse)
-    assert good["status"] == "success"
+    assert good["status"] == "published"
     before = fingerprint(warehouse)
     assert before["raw.survey_respondents"][0] == 80
     with pytest.raises(RunFailed) as exc:
         run_pipeline(landing(tmp_path / "bad", ["1.5"] * 79 + ["0"]), warehouse)
-    assert "data.csv" in str(exc.value) and "row 80" in str(exc.value) and "left as it was" in str(exc.value)
+    assert "data.csv" in str(exc.value) and "row 80" in str(exc.value) and "stays live" in str(exc.value)
     assert fingerprint(warehouse) == before
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         log = con.execute("SELECT status FROM audit.run_log ORDER BY started_at").fetchall()
     finally:
         con.close()
-    assert log == [("success",), ("failed",)]
-    assert not warehouse.with_name("mizan.duckdb.building").exists()
+    assert log == [("published",)]  # the snapshot is immutable: the failure is in the journal
+    journal = read_journal(warehouse)
+    assert [j["status"] for j in journal] == ["published", "failed"]
+    assert "row 80" in journal[-1]["message"] and journal[-1]["snapshot"] is None
+    assert list(Layout.of(warehouse).building_dir.iterdir()) == []
 
 
 def test_cli_names_a_missing_folder_and_exits_1(tmp_path):
@@ -108,7 +112,7 @@ def test_domain_inside_single_psu_strata_is_suppressed_not_fatal(tmp_path):
     rows += [f"n{i},Najaf,naj,n1,{'good' if i < 25 else 'poor'}" for i in range(40)]
     (folder / "export.csv").write_text("id,gov,stratum,psu,rating\n" + "\n".join(rows) + "\n")
     warehouse = tmp_path / "wh.duckdb"
-    assert run_pipeline(tmp_path / "in", warehouse)["status"] == "success"
+    assert run_pipeline(tmp_path / "in", warehouse)["status"] == "published"
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         najaf = con.execute(

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from pipelines.assets.ingest import budget_tables, survey_tables
+from pipelines.assets.publish import published_snapshot
 from pipelines.resources import MizanPaths
 
 SURVEY_MAPPING = """
@@ -57,8 +58,10 @@ def make_survey(root: Path, sid: str, rows: list[str], encoding: str = "utf-8", 
 
 
 def ingest(root: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    """Ingestion assets then the publish step (dbt not selected): a run that loads publishes a snapshot
+    at ``warehouse``; a run that fails publishes nothing."""
     return dg.materialize(
-        [survey_tables, budget_tables],
+        [survey_tables, budget_tables, published_snapshot],
         resources={"paths": MizanPaths(data_dir=str(root), warehouse=str(warehouse))},
         raise_on_error=False,
     )

@@ -28,7 +28,7 @@ def q(warehouse, sql: str, params: list | None = None) -> pl.DataFrame:
 
 
 def test_run_succeeds_and_reports_every_file(real_run):
-    assert real_run["status"] == "success"
+    assert real_run["status"] == "published"
     files = {(f["source_id"], f["file_name"]) for f in real_run["files"]}
     assert files == {
         ("talafar_water_2021", "export.csv"),

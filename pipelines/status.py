@@ -1,0 +1,138 @@
+"""``mizan status`` and ``mizan approve``: what the dashboard shows now, and the M&E lead's wave approval.
+
+An approval is a decision about data, so it is published like data: ``approve_wave`` takes the writer
+lock, copies the current snapshot, records the decision in ``audit.wave_approvals`` with the SHA-256 of
+the wave's files, and publishes a new snapshot (kind ``approval``). A wave is approved while its files
+are the ones approved; a corrected file makes it provisional again (view ``audit.wave_approval_status``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from pipelines import publish as pub
+
+
+class ApprovalError(ValueError):
+    """The wave to approve does not exist in the current snapshot (lists the waves that do)."""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0])
+
+
+def warehouse_status(warehouse: Path) -> dict:
+    """The current snapshot (path, run id, publish time, SHA-256), the snapshots kept, the runs journalled
+    after it (a failed run shows here), and every survey wave with its approval.
+
+    Shape: ``{"warehouse", "snapshot": {path, run_id, kind, published_at, sha256, bytes} | None,
+    "snapshots": [paths], "waves": [{source_id, wave_id, approval_status, is_approved, decided_by,
+    decided_at, note}], "last_run": journal entry | None, "runs_since_snapshot": [journal entries]}``.
+    """
+    snapshot = pub.current_snapshot(warehouse)
+    out: dict = {"warehouse": str(warehouse), "snapshot": None, "snapshots": [str(p) for p in pub.list_snapshots(warehouse)],
+                 "waves": [], "last_run": None, "runs_since_snapshot": []}
+    journal = pub.read_journal(warehouse)
+    out["last_run"] = journal[-1] if journal else None
+    if snapshot is None:
+        out["runs_since_snapshot"] = journal
+        return out
+    meta = pub.snapshot_meta(snapshot)
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        if not meta and _has(con, "audit", "snapshot"):
+            meta = _rows(con, "SELECT run_id, kind, published_at FROM audit.snapshot")[0]
+        if _has(con, "audit", "wave_approval_status"):
+            out["waves"] = _rows(
+                con, "SELECT source_id, wave_id, approval_status, is_approved, decided_by, decided_at, note "
+                "FROM audit.wave_approval_status ORDER BY source_id, wave_id")
+    out["snapshot"] = {"path": str(snapshot), **{k: meta.get(k) for k in ("run_id", "kind", "published_at", "sha256", "bytes")}}
+    run_ids = [j.get("run_id") for j in journal]
+    if meta.get("run_id") in run_ids:
+        out["runs_since_snapshot"] = journal[run_ids.index(meta["run_id"]) + 1:]
+    return json.loads(json.dumps(out, default=str))
+
+
+def format_status(status: dict) -> str:
+    """``warehouse_status`` as text for the terminal."""
+    lines = [f"warehouse: {status['warehouse']}"]
+    snap = status["snapshot"]
+    if snap is None:
+        lines.append("no published snapshot yet: run `mizan run --data-dir DIR` (or `mizan demo`)")
+    else:
+        lines += [
+            f"current snapshot: {snap['path']}",
+            f"  run {snap['run_id']} ({snap.get('kind') or 'run'}), published {snap['published_at']} UTC, "
+            f"sha256 {str(snap.get('sha256'))[:12]}…",
+            f"snapshots kept: {len(status['snapshots'])}",
+        ]
+    for r in status["runs_since_snapshot"]:
+        lines.append(f"LATER RUN {r.get('run_id')} {r.get('status')} at {r.get('finished_at')}: {r.get('message') or ''}".rstrip(": "))
+    if status["waves"]:
+        lines.append("survey waves:")
+        for w in status["waves"]:
+            by = f" by {w['decided_by']} at {w['decided_at']}" if w.get("decided_by") else ""
+            note = f" ({w['note']})" if w.get("note") else ""
+            lines.append(f"  {w['source_id']} / {w['wave_id']}: {w['approval_status']}{by}{note}")
+    return "\n".join(lines)
+
+
+def approve_wave(
+    warehouse: Path, source_id: str, wave_id: str, decided_by: str | None = None, note: str | None = None,
+    revoke: bool = False, keep: int = pub.DEFAULT_KEEP_SNAPSHOTS, lock_timeout_s: float = 60.0,
+) -> dict:
+    """Record an approval (or its revocation) of one survey wave and publish it as a new snapshot.
+
+    Returns:
+        The new snapshot's sidecar plus ``record`` (its run-log row).
+
+    Raises:
+        ApprovalError: no published snapshot, or the wave is not in it (the message lists known waves).
+        pipelines.publish.WriterBusy: a run holds the writer lock for longer than ``lock_timeout_s``.
+    """
+    from pipelines.runlog import publish_run
+    from pipelines.warehouse import ensure_schema
+
+    layout = pub.Layout.of(warehouse)
+    if pub.current_snapshot(warehouse) is None:
+        raise ApprovalError(f"no published snapshot at {warehouse}: run the pipeline first")
+    run_id, started = pub.new_run_id(), pub.utcnow()
+    decided_by = decided_by or getpass.getuser()
+    with pub.writer_lock(layout, run_id, lock_timeout_s):
+        working, stale = pub.prepare_working(layout, run_id)
+        for s in stale:
+            pub.append_journal(layout, pub.unfinished_record(s))
+        try:
+            with duckdb.connect(str(working)) as con:
+                ensure_schema(con)
+                waves = [(r[0], r[1]) for r in con.execute(
+                    "SELECT DISTINCT source_id, wave_id FROM raw.survey_sources ORDER BY 1, 2").fetchall()]
+                if (source_id, wave_id) not in waves:
+                    known = ", ".join(f"{s} / {w}" for s, w in waves) or "none"
+                    raise ApprovalError(f"no survey wave {source_id} / {wave_id} in the current snapshot; waves: {known}")
+                shas = con.execute(
+                    "SELECT string_agg(file_sha256, ',' ORDER BY file_sha256) FROM audit.file_registry "
+                    "WHERE domain = 'survey' AND status = 'active' AND source_id = ? AND unit = ?", [source_id, wave_id]
+                ).fetchone()[0]
+                con.execute(
+                    "INSERT INTO audit.wave_approvals VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [source_id, wave_id, "revoke" if revoke else "approve", decided_by, pub.utcnow(), note, shas, run_id],
+                )
+            action = "revoked approval of" if revoke else "approved"
+            return publish_run(layout, run_id, started, None, keep=keep, kind="approval",
+                               message=f"{decided_by} {action} {source_id} / {wave_id}" + (f": {note}" if note else ""))
+        finally:
+            if working.exists():  # not published (the wave was unknown): drop the copy
+                shutil.rmtree(working.parent, ignore_errors=True)
