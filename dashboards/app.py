@@ -4,8 +4,10 @@
     MIZAN_WAREHOUSE=PATH streamlit run dashboards/app.py
     streamlit run dashboards/app.py            # ./warehouse/mizan.duckdb
 
-The warehouse is opened read-only, one short-lived connection per query (dashboards/queries.py);
-results are cached per warehouse snapshot (dashboards/data.py).
+The warehouse path is a pointer to the current published snapshot (pipelines/publish.py). Each
+script run resolves it once; every page then reads that one immutable snapshot file, read-only, one
+short-lived connection per query (dashboards/queries.py), with results cached per snapshot
+(dashboards/data.py). Every page starts with "Data as of <publish time> UTC · run <run id>".
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from dashboards import ui  # noqa: E402
 
 st.set_page_config(page_title="mizan — decentralization survey dashboard", layout="wide")
 
-warehouse = str(ui.resolve_warehouse_path())
-st.session_state[ui.SESSION_KEY] = warehouse
+pointer = str(ui.resolve_warehouse_path())
+snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
 
-_PAGES = Path(__file__).resolve().parent / "pages"
+_PAGES = Path(__file__).resolve().parent / "views"
 page = st.navigation(
     {
         "Steering committee": [
@@ -52,8 +54,11 @@ page = st.navigation(
 )
 
 with st.sidebar:
-    st.caption(f"Warehouse (read-only): `{warehouse}`")
-    st.caption(f"Snapshot: {ui.snapshot_caption(warehouse)}")
+    st.caption(f"Warehouse (read-only): `{pointer}`")
+    st.caption(f"Snapshot: {ui.snapshot_caption(snapshot, pointer) if snapshot else 'none published'}")
 
-if ui.check_warehouse(warehouse):
+if snapshot is None:
+    ui.no_warehouse_error(pointer)
+elif ui.check_warehouse(snapshot):
+    ui.data_as_of_banner(snapshot)
     page.run()

@@ -142,7 +142,9 @@ def trend_figure(
     """Estimate per wave for one governorate (CI error bars) and the median across governorates.
 
     ``gov_rows``: service_estimates rows of one indicator and governorate (disaggregation all);
-    ``medians``: wave_medians() of that indicator; ``waves``: source_id, wave_id, wave_order;
+    ``medians``: wave_medians() of that indicator; ``waves``: source_id, wave_id, wave_order and
+    optionally is_approved (a wave not approved is labelled "<wave> (provisional)" on the x axis
+    and its source's legend entries say "incl. provisional");
     ``coverage``: source_id -> coverage text for sources that cover only part of a governorate
     (their line is named by the area, e.g. "Ninewa — Tal Afar city only").
     """
@@ -152,13 +154,17 @@ def trend_figure(
     fig = go.Figure()
     for source_id in sorted(set(waves["source_id"].to_list())):
         sw = waves.filter(pl.col("source_id") == source_id).sort("wave_order")
-        x = sw["wave_id"].to_list()
+        wave_ids = sw["wave_id"].to_list()
+        approved = sw["is_approved"].to_list() if "is_approved" in sw.columns else [True] * sw.height
+        x = [T.wave_label(w, a) for w, a in zip(wave_ids, approved, strict=True)]
         tag = f" [{T.SYNTHETIC_LABEL}]" if source_id in synthetic_sources else " [real data]"
+        if not all(a is True for a in approved):
+            tag += f" — incl. {T.PROVISIONAL_LABEL}"
         area = T.area_label(gov_name, coverage.get(source_id))
         g = {r["wave_id"]: r for r in gov_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         m = {r["wave_id"]: r for r in medians.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         ys, plus, minus = [], [], []
-        for w in x:
+        for w, label in zip(wave_ids, x, strict=True):
             r = g.get(w)
             est = None if r is None or r["is_suppressed"] else r["estimate"]
             ys.append(None if est is None else _r(est * scale))
@@ -167,7 +173,7 @@ def trend_figure(
             minus.append(e[1])
             if r is not None and r["is_suppressed"]:
                 fig.add_annotation(
-                    x=w, y=0, yref="paper", yanchor="bottom", showarrow=False,
+                    x=label, y=0, yref="paper", yanchor="bottom", showarrow=False,
                     text=f"{area}: {T.status_label(True, r.get('suppression_reason'), False)}",
                     font={"color": "#555555", "size": 11},
                 )
@@ -182,7 +188,7 @@ def trend_figure(
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=[None if m.get(w) is None else _r(m[w]["median_estimate"] * scale) for w in x],
+                y=[None if m.get(w) is None else _r(m[w]["median_estimate"] * scale) for w in wave_ids],
                 mode="lines+markers",
                 name=(
                     f"median of estimates ({T.coverage_short(coverage[source_id])}) — {source_id}{tag}"

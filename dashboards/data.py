@@ -1,9 +1,11 @@
 """Streamlit-cached wrappers around ``dashboards.queries``.
 
-Results (polars DataFrames), never connections, are cached. The cache key is the query name,
-its parameters, the warehouse path and the warehouse's *snapshot version* (file modification
-time and size, see ``queries.snapshot_version``): when the pipeline publishes a new warehouse
-the version changes and the next page view reads the new file. Nothing here holds the file open.
+Results (polars DataFrames), never connections, are cached. ``path`` is the concrete snapshot file
+app.py resolved from the warehouse pointer for this render (``ui.use_snapshot``), so the cache key —
+query name, parameters, snapshot path and its *version* (``queries.snapshot_version``: modification
+time, size and the sidecar's SHA-256) — names immutable content. A new publish is a new path, hence
+new keys; the old snapshot's entries age out (``max_entries``). A plain warehouse file rewritten in
+place (from before snapshots) changes its version. Nothing here holds the file open.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ def _cached_query(
 
 
 def load(query_name: str, path: str, **params: Any) -> pl.DataFrame:
-    """Run ``queries.<query_name>(path, **params)`` through the snapshot-keyed cache.
+    """Run ``queries.<query_name>(path, **params)`` through the snapshot-keyed cache; ``path`` is a
+    snapshot file. Returns the query's polars DataFrame.
 
-    Raises ``queries.WarehouseNotFound`` when the file is missing, ``duckdb.Error`` when it
-    cannot be read (locked, corrupt, missing table).
+    Raises ``queries.WarehouseNotFound`` when the file is missing (e.g. pruned after it was
+    resolved), ``duckdb.Error`` when it cannot be read (corrupt, missing table).
     """
     if query_name not in queries.QUERIES:
         raise KeyError(f"unknown query {query_name!r}")

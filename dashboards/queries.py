@@ -14,12 +14,23 @@ the hidden estimate. Only identifiers, ``n_unweighted``, ``is_suppressed`` and
 ``suppression_reason`` are kept, so nothing above this layer (pages, charts, CSV downloads) can
 show or imply a suppressed value.
 
+Snapshots: the warehouse path the user configures is a *pointer* (a symlink replaced atomically by
+each published run, see ``pipelines/publish.py``). The dashboard resolves it once per page render and
+passes the concrete, immutable snapshot file to every function here, so one page never mixes two runs.
+A plain file at the pointer path (a warehouse from before snapshots) is its own snapshot.
+
+Wave approval: every query that returns estimates or waves carries ``approval_status`` (``approved``,
+``provisional``, ``provisional (approval revoked)``, ``provisional (files changed since approval)``)
+and ``is_approved`` from ``audit.wave_approval_status``; a warehouse without that view (or one that
+cannot be read) makes every wave ``provisional`` / false.
+
 The Streamlit-cached wrappers live in ``dashboards/data.py``; this module must stay usable from
 tests, benchmarks and notebooks without a Streamlit runtime.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -27,6 +38,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
+
+from dashboards.tables import parse_time
+from pipelines import publish
 
 PathLike = str | os.PathLike[str]
 
@@ -41,11 +55,16 @@ BUDGET_TABLES = ("marts.fct_budget_execution", "marts.dim_governorate")
 AUDIT_TABLES = (
     "audit.run_log",
     "audit.file_registry",
+    "audit.file_deliveries",
     "audit.quarantine",
     "audit.exclusions",
     "audit.dropped_columns",
     "audit.skipped_sources",
 )
+
+#: approval_status of a wave nobody approved (and of every wave of a warehouse without approvals).
+PROVISIONAL = "provisional"
+APPROVED = "approved"
 
 # Suppressed unless the warehouse says explicitly that the cell is publishable.
 _SUPPRESSED = "(f.is_suppressed IS DISTINCT FROM false)"
@@ -88,8 +107,16 @@ def _fetch(
         # duckdb.connect(read_only=True) on a missing file raises too, but say it plainly and
         # never create an empty database file by accident.
         raise WarehouseNotFound(f"no warehouse file at {p}")
-    con = duckdb.connect(str(p), read_only=True)
     try:
+        con = duckdb.connect(str(p), read_only=True)
+    except duckdb.IOException:
+        if not p.exists():  # pruned between the check and the open
+            raise WarehouseNotFound(f"no warehouse file at {p} (it was removed)") from None
+        raise
+    try:
+        # A missing table must be an error, never a Python variable of the same name (DuckDB's
+        # replacement scan would otherwise read e.g. the function ``file_deliveries``).
+        con.execute("SET python_enable_replacements = false")
         text = sql(con) if callable(sql) else sql
         return con.sql(text, params=list(params) if params else None).pl()
     finally:
@@ -121,11 +148,57 @@ def _where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def snapshot_version(path: PathLike) -> str | None:
-    """A string that changes whenever the warehouse file is rebuilt or swapped.
+_APPROVAL_OPTIONAL = {
+    "last_action": "VARCHAR", "decided_by": "VARCHAR", "decided_at": "TIMESTAMP", "note": "VARCHAR",
+}
 
-    Modification time (ns) and size of the file, plus those of its ``.wal`` file when one
-    exists. None when there is no file. Used as part of the cache key, never as data.
+
+def _approval_relation(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of a relation with one row per survey wave: ``source_id, wave_id, is_approved,
+    approval_status, last_action, decided_by, decided_at, note`` from ``audit.wave_approval_status``.
+
+    A warehouse without the view, or whose view cannot be read (a table it depends on is missing),
+    gives an empty relation of the same shape: every wave then joins to NULL, which the callers
+    turn into ``provisional`` / false.
+    """
+    empty = (
+        "SELECT CAST(NULL AS VARCHAR) AS source_id, CAST(NULL AS VARCHAR) AS wave_id, "
+        "CAST(NULL AS BOOLEAN) AS is_approved, CAST(NULL AS VARCHAR) AS approval_status, "
+        "CAST(NULL AS VARCHAR) AS last_action, CAST(NULL AS VARCHAR) AS decided_by, CAST(NULL AS TIMESTAMP) AS decided_at, "
+        "CAST(NULL AS VARCHAR) AS note WHERE false"
+    )
+    try:
+        con.execute(
+            "SELECT source_id, wave_id, is_approved, approval_status FROM audit.wave_approval_status LIMIT 0"
+        )
+    except duckdb.Error:
+        return empty
+    extra = ", ".join(
+        f"CAST({_column_or_null(con, 'audit.wave_approval_status', c, 'a', t)} AS {t}) AS {c}"
+        for c, t in _APPROVAL_OPTIONAL.items()
+    )
+    return f"""
+        SELECT a.source_id, a.wave_id, a.is_approved, a.approval_status, {extra}
+        FROM audit.wave_approval_status a
+        QUALIFY row_number() OVER (PARTITION BY a.source_id, a.wave_id
+                                   ORDER BY a.is_approved DESC NULLS LAST) = 1
+    """
+
+
+#: The approval columns every estimate / wave query adds (``ap`` = the _approval_relation).
+_APPROVAL_COLUMNS = (
+    "coalesce(ap.is_approved, false) AS is_approved, "
+    f"coalesce(ap.approval_status, '{PROVISIONAL}') AS approval_status"
+)
+
+
+def snapshot_version(path: PathLike) -> str | None:
+    """A string that changes whenever the file at ``path`` changes; part of every cache key.
+
+    ``"<mtime ns>-<size>"`` of the file, plus ``"+sha<SHA-256>"`` from the sidecar of a published
+    snapshot (immutable, so path + SHA-256 identify its content) and ``"+wal<mtime>-<size>"`` of a
+    ``.wal`` file when one exists (a warehouse from before snapshots, written in place). None when
+    there is no file. Never used as data.
     """
     p = Path(path)
     try:
@@ -133,6 +206,9 @@ def snapshot_version(path: PathLike) -> str | None:
     except OSError:
         return None
     version = f"{st.st_mtime_ns}-{st.st_size}"
+    sha = publish.snapshot_meta(p).get("sha256")
+    if sha:
+        version += f"+sha{sha}"
     wal = p.with_name(p.name + ".wal")
     try:
         wst = wal.stat()
@@ -140,6 +216,63 @@ def snapshot_version(path: PathLike) -> str | None:
     except OSError:
         pass
     return version
+
+
+SNAPSHOT_IDENTITY_SCHEMA: dict[str, pl.DataType] = {
+    "snapshot_name": pl.String(),
+    "run_id": pl.String(),
+    "published_at": pl.Datetime("us"),
+    "kind": pl.String(),
+    "sha256": pl.String(),
+    "origin": pl.String(),
+}
+
+
+def snapshot_identity(path: PathLike) -> pl.DataFrame:
+    """Which run's data the snapshot file at ``path`` holds: one row.
+
+    Columns (``SNAPSHOT_IDENTITY_SCHEMA``): ``snapshot_name`` (the name the pipeline gave the
+    snapshot in ``audit.snapshot``, as in ``audit.run_log.snapshot``; else the file name),
+    ``run_id``, ``published_at`` (naive UTC), ``kind`` (``run`` | ``approval``), ``sha256``, and
+    ``origin`` saying where run id and time come from: ``sidecar`` (``<snapshot>.json``), else
+    ``audit.snapshot`` (the table every published snapshot holds), else ``file mtime`` (an old
+    warehouse: ``run_id`` NULL, ``published_at`` = the file's modification time).
+
+    Raises:
+        WarehouseNotFound: no file at ``path``.
+        duckdb.Error: the file cannot be read.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise WarehouseNotFound(f"no warehouse file at {p}")
+    row: dict[str, Any] = dict.fromkeys(SNAPSHOT_IDENTITY_SCHEMA)
+    row["snapshot_name"] = p.name
+    meta = publish.snapshot_meta(p)
+    if meta.get("run_id") and parse_time(meta.get("published_at")):
+        row.update(
+            run_id=str(meta["run_id"]), published_at=parse_time(meta["published_at"]),
+            kind=meta.get("kind"), sha256=meta.get("sha256"), origin="sidecar",
+        )
+    try:
+        own = _fetch(
+            p,
+            "SELECT run_id, published_at, snapshot_name, kind FROM audit.snapshot "
+            "ORDER BY published_at DESC NULLS LAST LIMIT 1",
+        )
+    except duckdb.CatalogException:  # no audit.snapshot: a warehouse from before snapshots
+        own = pl.DataFrame()
+    if own.height:
+        r = own.row(0, named=True)
+        row["snapshot_name"] = r["snapshot_name"] or row["snapshot_name"]
+        if row["origin"] is None and r["run_id"]:
+            row.update(
+                run_id=str(r["run_id"]), published_at=parse_time(r["published_at"]), kind=r["kind"],
+                origin="audit.snapshot",
+            )
+    if row["published_at"] is None:
+        mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC).replace(tzinfo=None)
+        row.update(published_at=mtime, origin="file mtime")
+    return pl.DataFrame([row], schema=SNAPSHOT_IDENTITY_SCHEMA)
 
 
 # --------------------------------------------------------------------------------------
@@ -183,12 +316,24 @@ def indicators(path: PathLike) -> pl.DataFrame:
 
 
 def waves(path: PathLike) -> pl.DataFrame:
-    """``marts.dim_wave`` ordered by source and fieldwork start; ``coverage`` is always present
-    (NULL = governorate-wide, and for a warehouse that predates the column)."""
-    df = _fetch(
-        path,
-        "SELECT * FROM marts.dim_wave ORDER BY source_id, fieldwork_start NULLS LAST, wave_id",
-    )
+    """``marts.dim_wave`` (all its columns) ordered by source and fieldwork start, plus:
+    ``coverage`` (always present; NULL = governorate-wide, and for a warehouse that predates the
+    column), ``is_approved``, ``approval_status`` and the latest decision on the wave:
+    ``approval_action`` (``approve`` | ``revoke``), ``approval_by``, ``approval_at``,
+    ``approval_note`` (NULL when nobody decided)."""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        return f"""
+        WITH ap AS ({_approval_relation(con)})
+        SELECT w.*, {_APPROVAL_COLUMNS},
+               ap.last_action AS approval_action, ap.decided_by AS approval_by,
+               ap.decided_at AS approval_at, ap.note AS approval_note
+        FROM marts.dim_wave w
+        LEFT JOIN ap ON ap.source_id = w.source_id AND ap.wave_id = w.wave_id
+        ORDER BY w.source_id, w.fieldwork_start NULLS LAST, w.wave_id
+        """
+
+    df = _fetch(path, sql)
     if "coverage" not in df.columns:
         df = df.with_columns(pl.lit(None, dtype=pl.String).alias("coverage"))
     return df
@@ -198,26 +343,32 @@ def indicator_options(path: PathLike) -> pl.DataFrame:
     """What can be explored: one row per indicator x source x wave x disaggregation.
 
     Columns: indicator_id, name_en, sector, source_id, wave_id, wave_title, fieldwork_start,
-    disaggregation, is_synthetic, n_cells, n_published (cells not suppressed).
+    disaggregation, is_synthetic, n_cells, n_published (cells not suppressed), is_approved,
+    approval_status (of the wave).
     """
-    return _fetch(
-        path,
-        f"""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        return f"""
+        WITH ap AS ({_approval_relation(con)})
         SELECT f.indicator_id, any_value(i.name_en) AS name_en, any_value(i.sector) AS sector,
                f.source_id, f.wave_id, any_value(w.title) AS wave_title,
                any_value(w.fieldwork_start) AS fieldwork_start, f.disaggregation,
                coalesce(bool_or(coalesce(w.is_synthetic, f.is_synthetic)), false) AS is_synthetic,
                count(*) AS n_cells,
-               count(*) FILTER (WHERE NOT {_SUPPRESSED}) AS n_published
+               count(*) FILTER (WHERE NOT {_SUPPRESSED}) AS n_published,
+               coalesce(bool_or(ap.is_approved), false) AS is_approved,
+               coalesce(any_value(ap.approval_status), '{PROVISIONAL}') AS approval_status
         FROM marts.fct_service_indicators f
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
         LEFT JOIN marts.dim_wave w USING (source_id, wave_id)
+        LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
         GROUP BY f.indicator_id, f.source_id, f.wave_id, f.disaggregation
         ORDER BY any_value(i.sector), any_value(i.name_en), f.indicator_id, f.source_id,
                  any_value(w.fieldwork_start) DESC NULLS LAST, f.wave_id DESC,
                  (f.disaggregation <> 'all'), f.disaggregation
-        """,
-    )
+        """
+
+    return _fetch(path, sql)
 
 
 # --------------------------------------------------------------------------------------
@@ -245,7 +396,8 @@ def service_estimates(
     when the governorate is not in ``dim_governorate``), the indicator's ``indicator_name``,
     ``indicator_type``, ``unit``, ``direction``, and the wave's ``wave_title``,
     ``fieldwork_start``, ``wave_order`` (1 = first wave of the source) and ``coverage`` (NULL =
-    governorate-wide; e.g. "Tal Afar city only (...)"; NULL when the warehouse predates it).
+    governorate-wide; e.g. "Tal Afar city only (...)"; NULL when the warehouse predates it), and
+    the wave's ``is_approved`` / ``approval_status`` (see the module docstring).
     """
     where, params = _where(
         [
@@ -267,7 +419,8 @@ def service_estimates(
                    row_number() OVER (PARTITION BY w.source_id
                                       ORDER BY w.fieldwork_start NULLS LAST, w.wave_id) AS wave_order
             FROM marts.dim_wave w
-        )
+        ),
+        ap AS ({_approval_relation(con)})
         SELECT f.indicator_id,
                coalesce(i.name_en, f.indicator_id) AS indicator_name,
                i.indicator_type, i.unit, i.direction,
@@ -283,11 +436,13 @@ def service_estimates(
                f.suppression_reason,
                CASE WHEN {_SUPPRESSED} THEN NULL
                     ELSE coalesce(f.is_unreliable, false) END AS is_unreliable,
-               coalesce(wv.wave_is_synthetic, f.is_synthetic, false) AS is_synthetic
+               coalesce(wv.wave_is_synthetic, f.is_synthetic, false) AS is_synthetic,
+               {_APPROVAL_COLUMNS}
         FROM marts.fct_service_indicators f
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
         LEFT JOIN marts.dim_governorate g USING (governorate_pcode)
         LEFT JOIN wv ON wv.source_id = f.source_id AND wv.wave_id = f.wave_id
+        LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
         {where}
         ORDER BY f.indicator_id, f.source_id, wv.wave_order NULLS LAST, f.wave_id,
                  coalesce(g.name_en, f.governorate_pcode), f.disaggregation,
@@ -297,9 +452,10 @@ def service_estimates(
     return _fetch(path, sql, params)
 
 
-def headline_summary(path: PathLike) -> pl.DataFrame:
+def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFrame:
     """For each indicator and source, its latest wave **with a published estimate**, summarised
-    across governorates.
+    across governorates. With ``approved_only`` only approved waves count (the latest *approved*
+    wave with a published estimate; a source without one has no row).
 
     National estimates do not exist (estimates are per governorate), so this is the spread of
     governorate estimates, disaggregation ``all`` only, suppressed cells left out. A wave in
@@ -309,7 +465,8 @@ def headline_summary(path: PathLike) -> pl.DataFrame:
 
     Columns: indicator_id, indicator_name, name_ar, sector, indicator_type, unit, direction,
     source_id, wave_id, wave_title, coverage (NULL = governorate-wide), n_waves (waves of the
-    source with a published estimate of the indicator), has_published, is_synthetic,
+    source with a published estimate of the indicator; approved ones only with ``approved_only``),
+    has_published, is_synthetic, is_approved, approval_status (of the headline wave),
     n_governorates (with a published estimate), n_suppressed, n_unreliable, median_estimate,
     min_estimate, max_estimate, and — only when exactly one governorate has a published
     estimate — single_governorate_pcode, single_name_en, single_name_ar, single_estimate,
@@ -318,8 +475,10 @@ def headline_summary(path: PathLike) -> pl.DataFrame:
 
     def sql(con: duckdb.DuckDBPyConnection) -> str:
         coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        approved = "AND coalesce(ap.is_approved, false)" if approved_only else ""
         return f"""
-        WITH est AS (
+        WITH ap AS ({_approval_relation(con)}),
+        est AS (
             SELECT f.indicator_id, f.source_id, f.wave_id, f.governorate_pcode, f.is_synthetic,
                    {_SUPPRESSED} AS supp,
                    coalesce(f.is_unreliable, false) AS unrel,
@@ -327,7 +486,8 @@ def headline_summary(path: PathLike) -> pl.DataFrame:
                    CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_lower END AS ci_lower,
                    CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_upper END AS ci_upper
             FROM marts.fct_service_indicators f
-            WHERE f.disaggregation = 'all'
+            LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
+            WHERE f.disaggregation = 'all' {approved}
         ),
         wv AS (
             SELECT w.source_id, w.wave_id, w.fieldwork_start, w.title AS wave_title,
@@ -381,7 +541,7 @@ def headline_summary(path: PathLike) -> pl.DataFrame:
                coalesce(i.name_en, a.indicator_id) AS indicator_name,
                i.name_ar, i.sector, i.indicator_type, i.unit, i.direction,
                a.source_id, a.wave_id, a.wave_title, a.coverage, a.n_waves, a.has_published,
-               a.is_synthetic, a.n_governorates, a.n_suppressed, a.n_unreliable,
+               a.is_synthetic, {_APPROVAL_COLUMNS}, a.n_governorates, a.n_suppressed, a.n_unreliable,
                a.median_estimate, a.min_estimate, a.max_estimate,
                CASE WHEN a.n_governorates = 1 THEN a.one_pcode END AS single_governorate_pcode,
                CASE WHEN a.n_governorates = 1 THEN coalesce(g.name_en, a.one_pcode) END
@@ -393,6 +553,7 @@ def headline_summary(path: PathLike) -> pl.DataFrame:
         FROM agg a
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
         LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = a.one_pcode
+        LEFT JOIN ap ON ap.source_id = a.source_id AND ap.wave_id = a.wave_id
         ORDER BY i.sector, indicator_name, a.source_id
         """
 
@@ -449,45 +610,132 @@ def budget_execution(
 # --------------------------------------------------------------------------------------
 # audit
 # --------------------------------------------------------------------------------------
+#: Columns of ``run_log`` (and of journal entries, see ``tables.run_history``) with their types.
+RUN_LOG_COLUMNS: dict[str, pl.DataType] = {
+    "run_id": pl.String(),
+    "kind": pl.String(),
+    "started_at": pl.Datetime("us"),
+    "finished_at": pl.Datetime("us"),
+    "duration_seconds": pl.Int64(),
+    "status": pl.String(),
+    "data_dir": pl.String(),
+    "files_json": pl.String(),
+    "rows_read": pl.Int64(),
+    "rows_loaded": pl.Int64(),
+    "rows_excluded": pl.Int64(),
+    "rows_quarantined": pl.Int64(),
+    "tests_passed": pl.Int64(),
+    "tests_failed": pl.Int64(),
+    "snapshot": pl.String(),
+    "message": pl.String(),
+    "summary_json": pl.String(),
+}
+_RUN_LOG_SQL_TYPES = {
+    "kind": "VARCHAR", "data_dir": "VARCHAR", "files_json": "VARCHAR", "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT", "rows_excluded": "BIGINT", "rows_quarantined": "BIGINT",
+    "tests_passed": "BIGINT", "tests_failed": "BIGINT", "snapshot": "VARCHAR", "message": "VARCHAR",
+    "summary_json": "VARCHAR",
+}
+
+
 def run_log(path: PathLike, limit: int = 20) -> pl.DataFrame:
-    """Latest runs first: run_id, started_at, finished_at, duration_seconds, status, data_dir,
-    summary_json."""
-    return _fetch(
-        path,
-        """
-        SELECT run_id, started_at, finished_at,
-               date_diff('second', TRY_CAST(started_at AS TIMESTAMP),
-                         TRY_CAST(finished_at AS TIMESTAMP)) AS duration_seconds,
-               status, data_dir, summary_json
-        FROM audit.run_log
-        ORDER BY started_at DESC NULLS LAST, run_id DESC
+    """The snapshot's ``audit.run_log``, latest first (by finish, else start time), at most ``limit``.
+
+    Columns ``RUN_LOG_COLUMNS``: run_id, kind ('run' | 'approval'), started_at, finished_at,
+    duration_seconds, status ('published' | 'failed' | 'did not finish'; older warehouses wrote
+    e.g. 'success'), data_dir, files_json (JSON list of {source_id, file_name, file_sha256,
+    outcome, supersedes_sha256}), rows_read, rows_loaded, rows_excluded, rows_quarantined,
+    tests_passed, tests_failed, snapshot (file name), message (why a run failed), summary_json.
+    A column an older warehouse lacks is NULL.
+    """
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        cols = ",\n               ".join(
+            f"CAST({_column_or_null(con, 'audit.run_log', c, 'r', t)} AS {t}) AS {c}"
+            for c, t in _RUN_LOG_SQL_TYPES.items()
+        )
+        return f"""
+        SELECT r.run_id,
+               TRY_CAST(r.started_at AS TIMESTAMP) AS started_at,
+               TRY_CAST(r.finished_at AS TIMESTAMP) AS finished_at,
+               date_diff('second', TRY_CAST(r.started_at AS TIMESTAMP),
+                         TRY_CAST(r.finished_at AS TIMESTAMP)) AS duration_seconds,
+               r.status,
+               {cols}
+        FROM audit.run_log r
+        ORDER BY coalesce(TRY_CAST(r.finished_at AS TIMESTAMP), TRY_CAST(r.started_at AS TIMESTAMP))
+                     DESC NULLS LAST, r.run_id DESC
         LIMIT ?
-        """,
-        [int(limit)],
-    )
+        """
+
+    df = _fetch(path, sql, [int(limit)])
+    return df.select(pl.col(c).cast(t) for c, t in RUN_LOG_COLUMNS.items())
+
+
+#: Columns of audit.file_registry the dashboard reads, with their SQL types (NULL when absent).
+_REGISTRY_COLUMNS = {
+    "run_id": "VARCHAR", "domain": "VARCHAR", "source_id": "VARCHAR", "file_name": "VARCHAR",
+    "file_path": "VARCHAR", "archive_path": "VARCHAR", "file_sha256": "VARCHAR", "file_bytes": "BIGINT",
+    "unit": "VARCHAR", "status": "VARCHAR", "superseded_by": "VARCHAR", "superseded_at": "TIMESTAMP",
+    "registered_at": "TIMESTAMP", "loaded_at": "TIMESTAMP", "rows_read": "BIGINT", "rows_loaded": "BIGINT",
+    "rows_excluded": "BIGINT", "rows_quarantined": "BIGINT", "rows_superseded": "BIGINT",
+}
 
 
 def file_registry(path: PathLike, run_id: str | None = None) -> pl.DataFrame:
-    """Files loaded, newest first, with the row-accounting check.
+    """Registered files, newest first, with the row-accounting check.
 
-    Adds ``rows_unaccounted`` = rows_read - (rows_loaded + rows_excluded + rows_quarantined)
-    and ``accounting_ok`` (rows_unaccounted = 0).
+    One row per distinct file (by SHA-256; an older warehouse has one row per run and file).
+    Columns: run_id (the last run that read the file), domain, source_id, file_name, file_path,
+    archive_path, file_sha256, file_bytes, unit (survey wave, or budget units), status ('active' |
+    'partly superseded' | 'superseded'; NULL in older warehouses), superseded_by (SHA-256),
+    superseded_at, registered_at, loaded_at, rows_read, rows_loaded, rows_excluded,
+    rows_quarantined, rows_superseded, plus ``rows_unaccounted`` = rows_read - (rows_loaded +
+    rows_excluded + rows_quarantined) and ``accounting_ok`` (rows_unaccounted = 0). ``run_id``
+    filters on the last run that read the file.
     """
-    where, params = _where([("run_id", run_id)])
-    return _fetch(
-        path,
-        f"""
-        SELECT run_id, source_id, file_name, file_path, file_sha256, file_bytes, loaded_at,
-               rows_read, rows_loaded, rows_excluded, rows_quarantined,
+    where, params = _where([("r.run_id", run_id)])
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        cols = ", ".join(
+            f"CAST({_column_or_null(con, 'audit.file_registry', c, 'r', t)} AS {t}) AS {c}"
+            for c, t in _REGISTRY_COLUMNS.items()
+        )
+        return f"""
+        SELECT *,
                rows_read - (coalesce(rows_loaded, 0) + coalesce(rows_excluded, 0)
                             + coalesce(rows_quarantined, 0)) AS rows_unaccounted,
                coalesce(rows_read = coalesce(rows_loaded, 0) + coalesce(rows_excluded, 0)
                                     + coalesce(rows_quarantined, 0), false) AS accounting_ok
-        FROM audit.file_registry
-        {where}
-        ORDER BY loaded_at DESC NULLS LAST, source_id, file_name
+        FROM (SELECT {cols} FROM audit.file_registry r {where})
+        ORDER BY coalesce(loaded_at, registered_at) DESC NULLS LAST, source_id, file_name
+        """
+
+    return _fetch(path, sql, params)
+
+
+def file_deliveries(path: PathLike, run_id: str | None = None) -> pl.DataFrame:
+    """What became of each file seen in the landing folder by one run (``audit.file_deliveries``):
+    that of ``run_id``, else of the latest run that saw any file.
+
+    Columns: run_id, seen_at, domain, source_id, file_name, file_path, file_sha256, outcome (e.g.
+    'new', 'unchanged: already registered', 'same content as X …: loaded once', 'new, corrects an
+    earlier delivery: supersedes …'), supersedes_sha256 (the file it replaces, or NULL). Ordered by
+    domain, source and file name.
+    """
+    chosen = "?" if run_id is not None else (
+        "(SELECT run_id FROM audit.file_deliveries ORDER BY seen_at DESC NULLS LAST, run_id DESC LIMIT 1)"
+    )
+    return _fetch(
+        path,
+        f"""
+        SELECT run_id, seen_at, domain, source_id, file_name, file_path, file_sha256, outcome,
+               supersedes_sha256
+        FROM audit.file_deliveries
+        WHERE run_id = {chosen}
+        ORDER BY domain, source_id, file_name, file_sha256
         """,
-        params,
+        [run_id] if run_id is not None else None,
     )
 
 
@@ -569,6 +817,7 @@ QUERIES = {
     f.__name__: f
     for f in (
         warehouse_tables,
+        snapshot_identity,
         governorates,
         indicators,
         waves,
@@ -578,6 +827,7 @@ QUERIES = {
         budget_execution,
         run_log,
         file_registry,
+        file_deliveries,
         quarantine_by_reason,
         quarantine_sample,
         exclusions_by_reason,

@@ -4,14 +4,17 @@ Display tables carry formatted strings (percentages with one decimal, hours with
 CSV exports carry raw numbers. Both blank every answer-derived statistic of suppressed cells
 again (estimate, SE, CI, CI method, degrees of freedom, effective n, design effect, excluded
 share, unreliable flag), whatever the input says (the query layer already does; this is belt and
-braces).
+braces). Every table and export of estimates carries the wave's approval status ("approved", or
+a label starting with "provisional").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -31,6 +34,10 @@ NO_RATE = "no rate"
 NO_BUDGET_LAW_YEARS = {2014: "no budget law", 2020: "no budget law", 2022: "no budget law"}
 NO_AMOUNTS = "execution rate as published; no amounts"
 DASH = "–"
+APPROVED_LABEL = "approved"
+PROVISIONAL_LABEL = "provisional"
+#: How the M&E lead approves a wave (shown wherever provisional waves are hidden or labelled).
+APPROVE_COMMAND = "mizan approve --source S --wave W --by NAME"
 
 _UNIT_SUFFIX = {"hours/day": " h/day", "hours": " h", "hours per day": " h/day"}
 _DIRECTION = {"higher_is_better": "↑ higher is better", "lower_is_better": "↓ lower is better"}
@@ -134,6 +141,22 @@ def data_label(is_synthetic: Any) -> str:
     return SYNTHETIC_LABEL if is_synthetic else REAL_LABEL
 
 
+def approval_label(approval_status: Any, is_approved: Any = None) -> str:
+    """'approved' only for an approved wave; otherwise the status, which always starts with
+    'provisional' ('provisional', 'provisional (approval revoked)', …)."""
+    if is_approved is True or (is_approved is None and approval_status == APPROVED_LABEL):
+        return APPROVED_LABEL
+    text = "" if _missing(approval_status) else str(approval_status).strip()
+    if not text or text == APPROVED_LABEL:  # inconsistent input: never call it approved
+        return PROVISIONAL_LABEL
+    return text if text.startswith(PROVISIONAL_LABEL) else f"{PROVISIONAL_LABEL} ({text})"
+
+
+def wave_label(wave_id: Any, is_approved: Any) -> str:
+    """A wave on a chart axis: '2024-01', or '2024-01 (provisional)' when it is not approved."""
+    return str(wave_id) if is_approved is True else f"{wave_id} ({PROVISIONAL_LABEL})"
+
+
 def gov_label(name_en: Any, name_ar: Any = None) -> str:
     """'Baghdad · بغداد' (English first; Arabic when known)."""
     name_en = name_en or ""
@@ -200,7 +223,8 @@ def _rows(df: pl.DataFrame) -> Iterable[dict[str, Any]]:
 
 
 def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
-    """Explorer table: one row per governorate (x disaggregation value), formatted."""
+    """Explorer table: one row per governorate (x disaggregation value), formatted; 'Approval'
+    is 'approved' or a 'provisional …' label."""
     df = mask_suppressed(df)
     out = []
     for r in _rows(df):
@@ -227,6 +251,7 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
                     r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable")
                 ),
                 "Data": data_label(r.get("is_synthetic")),
+                "Approval": approval_label(r.get("approval_status"), r.get("is_approved", False)),
                 "P-code": r.get("governorate_pcode"),
             }
         )
@@ -234,13 +259,13 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
         "Governorate": pl.String, "Arabic name": pl.String, "Group": pl.String,
         "Estimate": pl.String, "95% CI": pl.String, "SE": pl.String, "n": pl.Int64,
         "n eff.": pl.String, "Design effect": pl.String, "Excluded share": pl.String,
-        "Status": pl.String, "Data": pl.String, "P-code": pl.String,
+        "Status": pl.String, "Data": pl.String, "Approval": pl.String, "P-code": pl.String,
     }
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
 EXPORT_COLUMNS = [
-    "indicator_id", "indicator_name", "unit", "source_id", "wave_id", "data",
+    "indicator_id", "indicator_name", "unit", "source_id", "wave_id", "data", "approval_status",
     "governorate_pcode", "name_en", "name_ar", "coverage", "disaggregation", "disaggregation_value",
     "estimate", "ci_lower", "ci_upper", "std_error", "ci_method", "degrees_of_freedom",
     "n_unweighted", "n_effective", "design_effect", "excluded_share",
@@ -249,11 +274,16 @@ EXPORT_COLUMNS = [
 
 
 def estimates_export(df: pl.DataFrame) -> pl.DataFrame:
-    """CSV export of explorer rows: raw numbers (proportions as fractions); every answer-derived
-    statistic of a suppressed row is blank. ``coverage`` is blank for governorate-wide sources."""
+    """CSV export of explorer rows (``EXPORT_COLUMNS``): raw numbers (proportions as fractions);
+    every answer-derived statistic of a suppressed row is blank. ``coverage`` is blank for
+    governorate-wide sources; ``approval_status`` is 'approved' or a 'provisional …' label."""
     df = mask_suppressed(df)
     if "coverage" not in df.columns:
         df = df.with_columns(pl.lit(None, dtype=pl.String).alias("coverage"))
+    approval = [
+        approval_label(r.get("approval_status"), r.get("is_approved", False)) for r in _rows(df)
+    ]
+    df = df.with_columns(pl.Series("approval_status", approval, dtype=pl.String))
     status = [
         status_label(r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable"))
         for r in _rows(df)
@@ -317,7 +347,8 @@ def headline_cells(r: dict[str, Any]) -> dict[str, str]:
 
 
 def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
-    """Overview: one row per indicator x source (latest wave with a published estimate)."""
+    """Overview: one row per indicator x source (latest wave with a published estimate); the
+    'Approval' column labels a provisional headline wave."""
     out = []
     for r in _rows(summary):
         flags = []
@@ -330,6 +361,7 @@ def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
                 "Indicator": r.get("indicator_name"),
                 "Source · wave": f"{r['source_id']} · {r['wave_id']}",
                 "Data": data_label(r.get("is_synthetic")),
+                "Approval": approval_label(r.get("approval_status"), r.get("is_approved", False)),
                 "Coverage": coverage_short(r.get("coverage")) or "governorate-wide",
                 "Governorates with an estimate": r.get("n_governorates"),
                 **headline_cells(r),
@@ -339,7 +371,7 @@ def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
             }
         )
     schema = {
-        "Indicator": pl.String, "Source · wave": pl.String, "Data": pl.String,
+        "Indicator": pl.String, "Source · wave": pl.String, "Data": pl.String, "Approval": pl.String,
         "Coverage": pl.String, "Governorates with an estimate": pl.Int64, "Headline": pl.String,
         "Headline is": pl.String, "Range or 95% CI": pl.String, "Flags": pl.String,
         "Direction": pl.String, "Waves": pl.Int64,
@@ -382,6 +414,7 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
                 "Indicator": s.get("indicator_name"),
                 "Source · wave": f"{s['source_id']} · {s['wave_id']}",
                 "Data": data_label(s.get("is_synthetic")),
+                "Approval": approval_label(s.get("approval_status"), s.get("is_approved", False)),
                 "Area": area,
                 "Estimate": estimate,
                 "95% CI": ci,
@@ -390,7 +423,7 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
             }
         )
     schema = dict.fromkeys(
-        ["Indicator", "Source · wave", "Data", "Area", "Estimate", "95% CI", "Status",
+        ["Indicator", "Source · wave", "Data", "Approval", "Area", "Estimate", "95% CI", "Status",
          "Median across governorates"],
         pl.String,
     )
@@ -550,17 +583,222 @@ def accounting_label(ok: Any, unaccounted: Any) -> str:
     return f"✗ {unaccounted:+d} row(s) unaccounted"
 
 
+def short_sha(sha: Any, n: int = 8) -> str:
+    """The first ``n`` hex digits of a SHA-256 ('' for none)."""
+    return "" if _missing(sha) or not str(sha) else str(sha)[:n]
+
+
 def file_registry_display(df: pl.DataFrame) -> pl.DataFrame:
+    """``queries.file_registry`` formatted: one row per registered file with its status ('active',
+    'partly superseded', 'superseded'; '–' in older warehouses), what superseded it (short
+    SHA-256), its unit (survey wave), archive path and row accounting."""
     checks = [accounting_label(r["accounting_ok"], r["rows_unaccounted"]) for r in _rows(df)]
     return df.select(
-        pl.col("run_id").alias("Run"),
         pl.col("source_id").alias("Source"),
         pl.col("file_name").alias("File"),
+        pl.col("unit").alias("Unit"),
+        pl.col("status").fill_null(DASH).alias("Status"),
+        pl.col("superseded_by").map_elements(short_sha, return_dtype=pl.String).alias("Superseded by"),
         pl.col("file_sha256").alias("SHA-256"),
         pl.col("file_bytes").alias("Bytes"),
+        pl.col("registered_at").alias("Registered at"),
+        pl.col("run_id").alias("Last run"),
         pl.col("loaded_at").alias("Loaded at"),
         pl.col("rows_read").alias("Read"),
         pl.col("rows_loaded").alias("Loaded"),
         pl.col("rows_excluded").alias("Excluded"),
         pl.col("rows_quarantined").alias("Quarantined"),
+        pl.col("rows_superseded").alias("Superseded rows"),
+        pl.col("archive_path").alias("Archive path"),
     ).with_columns(pl.Series("Read = loaded + excluded + quarantined", checks, dtype=pl.String))
+
+
+def deliveries_display(df: pl.DataFrame) -> pl.DataFrame:
+    """``queries.file_deliveries`` formatted: what became of each file a run saw."""
+    return df.select(
+        pl.col("seen_at").alias("Seen at"),
+        pl.col("domain").alias("Domain"),
+        pl.col("source_id").alias("Source"),
+        pl.col("file_name").alias("File"),
+        pl.col("file_sha256").map_elements(short_sha, return_dtype=pl.String).alias("SHA-256"),
+        pl.col("outcome").alias("Outcome"),
+        pl.col("supersedes_sha256").map_elements(short_sha, return_dtype=pl.String).alias("Supersedes"),
+        pl.col("file_path").alias("Path"),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# run history (snapshot run log + journal)
+# --------------------------------------------------------------------------------------
+#: Run statuses that mean the run's data were published.
+OK_STATUSES = {"published", "success", "succeeded", "ok"}
+RECORDED_SNAPSHOT = "this snapshot"
+RECORDED_JOURNAL = "journal only (after this snapshot)"
+
+_HISTORY_SCHEMA: dict[str, Any] = {
+    "run_id": pl.String, "kind": pl.String, "started_at": pl.Datetime("us"),
+    "finished_at": pl.Datetime("us"), "duration_seconds": pl.Int64, "status": pl.String,
+    "data_dir": pl.String, "files_json": pl.String, "rows_read": pl.Int64, "rows_loaded": pl.Int64,
+    "rows_excluded": pl.Int64, "rows_quarantined": pl.Int64, "tests_passed": pl.Int64,
+    "tests_failed": pl.Int64, "snapshot": pl.String, "message": pl.String, "summary_json": pl.String,
+}
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """ISO text ('2024-05-01T10:04:00', '2024-05-01 10:04:00.123', trailing 'Z' or offset) or a
+    datetime, as naive UTC; None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        out = value
+    elif isinstance(value, dt.date):
+        out = dt.datetime(value.year, value.month, value.day)
+    else:
+        try:
+            out = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if out.tzinfo is not None:
+        out = out.astimezone(dt.UTC).replace(tzinfo=None)
+    return out
+
+
+def fmt_time(value: Any) -> str:
+    """'2024-05-01 10:04:00' (UTC, seconds); '–' when unknown."""
+    t = parse_time(value)
+    return DASH if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return None if _missing(v) else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _journal_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry (keys of audit.run_log; times as ISO text; files_json as JSON text or a
+    list) in the shape of ``queries.run_log``."""
+    started, finished = parse_time(entry.get("started_at")), parse_time(entry.get("finished_at"))
+    files = entry.get("files_json")
+    if files is not None and not isinstance(files, str):
+        files = json.dumps(files, default=str)
+    summary = entry.get("summary_json")
+    if summary is not None and not isinstance(summary, str):
+        summary = json.dumps(summary, default=str)
+    row = {
+        "run_id": None if entry.get("run_id") is None else str(entry["run_id"]),
+        "kind": entry.get("kind"), "started_at": started, "finished_at": finished,
+        "duration_seconds": int((finished - started).total_seconds()) if started and finished else None,
+        "status": entry.get("status"), "data_dir": entry.get("data_dir"), "files_json": files,
+        "snapshot": entry.get("snapshot"), "message": entry.get("message"), "summary_json": summary,
+    }
+    for c in ("rows_read", "rows_loaded", "rows_excluded", "rows_quarantined", "tests_passed", "tests_failed"):
+        row[c] = _int(entry.get(c))
+    return row
+
+
+def run_history(run_log: pl.DataFrame, journal: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Every run known to the dashboard, newest first: the snapshot's ``audit.run_log``
+    (``queries.run_log``) plus the journal entries whose run id it lacks (runs after this snapshot,
+    typically failed ones that never published).
+
+    Columns: those of ``queries.RUN_LOG_COLUMNS`` plus ``recorded_in`` ('this snapshot' |
+    'journal only (after this snapshot)'). Order: finish time (else start time) descending; a
+    journal entry without any time counts as the newest (the journal is appended in order).
+    """
+    if run_log.width == 0:
+        base = pl.DataFrame(schema=_HISTORY_SCHEMA)
+    else:
+        base = run_log.select([pl.col(c).cast(t) if c in run_log.columns else pl.lit(None, dtype=t).alias(c)
+                               for c, t in _HISTORY_SCHEMA.items()])
+    known = set(base["run_id"].drop_nulls().to_list())
+    extra = [_journal_row(e) for e in journal if e.get("run_id") is not None and str(e["run_id"]) not in known]
+    # the same run twice in the journal (never expected): keep its last line
+    extra = list({r["run_id"]: r for r in extra}.values())
+    journal_df = pl.DataFrame(extra, schema=_HISTORY_SCHEMA, orient="row") if extra else pl.DataFrame(schema=_HISTORY_SCHEMA)
+    order = {r["run_id"]: i for i, r in enumerate(extra)}
+    out = pl.concat([
+        base.with_columns(pl.lit(RECORDED_SNAPSHOT).alias("recorded_in"), pl.lit(-1, dtype=pl.Int64).alias("__seq")),
+        journal_df.with_columns(
+            pl.lit(RECORDED_JOURNAL).alias("recorded_in"),
+            pl.col("run_id").replace_strict(order, default=-1, return_dtype=pl.Int64).alias("__seq"),
+        ),
+    ])
+    when = pl.coalesce("finished_at", "started_at")
+    return (
+        out.with_columns(when.is_null().alias("__undated"), when.alias("__when"))
+        .sort(["__undated", "__when", "__seq"], descending=True, nulls_last=True)
+        .drop("__undated", "__when", "__seq")
+    )
+
+
+def files_summary(files_json: Any) -> str:
+    """'3: 1a2b3c4d, 5e6f7a8b, 9c0d1e2f' (count and short SHA-256 of the files a run saw);
+    '–' when the run recorded none (or its record predates file lists)."""
+    if _missing(files_json) or files_json == "":
+        return DASH
+    try:
+        files = json.loads(files_json) if isinstance(files_json, str) else files_json
+    except ValueError:
+        return DASH
+    if not isinstance(files, list):
+        return DASH
+    shas = [short_sha(f.get("file_sha256")) if isinstance(f, dict) else short_sha(f) for f in files]
+    shas = [s for s in shas if s]
+    return f"{len(files)}: {', '.join(shas)}" if shas else str(len(files))
+
+
+def run_history_display(history: pl.DataFrame) -> pl.DataFrame:
+    """``run_history`` formatted for the Data quality page: time (finish, else start; UTC), kind,
+    status, files (count + short hashes), rows read / loaded / quarantined, tests passed /
+    failed, snapshot, message, run id and where the record comes from."""
+    out = []
+    for r in _rows(history):
+        out.append(
+            {
+                "Time (UTC)": fmt_time(r.get("finished_at") or r.get("started_at")),
+                "Kind": r.get("kind") or "run",
+                "Status": r.get("status") or DASH,
+                "Files": files_summary(r.get("files_json")),
+                "Read": r.get("rows_read"),
+                "Loaded": r.get("rows_loaded"),
+                "Quarantined": r.get("rows_quarantined"),
+                "Tests passed": r.get("tests_passed"),
+                "Tests failed": r.get("tests_failed"),
+                "Snapshot": r.get("snapshot") or DASH,
+                "Message": r.get("message") or "",
+                "Run": r.get("run_id"),
+                "Recorded in": r.get("recorded_in"),
+            }
+        )
+    schema = {
+        "Time (UTC)": pl.String, "Kind": pl.String, "Status": pl.String, "Files": pl.String,
+        "Read": pl.Int64, "Loaded": pl.Int64, "Quarantined": pl.Int64, "Tests passed": pl.Int64,
+        "Tests failed": pl.Int64, "Snapshot": pl.String, "Message": pl.String, "Run": pl.String,
+        "Recorded in": pl.String,
+    }
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+def failed_after_snapshot(
+    journal: Sequence[dict[str, Any]], snapshot_run_ids: Iterable[str], published_at: Any
+) -> dict[str, Any] | None:
+    """The newest journal entry when it is a run that did not publish and is newer than the
+    snapshot on screen, else None.
+
+    "Newer" means: its run id is not in the snapshot's run log and it finished after the
+    snapshot was published (an entry without a finish time counts as newer). Returns the entry
+    as given (keys of audit.run_log).
+    """
+    if not journal:
+        return None
+    last = journal[-1]
+    if str(last.get("status") or "").lower() in OK_STATUSES:
+        return None
+    if str(last.get("run_id")) in {str(r) for r in snapshot_run_ids}:
+        return None
+    finished, published = parse_time(last.get("finished_at")), parse_time(published_at)
+    if finished is not None and published is not None and finished < published:
+        return None
+    return dict(last)

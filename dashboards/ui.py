@@ -1,9 +1,17 @@
-"""Streamlit helpers shared by the pages: warehouse path, error messages, banners, loading."""
+"""Streamlit helpers shared by the pages: warehouse pointer and snapshot, error messages, banners,
+loading.
+
+The warehouse path the user gives (``--warehouse``, ``$MIZAN_WAREHOUSE``, default) is a *pointer*
+to the current immutable snapshot (``pipelines/publish.py``). app.py resolves it once per script
+run (``use_snapshot``) and keeps both in session state: ``POINTER_KEY`` the pointer (for messages and
+the run journal), ``SNAPSHOT_KEY`` the concrete snapshot file every page queries. A snapshot that
+disappears mid-render (pruned after a newer publish) makes the script rerun once on the new one
+(``load``/``check_warehouse``), so a page never mixes two runs and never shows a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,10 +24,16 @@ import streamlit as st
 
 from dashboards import data, queries
 from dashboards import tables as T
+from pipelines import publish
 
 DEFAULT_WAREHOUSE = "./warehouse/mizan.duckdb"
 ENV_VAR = "MIZAN_WAREHOUSE"
-SESSION_KEY = "_mizan_warehouse"
+#: session state: the pointer path (str) the user configured
+POINTER_KEY = "_mizan_warehouse"
+#: session state: the snapshot file (str) app.py resolved for this script run; "" when none
+SNAPSHOT_KEY = "_mizan_snapshot"
+#: session state: the vanished snapshot a rerun was already spent on (re-resolve once per snapshot)
+RERESOLVED_KEY = "_mizan_reresolved_after"
 BUILD_HINT = (
     "Build one with `mizan demo` (synthetic demo data) or `mizan run --data-dir DIR` (real data), "
     "or point the dashboard at an existing warehouse: "
@@ -45,22 +59,88 @@ def resolve_warehouse_path(
     return Path(raw).expanduser().absolute()
 
 
+def resolve_snapshot(pointer: str | Path) -> str | None:
+    """The snapshot file the pointer names now (``publish.current_snapshot``), as a string;
+    a plain file at ``pointer`` is its own snapshot; None when there is none."""
+    snap = publish.current_snapshot(pointer)
+    return None if snap is None else str(snap)
+
+
+def use_snapshot(pointer: str | Path) -> str | None:
+    """Resolve ``pointer`` once for this script run and remember both paths in session state
+    (``POINTER_KEY``, ``SNAPSHOT_KEY``). Returns the snapshot path, or None when there is none."""
+    snapshot = resolve_snapshot(pointer)
+    st.session_state[POINTER_KEY] = str(pointer)
+    st.session_state[SNAPSHOT_KEY] = snapshot or ""
+    return snapshot
+
+
+def current_pointer() -> str:
+    """The warehouse pointer path of this session (resolved from argv / env when app.py did not
+    run, e.g. a page started on its own)."""
+    pointer = st.session_state.get(POINTER_KEY)
+    if not pointer:
+        pointer = str(resolve_warehouse_path())
+        st.session_state[POINTER_KEY] = pointer
+    return pointer
+
+
 def current_warehouse() -> str:
-    """The path app.py resolved for this run (pages can also run on their own)."""
-    path = st.session_state.get(SESSION_KEY)
-    if not path:
-        path = str(resolve_warehouse_path())
-        st.session_state[SESSION_KEY] = path
-    return path
+    """The snapshot file this script run reads (resolved by app.py). When app.py did not resolve
+    one, the pointer is resolved now; when there is no snapshot, the pointer path itself (every
+    read then reports "No warehouse found")."""
+    snapshot = st.session_state.get(SNAPSHOT_KEY)
+    if snapshot is None:
+        snapshot = use_snapshot(current_pointer())
+    return snapshot or current_pointer()
+
+
+def _reresolve_vanished(stale: str) -> None:
+    """``stale`` (the snapshot this run was reading) is gone: a newer run published and pruned
+    it. When the pointer now names another snapshot, rerun the whole script on it (app.py
+    resolves again), once per vanished snapshot; otherwise return and let the caller say so."""
+    pointer = st.session_state.get(POINTER_KEY)
+    if not pointer or st.session_state.get(RERESOLVED_KEY) == stale:
+        return
+    fresh = resolve_snapshot(pointer)
+    if fresh is None or fresh == stale:
+        return
+    st.session_state[RERESOLVED_KEY] = stale
+    st.rerun()
+
+
+def no_warehouse_error(pointer: str | Path) -> None:
+    """The "No warehouse found" error, naming a dangling pointer's target."""
+    p = Path(pointer)
+    detail = ""
+    if p.is_symlink():
+        detail = f" It points to `{os.readlink(p)}`, which does not exist."
+    st.error(f"No warehouse found at `{pointer}`.{detail} {BUILD_HINT}", icon=":material/error:")
+
+
+def _gone_error(path: str) -> None:
+    pointer = st.session_state.get(POINTER_KEY) or path
+    if path == pointer or not st.session_state.get(SNAPSHOT_KEY):
+        no_warehouse_error(pointer)
+    else:
+        st.error(
+            f"The warehouse snapshot `{snapshot_label(path, pointer)}` was removed while this page was reading it "
+            f"and `{pointer}` names no newer one. Reload the page. {BUILD_HINT}",
+            icon=":material/error:",
+        )
 
 
 def check_warehouse(path: str) -> bool:
-    """Show an error (not a traceback) and return False when the warehouse cannot be used."""
-    if not Path(path).is_file():
-        st.error(f"No warehouse found at `{path}`. {BUILD_HINT}", icon=":material/error:")
-        return False
+    """Show an error (not a traceback) and return False when the warehouse cannot be used.
+
+    ``path`` is the snapshot this run reads; when it vanished, the script reruns on the newer
+    snapshot instead (see ``_reresolve_vanished``)."""
     try:
         data.load("warehouse_tables", path)
+    except queries.WarehouseNotFound:
+        _reresolve_vanished(path)
+        _gone_error(path)
+        return False
     except (duckdb.Error, OSError) as exc:
         st.error(
             f"Could not open the warehouse at `{path}`: {exc}. If the pipeline is writing it right "
@@ -71,11 +151,17 @@ def check_warehouse(path: str) -> bool:
     return True
 
 
+def missing_tables(path: str, required: Iterable[str]) -> list[str]:
+    """The subset of ``required`` (``schema.table``) the snapshot lacks (cached; errors as ``load``)."""
+    present = set(load("warehouse_tables", path)["qualified_name"].to_list())
+    return [t for t in required if t not in present]
+
+
 def require_tables(path: str, tables: Iterable[str], purpose: str) -> bool:
     """True when every table exists; else an error naming the missing ones."""
     if not check_warehouse(path):
         return False
-    missing = data.missing_tables(path, tables)
+    missing = missing_tables(path, tables)
     if missing:
         names = ", ".join(f"`{t}`" for t in missing)
         st.error(
@@ -88,11 +174,13 @@ def require_tables(path: str, tables: Iterable[str], purpose: str) -> bool:
 
 
 def load(query_name: str, path: str, **params: Any) -> pl.DataFrame:
-    """Cached query; on failure an error message and the page stops (no traceback)."""
+    """Cached query on the snapshot ``path``; on failure an error message and the page stops (no
+    traceback). A snapshot that vanished reruns the script on the newer one."""
     try:
         return data.load(query_name, path, **params)
     except queries.WarehouseNotFound:
-        st.error(f"No warehouse found at `{path}`. {BUILD_HINT}", icon=":material/error:")
+        _reresolve_vanished(path)
+        _gone_error(path)
     except (duckdb.Error, OSError) as exc:
         st.error(
             f"Could not read `{query_name}` from the warehouse at `{path}`: {exc}. If the pipeline "
@@ -155,15 +243,44 @@ def coverage_caption(df: pl.DataFrame, source_col: str = "source_id") -> None:
         st.caption(note)
 
 
-def snapshot_caption(path: str) -> str:
-    """'modified 2024-05-01 10:04 UTC · 2.8 MB' for the sidebar."""
-    p = Path(path)
+def snapshot_identity(snapshot: str) -> dict[str, Any]:
+    """``queries.snapshot_identity`` of the snapshot as a dict (snapshot_name, run_id,
+    published_at, kind, sha256, origin); stops the page with an error when it cannot be read."""
+    return load("snapshot_identity", snapshot).row(0, named=True)
+
+
+def data_as_of_text(identity: Mapping[str, Any]) -> str:
+    """'Data as of 2024-05-01 10:04:00 UTC · run `1a2b3c4d`' (publish time and the first 8
+    characters of the run id); for a warehouse without a recorded run, its file time."""
+    when = T.fmt_time(identity.get("published_at"))
+    if identity.get("run_id"):
+        return f"Data as of {when} UTC · run `{str(identity['run_id'])[:8]}`"
+    return f"Data as of {when} UTC (file modification time; this warehouse records no publishing run)"
+
+
+def data_as_of_banner(snapshot: str) -> None:
+    """The 'Data as of …' line at the top of every page."""
+    st.caption(data_as_of_text(snapshot_identity(snapshot)))
+
+
+def snapshot_label(snapshot: str | Path, pointer: str | Path | None = None) -> str:
+    """The snapshot file as people should read it: its path relative to the pointer's folder
+    (e.g. 'mizan.snapshots/20240501T100400123456Z-1a2b3c4d/mizan.duckdb'), else its file name."""
+    p = Path(snapshot)
+    if pointer:
+        rel = os.path.relpath(p, Path(os.path.abspath(pointer)).parent)
+        if not rel.startswith(".."):
+            return rel
+    return p.name
+
+
+def snapshot_caption(snapshot: str, pointer: str | None = None) -> str:
+    """The snapshot file for the sidebar: '`<snapshot_label>` · 2.8 MB'."""
     try:
-        stat = p.stat()
+        size = Path(snapshot).stat().st_size
     except OSError:
         return "not found"
-    when = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"modified {when} · {stat.st_size / 1e6:.1f} MB"
+    return f"`{snapshot_label(snapshot, pointer)}` · {size / 1e6:.1f} MB"
 
 
 def md_escape(text: Any) -> str:

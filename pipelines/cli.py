@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,7 +123,7 @@ def run_pipeline(
             pub.append_journal(layout, record)
             summary = collect_summary(working, run_id) if working.exists() else {"run_id": run_id}
             summary.update(status="failed", failures=failures)
-            working.unlink(missing_ok=True)
+            shutil.rmtree(working.parent, ignore_errors=True)
     finally:
         lock.__exit__(None, None, None)
     summary.update(warehouse=str(warehouse), log=str(log_path), dagster_run_id=result.run_id)

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -87,7 +88,7 @@ class MizanPaths(dg.ConfigurableResource):
                     step_failures(context.instance, context.run_id),
                 )
                 pub.append_journal(self.layout(), record)
-                working.unlink(missing_ok=True)
+            shutil.rmtree(working.parent, ignore_errors=True)
         finally:
             self._stack.close()
             self._stack = None

@@ -1,6 +1,6 @@
 """The last asset of every run: publish the working file as the new immutable snapshot.
 
-It depends on every dbt model (and through them on the ingestion assets), so Dagster runs it only when
+It depends on every ingestion asset and every dbt model, so Dagster runs it only when
 the pandera contracts and every dbt test of severity error passed; otherwise it is skipped and the
 pointer keeps naming the last good snapshot (pipelines/publish.py, docs/publishing.md).
 """
@@ -8,6 +8,7 @@ pointer keeps naming the last good snapshot (pipelines/publish.py, docs/publishi
 import dagster as dg
 
 from pipelines.assets.dbt import mizan_dbt_models
+from pipelines.assets.ingest import budget_tables, reference_tables, survey_tables
 from pipelines.resources import MizanPaths
 from pipelines.runlog import publish_run
 
@@ -16,7 +17,8 @@ WAREHOUSE_POOL = "mizan_warehouse"
 
 @dg.asset(
     key=dg.AssetKey(["warehouse", "published_snapshot"]),
-    deps=list(mizan_dbt_models.keys),
+    # every upstream asset, not only dbt's: a failed step anywhere in the run's selection means no publish
+    deps=[*reference_tables.keys, *survey_tables.keys, *budget_tables.keys, *mizan_dbt_models.keys],
     group_name="publish",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,

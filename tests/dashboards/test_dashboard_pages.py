@@ -26,16 +26,17 @@ from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 from dashboards import tables as T
+from scratch_warehouses import SCRATCH_RUN_ID, SHA_BUDGET
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PAGES = {
-    "Overview": "pages/overview.py",
-    "Indicator explorer": "pages/indicator_explorer.py",
-    "Budget execution": "pages/budget_execution.py",
-    "Data quality": "pages/data_quality.py",
+    "Overview": "views/overview.py",
+    "Indicator explorer": "views/indicator_explorer.py",
+    "Budget execution": "views/budget_execution.py",
+    "Data quality": "views/data_quality.py",
 }
 PIPELINE_WAREHOUSES = ["demo_warehouse", "real_warehouse"]
-ALL_WAREHOUSES = ["scratch_warehouse", "sparse_warehouse", *PIPELINE_WAREHOUSES]
+ALL_WAREHOUSES = ["scratch_warehouse", "sparse_warehouse", "legacy_warehouse", *PIPELINE_WAREHOUSES]
 TIMEOUT = 120
 
 
@@ -168,16 +169,41 @@ def test_scratch_pages_show_no_error(open_app, scratch_warehouse: Path, title: s
     assert not at.exception and not at.error, [e.value for e in at.error]
 
 
-def test_data_quality_flags_unbalanced_file_and_failed_run(open_app, scratch_warehouse: Path) -> None:
+def test_data_quality_flags_unbalanced_file_and_shows_runs(open_app, scratch_warehouse: Path) -> None:
     at = open_app(scratch_warehouse, PAGES["Data quality"])
     errors = " ".join(e.value for e in at.error)
-    assert "demo_budget/demo_budget.csv" in errors and "failed" in errors
+    assert "demo_budget/demo_budget.csv" in errors
+    assert not at.warning  # the newest run published this snapshot: nothing newer failed
+    history = at.dataframe[0].value
+    assert list(history["Run"]) == [SCRATCH_RUN_ID, "run-002", "run-001"]  # newest first
+    assert set(history["Recorded in"]) == {T.RECORDED_SNAPSHOT}
+    failed = history[history["Run"] == "run-002"].iloc[0]
+    assert (failed["Status"], failed["Files"], failed["Tests failed"]) == ("failed", f"1: {SHA_BUDGET[:8]}", 1)
+    assert failed["Message"] == "dbt test not_null_fct_budget_execution_allocation failed (1 row)"
+    assert history.iloc[0]["Files"].startswith("4: ")
     text = rendered_text(at)
     assert "✗ +1 row(s) unaccounted" in text and "✓ balanced" in text
     assert "phone_number" in text and "no mapping file" in text
+    registry = at.dataframe[1].value
+    assert registry.loc[registry["File"] == "demo_2024_v0.csv", "Status"].item() == "superseded"
+    deliveries = at.dataframe[2].value
+    assert "same content as export.csv (registered 2024-05-01 10:03): loaded once" in set(deliveries["Outcome"])
+    assert any(o.startswith("new, corrects an earlier delivery: supersedes demo_2024_v0.csv") for o in deliveries["Outcome"])
     assert any("No rows were excluded" in i.value for i in at.info)  # empty audit.exclusions
     at.selectbox(key="dq_run").set_value("run-001").run()
     assert not at.exception and not any("demo_budget.csv" in e.value for e in at.error)
+    assert set(at.dataframe[2].value["Outcome"]) == {"new"}  # run-001's deliveries
+
+
+def test_data_quality_of_a_legacy_warehouse(open_app, legacy_warehouse: Path) -> None:
+    """Old run log and file registry, no deliveries, no journal: the page still works and names
+    the failed last run from the run log."""
+    at = open_app(legacy_warehouse, PAGES["Data quality"])
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "`run-002`" in errors and "**failed**" in errors
+    assert list(at.dataframe[0].value["Run"]) == ["run-002", "run-001"]
+    assert any("predates" in i.value for i in at.info)
 
 
 def test_sparse_warehouse_explains_missing_data(open_app, sparse_warehouse: Path) -> None:
@@ -381,6 +407,9 @@ def test_pipeline_warehouse_synthetic_label(request, open_app, warehouse_name: s
     finally:
         con.close()
     at = open_app(path, PAGES["Overview"])
+    # a pipeline run approves nothing: the steering committee's default view is empty until the
+    # M&E lead approves a wave; the labels are checked with provisional waves included
+    at.toggle(key="overview_include_provisional").set_value(True).run()
     banner = any(T.SYNTHETIC_LABEL in w.value for w in at.warning)
     if not flags:
         pytest.skip("no indicator estimates in this warehouse")

@@ -12,6 +12,9 @@ import pytest
 from dashboards import data, queries
 from dashboards import tables as T
 from dashboards.ui import resolve_warehouse_path
+from pipelines import publish
+
+from scratch_warehouses import SCRATCH_RUN_ID, SHA_2024, SHA_2024_V0, publish_scratch
 
 MASKED = ["estimate", "std_error", "ci_lower", "ci_upper"]
 #: Every statistic derived from the answers: blank for a suppressed cell (ci_method and a NULL
@@ -173,20 +176,63 @@ def test_budget_matrix_shows_missing_years_as_no_data(scratch_warehouse: Path) -
 # --------------------------------------------------------------------------------------
 def test_run_log(scratch_warehouse: Path) -> None:
     df = queries.run_log(scratch_warehouse)
-    assert df.select("run_id", "status", "duration_seconds").rows() == [("run-002", "failed", 60), ("run-001", "success", 270)]
+    assert df.columns == list(queries.RUN_LOG_COLUMNS)
+    assert df.select("run_id", "kind", "status", "duration_seconds").rows() == [
+        (SCRATCH_RUN_ID, "run", "published", 240), ("run-002", "run", "failed", 60),
+        ("run-001", "run", "published", 270),
+    ]
+    failed = _row(df, run_id="run-002")
+    assert (failed["message"], failed["tests_failed"], failed["snapshot"]) == (
+        "dbt test not_null_fct_budget_execution_allocation failed (1 row)", 1, None)
     assert queries.run_log(scratch_warehouse, limit=1).height == 1
+
+
+def test_run_log_of_a_legacy_warehouse(legacy_warehouse: Path) -> None:
+    """Columns the old run log lacks are NULL; order and durations as before."""
+    df = queries.run_log(legacy_warehouse)
+    assert df.columns == list(queries.RUN_LOG_COLUMNS)
+    assert df.select("run_id", "status", "duration_seconds").rows() == [("run-002", "failed", 60), ("run-001", "success", 270)]
+    assert df["files_json"].null_count() == 2 and df["kind"].null_count() == 2
 
 
 def test_file_registry_row_accounting(scratch_warehouse: Path) -> None:
     df = queries.file_registry(scratch_warehouse)
-    assert df.select("file_name", "rows_unaccounted", "accounting_ok").rows() == [
-        ("demo_budget.csv", 1, False),
-        ("export.csv", 0, True),
-        ("demo_2024.csv", 0, True),
-        ("demo_2023.csv", 0, True),
+    assert df.select("file_name", "unit", "status", "superseded_by", "rows_unaccounted", "accounting_ok").rows() == [
+        ("demo_budget.csv", "2021–2023 × 2 governorates", "active", None, 1, False),
+        ("demo_2024.csv", "2024-01", "active", None, 0, True),
+        ("export.csv", "2021-07", "active", None, 0, True),
+        ("demo_2024_v0.csv", "2024-01", "superseded", SHA_2024, 0, True),
+        ("demo_2023.csv", "2023-01", "active", None, 0, True),
     ]
     assert all(len(s) == 64 for s in df["file_sha256"])
+    assert _row(df, file_name="demo_2024_v0.csv")["archive_path"].endswith(f"{SHA_2024_V0}/demo_2024_v0.csv")
     assert queries.file_registry(scratch_warehouse, run_id="run-001").height == 3
+    display = T.file_registry_display(df)
+    v0 = _row(display, File="demo_2024_v0.csv")
+    assert (v0["Status"], v0["Superseded by"], v0["Unit"], v0["Superseded rows"]) == (
+        "superseded", SHA_2024[:8], "2024-01", 405)
+
+
+def test_file_registry_of_a_legacy_warehouse(legacy_warehouse: Path) -> None:
+    df = queries.file_registry(legacy_warehouse)
+    assert df.height == 4 and df["status"].null_count() == 4 and df["archive_path"].null_count() == 4
+    assert _row(df, file_name="demo_budget.csv")["accounting_ok"] is False
+    assert set(T.file_registry_display(df)["Status"]) == {T.DASH}
+
+
+def test_file_deliveries_latest_run_by_default(scratch_warehouse: Path) -> None:
+    latest = queries.file_deliveries(scratch_warehouse)
+    assert set(latest["run_id"]) == {SCRATCH_RUN_ID}
+    assert latest.select("file_name", "outcome").rows() == [
+        ("demo_budget.csv", "new"),
+        ("demo_2023.csv", "unchanged: already registered"),
+        ("demo_2024.csv", f"new, corrects an earlier delivery: supersedes demo_2024_v0.csv ({SHA_2024_V0[:12]}…)"),
+        ("export (copy).csv", "same content as export.csv (registered 2024-05-01 10:03): loaded once"),
+    ]
+    assert _row(latest, file_name="demo_2024.csv")["supersedes_sha256"] == SHA_2024_V0
+    assert queries.file_deliveries(scratch_warehouse, run_id="run-001")["outcome"].to_list() == ["new"] * 3
+    shown = T.deliveries_display(latest)
+    assert _row(shown, File="demo_2024.csv")["Supersedes"] == SHA_2024_V0[:8]
 
 
 def test_quarantine_exclusions_dropped_skipped(scratch_warehouse: Path) -> None:
@@ -195,7 +241,7 @@ def test_quarantine_exclusions_dropped_skipped(scratch_warehouse: Path) -> None:
         ("demo_budget", "allocation", "not a number", 1, 1),
         ("demo_services", "governorate", "unknown governorate", 1, 1),
     ]
-    assert queries.quarantine_by_reason(scratch_warehouse, run_id="run-002")["reason"].to_list() == ["not a number"]
+    assert queries.quarantine_by_reason(scratch_warehouse, run_id=SCRATCH_RUN_ID)["reason"].to_list() == ["not a number"]
     sample = queries.quarantine_sample(scratch_warehouse, limit=2)
     assert sample.select("file_name", "row_number", "column_name").rows() == [
         ("demo_budget.csv", 4, "allocation"), ("demo_2023.csv", 5, "weight"),
@@ -247,6 +293,8 @@ def test_snapshot_version_changes_when_rebuilt(scratch_warehouse_copy: Path) -> 
 
 
 def test_cache_is_keyed_by_snapshot(scratch_warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain warehouse file rewritten in place (a warehouse from before snapshots): its
+    modification time and size key the cache."""
     calls: list[str] = []
     real = queries.QUERIES["run_log"]
 
@@ -260,16 +308,82 @@ def test_cache_is_keyed_by_snapshot(scratch_warehouse_copy: Path, monkeypatch: p
     again = data.load("run_log", path)
     assert first.equals(again) and len(calls) == 1  # second call served from cache
 
-    con = duckdb.connect(path)  # the pipeline publishes a new build
-    con.execute("INSERT INTO audit.run_log VALUES ('run-003', '2024-06-01 08:00:00', '2024-06-01 08:02:00', 'success', '/data', '{}')")
+    con = duckdb.connect(path)  # the old pipeline rewrote the file in place
+    con.execute(
+        "INSERT INTO audit.run_log (run_id, started_at, finished_at, status) "
+        "VALUES ('run-003', '2099-06-01 08:00:00', '2099-06-01 08:02:00', 'published')"
+    )
     con.close()
     st = scratch_warehouse_copy.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # coarse-mtime filesystems
     fresh = data.load("run_log", path)
     assert len(calls) == 2
-    assert fresh["run_id"].to_list() == ["run-003", "run-002", "run-001"]
+    assert fresh["run_id"].to_list()[0] == "run-003"
     # cached results hold no connection either
     duckdb.connect(path).close()
+
+
+def test_cache_follows_the_pointer_to_each_new_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two publishes behind one pointer: each snapshot is its own cache entry (path + SHA-256),
+    so the second read of the new snapshot comes from the cache and never shows the old data."""
+
+
+    calls: list[str] = []
+    real = queries.QUERIES["service_estimates"]
+    monkeypatch.setitem(queries.QUERIES, "service_estimates",
+                        lambda path, **kw: calls.append(str(path)) or real(path, **kw))
+    pointer = tmp_path / "mizan.duckdb"
+    publish_scratch(pointer, run_id="aaaaaaaa-0000-4000-8000-000000000001")
+    first = str(publish.current_snapshot(pointer))
+    key = {"indicator_id": "water_service_good", "wave_id": "2024-01", "governorate_pcode": "IQG08",
+           "disaggregation": "all"}
+    assert data.load("service_estimates", first, **key)["estimate"].to_list() == [0.66]
+    publish_scratch(pointer, run_id="bbbbbbbb-0000-4000-8000-000000000002", estimate_shift=0.05)
+    second = str(publish.current_snapshot(pointer))
+    assert second != first
+    assert queries.snapshot_version(second).endswith("+sha" + publish.snapshot_meta(second)["sha256"])
+    assert data.load("service_estimates", second, **key)["estimate"].to_list() == [0.71]
+    assert data.load("service_estimates", second, **key)["estimate"].to_list() == [0.71]
+    assert calls == [first, second]
+
+
+def test_snapshot_identity(scratch_warehouse: Path, legacy_warehouse: Path, tmp_path: Path) -> None:
+    snap = publish.current_snapshot(scratch_warehouse)
+    meta = publish.snapshot_meta(snap)
+    ident = queries.snapshot_identity(snap).row(0, named=True)
+    assert (ident["run_id"], ident["origin"], ident["sha256"]) == (SCRATCH_RUN_ID, "sidecar", meta["sha256"])
+    assert ident["published_at"].isoformat() == meta["published_at"]
+    assert ident["snapshot_name"] == queries.run_log(snap, limit=1)["snapshot"][0]  # as the run log names it
+
+    # no sidecar: the snapshot names itself in audit.snapshot
+    bare = tmp_path / "copy.duckdb"
+    bare.write_bytes(snap.read_bytes())
+    ident = queries.snapshot_identity(bare).row(0, named=True)
+    assert (ident["run_id"], ident["origin"]) == (SCRATCH_RUN_ID, "audit.snapshot")
+
+    # neither: the file's modification time, no run
+    ident = queries.snapshot_identity(legacy_warehouse).row(0, named=True)
+    assert (ident["run_id"], ident["origin"], ident["snapshot_name"]) == (None, "file mtime", "mizan.duckdb")
+    with pytest.raises(queries.WarehouseNotFound):
+        queries.snapshot_identity(tmp_path / "nope.duckdb")
+
+
+def test_a_pruned_snapshot_is_not_found_not_a_duckdb_error(tmp_path: Path) -> None:
+    """A snapshot removed after it was resolved raises WarehouseNotFound (the dashboard then
+    re-resolves the pointer), never a raw DuckDB error or an empty new file."""
+
+
+    pointer = tmp_path / "mizan.duckdb"
+    publish_scratch(pointer, run_id="aaaaaaaa-0000-4000-8000-000000000001")
+    old = publish.current_snapshot(pointer)
+    publish_scratch(pointer, run_id="bbbbbbbb-0000-4000-8000-000000000002", keep=1)
+    assert not old.exists()
+    for name in ("run_log", "service_estimates", "snapshot_identity"):
+        with pytest.raises(queries.WarehouseNotFound):
+            queries.QUERIES[name](old)
+        with pytest.raises(queries.WarehouseNotFound):
+            data.load(name, str(old))
+    assert not old.exists()
 
 
 def test_cached_load_of_missing_file(tmp_path: Path) -> None:

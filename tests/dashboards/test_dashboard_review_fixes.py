@@ -28,7 +28,7 @@ from dashboards import tables as T
 TALAFAR_COVERAGE = "Tal Afar city only (a city in Ninewa), not the whole governorate"
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-OVERVIEW, EXPLORER, BUDGET = "pages/overview.py", "pages/indicator_explorer.py", "pages/budget_execution.py"
+OVERVIEW, EXPLORER, BUDGET = "views/overview.py", "views/indicator_explorer.py", "views/budget_execution.py"
 
 #: Every column of the explorer's CSV computed from the answers: blank for a suppressed row.
 DERIVED_CSV = [
@@ -298,6 +298,7 @@ def test_real_warehouse_tal_afar_is_labelled_as_a_city(open_app, downloads, real
     if not has_coverage:
         pytest.skip("the pipeline does not write marts.dim_wave.coverage yet")
     at = open_app(real_warehouse, OVERVIEW)
+    at.toggle(key="overview_include_provisional").set_value(True).run()  # a pipeline run approves nothing
     headline = at.dataframe[0].value
     talafar = headline[headline["Source · wave"].str.startswith("talafar_water_2021")]
     assert len(talafar) >= 1
@@ -333,6 +334,13 @@ def _plant_unasked_wave(path: Path) -> None:
         "INSERT INTO marts.fct_service_indicators VALUES ('water_service_good', 'empty_src', '2022-05', "
         "'IQG08', 'all', 'all', 0.5, 0.1, 0.3, 0.7, 'logit', 10, 12, 9.0, 1.3, 0.0, true, 'n < 30', "
         "false, false)",
+        # both new waves approved (no registered files: the approval covers none), so the steering
+        # committee's default view is what is under test here
+        "INSERT INTO raw.survey_sources (source_id, wave_id, is_synthetic) VALUES "
+        "('demo_services', '2025-01', true), ('empty_src', '2022-05', false)",
+        "INSERT INTO audit.wave_approvals (source_id, wave_id, action, decided_by, decided_at) VALUES "
+        "('demo_services', '2025-01', 'approve', 'Layla Hassan', TIMESTAMP '2025-03-01 10:00:00'), "
+        "('empty_src', '2022-05', 'approve', 'Layla Hassan', TIMESTAMP '2025-03-01 10:00:00')",
     )
 
 

@@ -1,4 +1,8 @@
-"""Indicator explorer — for M&E officers: one indicator, one wave, every governorate."""
+"""Indicator explorer — for M&E officers: one indicator, one wave, every governorate.
+
+Every wave is offered, approved or not; a provisional wave is labelled in the wave picker, the chart
+title, a warning, the table's 'Approval' column and the CSV's ``approval_status`` column.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,18 @@ if options.is_empty():
     st.stop()
 
 
+def _approval_text(w: dict[str, Any]) -> str:
+    """'approved by Layla on 2024-06-01 09:00:00 (note)' or the provisional label with the last
+    decision, from a ``queries.waves`` row."""
+    label = T.approval_label(w.get("approval_status"), w.get("is_approved"))
+    if w.get("approval_by") or w.get("approval_at"):
+        verb = {"approve": "approved", "revoke": "revoked"}.get(w.get("approval_action") or "", "decided")
+        label += f"; last decision: {verb} by {w.get('approval_by') or 'unknown'} on {T.fmt_time(w.get('approval_at'))}"
+        if w.get("approval_note"):
+            label += f" ({w['approval_note']})"
+    return label
+
+
 def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> Any:
     # A choice left over from another indicator may not exist here: fall back to the first.
     if st.session_state.get(key) not in values:
@@ -44,14 +60,15 @@ with c1:
     indicator_id = _select("Indicator", list(names), names, "explorer_indicator")
 ind_opts = options.filter(pl.col("indicator_id") == indicator_id)
 with c2:
-    waves = ind_opts.select("source_id", "wave_id", "wave_title", "is_synthetic").unique(
-        ["source_id", "wave_id"], maintain_order=True
-    )
+    waves = ind_opts.select(
+        "source_id", "wave_id", "wave_title", "is_synthetic", "is_approved", "approval_status"
+    ).unique(["source_id", "wave_id"], maintain_order=True)
     wave_labels = {
         f"{r['source_id']}|{r['wave_id']}": (
             f"{r['source_id']} · {r['wave_id']}"
             + (f" — {r['wave_title']}" if r["wave_title"] else "")
             + f"  [{T.data_label(r['is_synthetic'])}]"
+            + ("" if r["is_approved"] else f"  [{T.approval_label(r['approval_status'], False)}]")
         )
         for r in waves.iter_rows(named=True)
     }
@@ -72,6 +89,14 @@ ui.provenance_banner(rows)
 if rows.is_empty():
     st.info("No estimates for this selection.")
     st.stop()
+approval = T.approval_label(rows["approval_status"][0], bool(rows["is_approved"].all()))
+if approval != T.APPROVED_LABEL:
+    st.warning(
+        f"**{approval.capitalize()}** — the M&E lead has not approved `{source_id}` · `{wave_id}` "
+        f"(approval: `{T.APPROVE_COMMAND}`). Its estimates are not shown to the steering committee "
+        "by default and may still change.",
+        icon=":material/pending_actions:",
+    )
 
 ref = ui.load("indicators", path).filter(pl.col("indicator_id") == indicator_id)
 sheet = ref.row(0, named=True) if ref.height else {}
@@ -89,6 +114,8 @@ with left:
     title = names.get(indicator_id, indicator_id)
     if rows["is_synthetic"].any():
         title += f" — {T.SYNTHETIC_LABEL}"
+    if approval != T.APPROVED_LABEL:
+        title += f" — {approval}"
     st.plotly_chart(charts.indicator_bars(rows, title=title), key="explorer_bars")
     st.caption(
         "Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
@@ -115,7 +142,8 @@ with left:
         on_click="ignore",
         key="explorer_download",
         help="Proportions as fractions; suppressed cells have no estimate, SE, CI or any other "
-        "statistic computed from the answers. coverage: blank = the whole governorate.",
+        "statistic computed from the answers. coverage: blank = the whole governorate. "
+        "approval_status: approved, or provisional (not approved by the M&E lead).",
     )
 
 with right, st.container(border=True):
@@ -160,6 +188,7 @@ with right, st.container(border=True):
             ("Data", T.data_label(w.get("is_synthetic"))),
             ("Fieldwork", f"{w.get('fieldwork_start')} to {w.get('fieldwork_end')}"),
             ("Coverage", w.get("coverage") or "governorate-wide"),
+            ("Approval", _approval_text(w)),
             ("Unit of analysis", w.get("unit_of_analysis")),
             ("Respondents loaded", w.get("n_respondents")),
             ("Strata · PSUs · degrees of freedom", f"{w.get('n_strata')} · {w.get('n_psu')} · {w.get('degrees_of_freedom')}"),

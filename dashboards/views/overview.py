@@ -1,4 +1,8 @@
-"""Overview — for steering-committee members: headline indicators and trends."""
+"""Overview — for steering-committee members: headline indicators and trends.
+
+Approved survey waves only by default (``audit.wave_approval_status``); the toggle "Include
+provisional waves" adds the others, each labelled provisional in the tables and the trend chart.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +27,55 @@ ui.suppression_caption()
 if not ui.require_tables(path, queries.SERVICE_TABLES, "the indicator overview"):
     st.stop()
 
-summary = ui.load("headline_summary", path)
-if summary.is_empty():
+include_provisional = st.toggle(
+    "Include provisional waves",
+    value=False,
+    key="overview_include_provisional",
+    help="Waves the M&E lead has not approved (yet, or no longer: revoked, or the files changed "
+    "since the approval). Off: the steering committee sees approved waves only.",
+)
+all_waves = ui.load("headline_summary", path)
+if all_waves.is_empty():
     st.info("This warehouse has no indicator estimates yet.")
     st.stop()
+summary = all_waves if include_provisional else ui.load("headline_summary", path, approved_only=True)
+waves_table = ui.load("waves", path)
+provisional_waves = waves_table.filter(~pl.col("is_approved")).select("source_id", "wave_id", "approval_status")
+
+
+def _wave_list(df: pl.DataFrame) -> str:
+    return "; ".join(
+        f"`{r['source_id']}` · `{r['wave_id']}` ({T.approval_label(r['approval_status'], False)})"
+        for r in df.iter_rows(named=True)
+    )
+
+
+if summary.is_empty():
+    st.info(
+        "**No survey wave is approved yet**, so there is nothing to show the steering committee. "
+        "Estimates stay *provisional* until the M&E lead has reviewed a wave and approved it with "
+        f"`{T.APPROVE_COMMAND}` (S = source id, W = wave id); an approval lapses when the wave's "
+        "files change. Turn on **Include provisional waves** above to look at them now, labelled "
+        "provisional.",
+        icon=":material/pending_actions:",
+    )
+    if not provisional_waves.is_empty():
+        st.caption("Waves awaiting approval: " + _wave_list(provisional_waves) + ".")
+    st.stop()
+
+if include_provisional:
+    if not provisional_waves.is_empty():
+        st.warning(
+            "**Includes provisional waves** — not (or no longer) approved by the M&E lead; figures "
+            "may change: " + _wave_list(provisional_waves) + ".",
+            icon=":material/pending_actions:",
+        )
+elif not provisional_waves.is_empty():
+    st.caption(
+        "Approved waves only. Not shown (provisional): " + _wave_list(provisional_waves)
+        + f". The M&E lead approves a wave with `{T.APPROVE_COMMAND}`; or turn on "
+        "**Include provisional waves**."
+    )
 
 ui.provenance_banner(summary)
 
@@ -48,6 +97,11 @@ st.dataframe(
         ),
         "Waves": st.column_config.NumberColumn(
             help="Waves of this source with a published estimate of the indicator"
+            + ("" if include_provisional else " (approved waves only)")
+        ),
+        "Approval": st.column_config.TextColumn(
+            help="approved by the M&E lead, or provisional (not yet approved, approval revoked, "
+            "or files changed since the approval)"
         ),
     },
 )
@@ -62,6 +116,8 @@ if not unpublished.is_empty():
 
 # --- one governorate ----------------------------------------------------------------------
 estimates = ui.load("service_estimates", path, disaggregation="all")
+if not include_provisional:
+    estimates = estimates.filter(pl.col("is_approved"))
 govs = (
     estimates.select("governorate_pcode", "name_en", "name_ar")
     .unique("governorate_pcode")
@@ -109,7 +165,11 @@ indicator_id = st.selectbox(
 )
 sources = multi.filter(pl.col("indicator_id") == indicator_id)["source_id"].to_list()
 ind_rows = estimates.filter((pl.col("indicator_id") == indicator_id) & pl.col("source_id").is_in(sources))
-waves = ind_rows.select("source_id", "wave_id", "wave_order").unique().sort("source_id", "wave_order")
+waves = (
+    ind_rows.select("source_id", "wave_id", "wave_order", "is_approved")
+    .unique(["source_id", "wave_id"])
+    .sort("source_id", "wave_order")
+)
 kind, unit = ind_rows["indicator_type"][0], ind_rows["unit"][0]
 synthetic = set(ind_rows.filter(pl.col("is_synthetic"))["source_id"].unique().to_list())
 coverage = {
@@ -133,4 +193,9 @@ st.plotly_chart(
 st.caption(
     "Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "
     "the governorates' published estimates in that wave. A suppressed wave shows no point."
+    + (
+        " A wave marked “(provisional)” is not approved by the M&E lead."
+        if not waves.filter(~pl.col("is_approved")).is_empty()
+        else ""
+    )
 )

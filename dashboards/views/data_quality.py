@@ -1,0 +1,215 @@
+"""Data quality — for data engineers: runs, files, deliveries, row accounting, quarantine, exclusions.
+
+The run history joins two records: the snapshot's ``audit.run_log`` (every run up to the one that
+published it) and the warehouse's journal (``publish.read_journal``: every finished run, failed ones
+included, also those after this snapshot). When the newest journal entry is a run that failed after
+this snapshot was published, the page says so first: the data shown are the last good snapshot's.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, queries, ui
+from dashboards import tables as T
+from pipelines import publish
+
+path = ui.current_warehouse()
+pointer = ui.current_pointer()
+
+st.title("Data quality")
+
+if not ui.check_warehouse(path):
+    st.stop()
+missing = set(ui.missing_tables(path, queries.AUDIT_TABLES))
+if len(missing) == len(queries.AUDIT_TABLES):
+    st.error(f"The warehouse at `{path}` has no `audit` tables. {ui.BUILD_HINT}", icon=":material/error:")
+    st.stop()
+
+
+def _absent(table: str) -> bool:
+    if table in missing:
+        st.warning(f"`{table}` is not in this warehouse.")
+        return True
+    return False
+
+
+# --- runs -------------------------------------------------------------------------------
+journal = publish.read_journal(pointer)
+identity = ui.snapshot_identity(path)
+runs = ui.load("run_log", path, limit=1000) if "audit.run_log" not in missing else pl.DataFrame()
+failed = T.failed_after_snapshot(
+    journal, runs["run_id"].to_list() if runs.height else [], identity["published_at"]
+)
+if failed:
+    status = str(failed.get("status") or "failed")
+    verb = "failed" if status == "failed" else f"ended with status “{status}”"
+    good = (
+        f"run `{str(identity['run_id'])[:8]}`, published {T.fmt_time(identity['published_at'])} UTC"
+        if identity.get("run_id")
+        else f"file of {T.fmt_time(identity['published_at'])} UTC"
+    )
+    st.warning(
+        f"The last run `{failed.get('run_id')}` at {T.fmt_time(failed.get('finished_at') or failed.get('started_at'))} "
+        f"UTC {verb}: {ui.md_escape(failed.get('message') or 'no message recorded')}. "
+        f"Showing the last good snapshot ({good}).",
+        icon=":material/warning:",
+    )
+
+st.caption(
+    "What the runs loaded, from which files (SHA-256), and where every row went: "
+    "read = loaded + excluded + quarantined for each file. Quarantined rows are never loaded; "
+    "personal-data columns are dropped before loading."
+)
+
+st.subheader("Runs")
+run_id = None
+if "audit.run_log" in missing and not journal:
+    _absent("audit.run_log")
+else:
+    history = T.run_history(runs if runs.height else pl.DataFrame(), journal)
+    if history.is_empty():
+        st.info("No runs recorded yet.")
+    else:
+        last = history.row(0, named=True)
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Last run", str(last["run_id"])[:8])
+        m2.metric("Status", str(last["status"]))
+        m3.metric("Finished", T.fmt_time(last["finished_at"] or last["started_at"]))
+        dur = last["duration_seconds"]
+        m4.metric("Duration", "–" if dur is None else f"{dur / 60:.1f} min")
+        if not failed and str(last["status"]).lower() not in T.OK_STATUSES:
+            st.error(
+                f"The last run (`{last['run_id']}`) ended with status **{last['status']}**"
+                + (f": {ui.md_escape(last['message'])}" if last.get("message") else "")
+                + ". See the run history below."
+            )
+        st.caption(
+            "Newest first. 'Recorded in': the run log of the snapshot on screen, or only the journal "
+            "(a run after this snapshot, e.g. one that failed and published nothing). Files: how "
+            "many the run saw, with the first 8 characters of each SHA-256."
+        )
+        st.dataframe(
+            T.run_history_display(history),
+            hide_index=True,
+            column_config={"Message": st.column_config.TextColumn(width="large")},
+        )
+        with st.expander(f"Run record of `{last['run_id']}`"):
+            st.json({k: (str(v) if v is not None and not isinstance(v, int | str) else v)
+                     for k, v in last.items() if k not in ("files_json", "summary_json")})
+            for key in ("files_json", "summary_json"):
+                if last.get(key):
+                    try:
+                        st.json(json.loads(last[key]))
+                    except (TypeError, ValueError):
+                        st.code(str(last[key]))
+        run_ids = runs["run_id"].to_list() if runs.height else []
+        if run_ids:
+            choice = st.selectbox(
+                "Show files, deliveries, quarantine, exclusions and skipped sources of",
+                options=["All runs", *run_ids],
+                key="dq_run",
+                help="Runs recorded in this snapshot (a run after it left no data here).",
+            )
+            run_id = None if choice == "All runs" else choice
+
+# --- files ------------------------------------------------------------------------------
+st.subheader("Registered files")
+if not _absent("audit.file_registry"):
+    files = ui.load("file_registry", path, run_id=run_id)
+    if files.is_empty():
+        st.info("No files recorded for this selection.")
+    else:
+        bad = files.filter(~pl.col("accounting_ok"))
+        t1, t2, t3, t4, t5 = st.columns(5)
+        t1.metric("Files", files.height)
+        t2.metric("Superseded", files.filter(pl.col("status").fill_null("").str.contains("superseded")).height)
+        t3.metric("Rows read", int(files["rows_read"].sum()))
+        t4.metric("Rows loaded", int(files["rows_loaded"].sum()))
+        t5.metric("Files that do not balance", bad.height)
+        if bad.height:
+            st.error(
+                "Row accounting does not balance for: "
+                + ", ".join(f"`{r['source_id']}/{r['file_name']}`" for r in bad.iter_rows(named=True))
+            )
+        st.caption(
+            "One row per distinct file (by SHA-256), kept across runs. Status: active, partly "
+            "superseded (a corrected file replaced some of its units) or superseded (its rows left "
+            "the warehouse). Unit: the survey wave (or budget year × governorate). 'Last run': the "
+            "last run that read the file."
+        )
+        st.dataframe(
+            T.file_registry_display(files),
+            hide_index=True,
+            column_config={"SHA-256": st.column_config.TextColumn(width="medium")},
+        )
+
+st.subheader("Deliveries")
+if "audit.file_deliveries" in missing:
+    st.info("This warehouse records no deliveries (`audit.file_deliveries`): it predates them.")
+else:
+    deliveries = ui.load("file_deliveries", path, run_id=run_id)
+    if deliveries.is_empty():
+        st.info("No deliveries recorded for this selection.")
+    else:
+        st.caption(
+            f"What became of each file the run `{deliveries['run_id'][0]}` found in the landing "
+            "folder (the latest run, unless one is chosen above): new, unchanged, the same content "
+            "as a registered file (loaded once), or a corrected file that supersedes an earlier one."
+        )
+        st.dataframe(T.deliveries_display(deliveries), hide_index=True)
+
+# --- quarantine -------------------------------------------------------------------------
+st.subheader("Quarantined rows")
+if not _absent("audit.quarantine"):
+    q = ui.load("quarantine_by_reason", path, run_id=run_id)
+    if q.is_empty():
+        st.success("No quarantined rows.")
+    else:
+        left, right = st.columns([2, 3])
+        with left:
+            st.plotly_chart(
+                charts.count_bars(q, "reason", "n_rows", "rows quarantined"), key="dq_quarantine_chart"
+            )
+        with right:
+            st.dataframe(
+                q.rename({"source_id": "Source", "column_name": "Column", "reason": "Reason",
+                          "n_rows": "Rows", "n_cells": "Failing cells"}),
+                hide_index=True,
+            )
+        st.caption("Sample of quarantined cells (up to 200), in file order:")
+        st.dataframe(ui.load("quarantine_sample", path, run_id=run_id, limit=200), hide_index=True)
+
+# --- exclusions -------------------------------------------------------------------------
+st.subheader("Excluded rows")
+if not _absent("audit.exclusions"):
+    ex = ui.load("exclusions_by_reason", path, run_id=run_id)
+    if ex.is_empty():
+        st.info("No rows were excluded (e.g. for missing consent).")
+    else:
+        st.dataframe(
+            ex.rename({"source_id": "Source", "reason": "Reason", "n_rows": "Rows", "n_files": "Files"}),
+            hide_index=True,
+        )
+
+# --- dropped columns and skipped sources ------------------------------------------------
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader("Dropped personal-data columns")
+    if not _absent("audit.dropped_columns"):
+        dropped = ui.load("dropped_columns", path)
+        if dropped.is_empty():
+            st.info("No columns were dropped.")
+        else:
+            st.dataframe(dropped, hide_index=True)
+with c2:
+    st.subheader("Skipped sources")
+    if not _absent("audit.skipped_sources"):
+        skipped = ui.load("skipped_sources", path, run_id=run_id)
+        if skipped.is_empty():
+            st.success("No source was skipped.")
+        else:
+            st.dataframe(skipped, hide_index=True)

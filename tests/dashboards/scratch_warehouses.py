@@ -1,0 +1,529 @@
+"""Small hand-written warehouses for the dashboard tests, published as snapshots (the fixtures
+are in conftest.py).
+
+``scratch_warehouse`` has every table the dashboard reads (marts.* and audit.*), created with
+SQL, with planted cases: suppressed cells with distinctive values (0.123456, 0.654321 and
+23.456789 hours) that must never reach the screen, unreliable cells, a synthetic source with two
+waves, a real source with one, budget years with no data, a file whose row accounting does not
+balance, a superseded survey file, and an empty audit.exclusions table.
+
+The ``audit`` and ``raw`` tables (and the ``audit.wave_approval_status`` view) are created by the
+pipeline's own ``pipelines.warehouse.ensure_schema``; every wave is approved unless a builder says
+otherwise. ``scratch_warehouse`` and ``sparse_warehouse`` are *pointer* paths: the file was
+published with ``pipelines.publish.publish`` into a scratch layout (symlink -> immutable snapshot
+with a sidecar, and a journal with the runs of its ``audit.run_log``). ``legacy_warehouse`` is a
+plain file with the audit tables of a warehouse from before snapshots and approvals (no
+``audit.wave_approval_status``, no ``audit.file_deliveries``, run log and file registry in their
+old shapes).
+
+``publish_scratch(pointer, run_id, **build_kwargs)`` builds a warehouse and publishes it behind
+``pointer`` (a second call moves the pointer to a new snapshot).
+
+``marts.dim_wave.coverage`` is set for the Tal Afar source only ("Tal Afar city only …"), and
+the SIGIR 2009 budget rows carry ``as_of`` 2009-10-13.
+
+``sparse_warehouse`` has the same tables but no budget rows, no hoh_sex disaggregation, one
+wave per source and empty quarantine / dropped-columns / skipped-sources tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines import publish
+from pipelines.warehouse import ensure_schema
+
+# Distinctive values of suppressed cells: the tests assert these never appear anywhere.
+SUPPRESSED_VALUES = {
+    # (indicator_id, source_id, wave_id, governorate_pcode, disaggregation_value):
+    #     (estimate, std_error, ci_lower, ci_upper)
+    ("water_service_good", "demo_services", "2023-01", "IQG02", "all"): (0.123456, 0.022222, 0.081111, 0.171111),
+    ("water_service_good", "demo_services", "2024-01", "IQG15", "female"): (0.654321, 0.099999, 0.437777, 0.822222),
+    ("water_piped_hours_mean", "demo_services", "2024-01", "IQG02", "all"): (23.456789, 1.818181, 19.876543, 27.037035),
+}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+SCHEMA_SQL = """
+CREATE SCHEMA marts;
+
+CREATE TABLE marts.dim_governorate (
+    governorate_pcode VARCHAR, name_en VARCHAR, name_ar VARCHAR, name_ckb VARCHAR,
+    region VARCHAR, capital VARCHAR
+);
+CREATE TABLE marts.dim_indicator (
+    indicator_id VARCHAR, version VARCHAR, sector VARCHAR, name_en VARCHAR, name_ar VARCHAR,
+    definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR,
+    indicator_type VARCHAR, question_id VARCHAR, source_questions VARCHAR,
+    estimation_method VARCHAR, ci_method VARCHAR, suppression_rule VARCHAR, universe VARCHAR,
+    direction VARCHAR, disaggregations VARCHAR[]
+);
+CREATE TABLE marts.dim_wave (
+    source_id VARCHAR, wave_id VARCHAR, title VARCHAR, is_synthetic BOOLEAN,
+    fieldwork_start DATE, fieldwork_end DATE, n_respondents INTEGER, n_strata INTEGER,
+    n_psus INTEGER, degrees_of_freedom INTEGER, unit_of_analysis VARCHAR, weight_note VARCHAR,
+    design_note VARCHAR, coverage VARCHAR
+);
+CREATE TABLE marts.fct_service_indicators (
+    indicator_id VARCHAR, source_id VARCHAR, wave_id VARCHAR, governorate_pcode VARCHAR,
+    disaggregation VARCHAR, disaggregation_value VARCHAR, estimate DOUBLE, std_error DOUBLE,
+    ci_lower DOUBLE, ci_upper DOUBLE, ci_method VARCHAR, degrees_of_freedom INTEGER,
+    n_unweighted INTEGER, n_effective DOUBLE, design_effect DOUBLE, excluded_share DOUBLE,
+    is_suppressed BOOLEAN, suppression_reason VARCHAR, is_unreliable BOOLEAN,
+    is_synthetic BOOLEAN
+);
+CREATE TABLE marts.fct_budget_execution (
+    governorate_pcode VARCHAR, fiscal_year INTEGER, source_id VARCHAR, budget_scope VARCHAR,
+    allocation DOUBLE, expenditure DOUBLE, execution_rate DOUBLE, execution_rate_source VARCHAR,
+    currency VARCHAR, unit VARCHAR, is_synthetic BOOLEAN, as_of DATE
+);
+"""
+
+#: The audit tables of a warehouse from before snapshots, file registry by SHA-256 and approvals.
+LEGACY_AUDIT_SQL = """
+CREATE SCHEMA audit;
+CREATE TABLE audit.run_log (
+    run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+    data_dir VARCHAR, summary_json VARCHAR
+);
+CREATE TABLE audit.file_registry (
+    run_id VARCHAR, source_id VARCHAR, file_name VARCHAR, file_path VARCHAR,
+    file_sha256 VARCHAR, file_bytes BIGINT, loaded_at TIMESTAMP, rows_read INTEGER,
+    rows_loaded INTEGER, rows_excluded INTEGER, rows_quarantined INTEGER
+);
+CREATE TABLE audit.quarantine (
+    run_id VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+    row_number INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR
+);
+CREATE TABLE audit.exclusions (
+    run_id VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+    row_number INTEGER, reason VARCHAR
+);
+CREATE TABLE audit.dropped_columns (
+    source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR
+);
+CREATE TABLE audit.skipped_sources (run_id VARCHAR, path VARCHAR, reason VARCHAR);
+"""
+
+GOVERNORATES = [
+    ("IQG02", "Al-Basrah", "البصرة", "بەسرە", "Federal", "Basra"),
+    ("IQG08", "Baghdad", "بغداد", "بەغدا", "Federal", "Baghdad"),
+    ("IQG11", "Erbil", "اربيل", "هەولێر", "Kurdistan Region", "Erbil"),
+    ("IQG15", "Ninewa", "نينوى", "نەینەوا", "Federal", "Mosul"),
+]
+
+_SUPPRESSION_RULE = (
+    "Suppressed (not shown) when unweighted n < 30 or Kish effective n < 30. Flagged unreliable "
+    "when the 95% CI is 30 percentage points wide or more, or its width exceeds 130% of the estimate."
+)
+INDICATORS = [
+    (
+        "water_service_good", "1.0", "water",
+        "Municipal water service rated good or excellent",
+        "نسبة الأسر التي تقيّم خدمة مياه البلدية بجيدة أو ممتازة",
+        "Share of households rating the municipal water supply good or excellent, of those who answered.",
+        'Households answering "good" or "excellent" (weighted).',
+        "Households giving a substantive rating; don't know / refused excluded.",
+        "proportion", "proportion", "water_service_rating", "water_service_rating",
+        "Weighted ratio p = sum(w*y)/sum(w); Taylor linearisation, PSUs within strata.",
+        "logit", _SUPPRESSION_RULE, "Households asked the question.", "higher_is_better",
+        ["all", "hoh_sex"],
+    ),
+    (
+        "water_piped_hours_mean", "1.0", "water",
+        "Mean hours of piped water per day",
+        "متوسط ساعات توفر المياه من الشبكة في اليوم",
+        "Mean number of hours per day that piped water is available, among households using piped water.",
+        "Weighted sum of reported hours per day.",
+        "Weighted number of households reporting hours (0-24).",
+        "hours/day", "mean", "water_piped_hours_per_day", "water_piped_hours_per_day",
+        "Weighted mean; Taylor linearisation, PSUs within strata.",
+        "t", _SUPPRESSION_RULE, "Households using piped water.", "higher_is_better",
+        ["all"],
+    ),
+]
+
+#: marts.dim_wave.coverage of the Tal Afar source (NULL = governorate-wide for the others).
+TALAFAR_COVERAGE = "Tal Afar city only (a city in Ninewa), not the whole governorate"
+
+WAVES = [
+    ("demo_services", "2023-01", "Demo services survey, wave 1", True, "2023-01-10", "2023-02-05",
+     1600, 8, 64, 56, "household", "design weights", "stratified two-stage", None),
+    ("demo_services", "2024-01", "Demo services survey, wave 2", True, "2024-01-08", "2024-02-01",
+     1610, 8, 64, 56, "household", "design weights", "stratified two-stage", None),
+    ("talafar_water_2021", "2021-07", "Tal Afar municipal water survey", False, "2021-07-01",
+     "2021-07-31", 632, 6, 632, 626, "household", "derived from sample frame", "stratified by neighbourhood",
+     TALAFAR_COVERAGE),
+]
+
+
+def _cell(ind, src, wave, gov, disagg, value, est, se, lo, hi, n, neff, deff, excl,
+          supp=False, reason=None, unrel=False, synth=True, ci_method="logit", df=56):
+    return (ind, src, wave, gov, disagg, value, est, se, lo, hi, ci_method, df, n, neff, deff,
+            excl, supp, reason, unrel, synth)
+
+
+def _service_rows(*, hoh_sex: bool, second_wave: bool) -> list[tuple]:
+    W, H = "water_service_good", "water_piped_hours_mean"
+    rows = []
+    if second_wave:
+        rows += [
+            _cell(W, "demo_services", "2023-01", "IQG08", "all", "all", 0.610, 0.030, 0.549, 0.668, 400, 310.5, 1.29, 0.021),
+            _cell(W, "demo_services", "2023-01", "IQG15", "all", "all", 0.480, 0.035, 0.412, 0.549, 380, 290.2, 1.31, 0.034),
+            _cell(W, "demo_services", "2023-01", "IQG02", "all", "all",
+                  *SUPPRESSED_VALUES[(W, "demo_services", "2023-01", "IQG02", "all")],
+                  12, 9.2, 1.30, 0.05, supp=True, reason="n < 30"),
+            _cell(W, "demo_services", "2023-01", "IQG11", "all", "all", 0.350, 0.110, 0.152, 0.614, 60, 41.0, 1.46, 0.08, unrel=True),
+        ]
+    rows += [
+        _cell(W, "demo_services", "2024-01", "IQG08", "all", "all", 0.660, 0.028, 0.603, 0.713, 410, 322.0, 1.27, 0.019),
+        _cell(W, "demo_services", "2024-01", "IQG15", "all", "all", 0.520, 0.033, 0.455, 0.584, 395, 301.7, 1.31, 0.030),
+        _cell(W, "demo_services", "2024-01", "IQG02", "all", "all", 0.580, 0.040, 0.500, 0.656, 210, 160.4, 1.31, 0.044),
+        _cell(W, "demo_services", "2024-01", "IQG11", "all", "all", 0.770, 0.030, 0.706, 0.823, 250, 199.9, 1.25, 0.012),
+        _cell(H, "demo_services", "2024-01", "IQG08", "all", "all", 14.25, 0.60, 13.05, 15.45, 300, 240.0, 1.25, 0.010, ci_method="t"),
+        _cell(H, "demo_services", "2024-01", "IQG15", "all", "all", 9.75, 0.80, 8.15, 11.35, 280, 221.0, 1.27, 0.020, ci_method="t"),
+        _cell(H, "demo_services", "2024-01", "IQG11", "all", "all", 18.20, 0.50, 17.20, 19.20, 200, 170.0, 1.18, 0.015, ci_method="t"),
+        _cell(H, "demo_services", "2024-01", "IQG02", "all", "all",
+              *SUPPRESSED_VALUES[(H, "demo_services", "2024-01", "IQG02", "all")],
+              20, 14.1, 1.42, 0.06, supp=True, reason="n < 30; effective n < 30", ci_method="t"),
+        _cell(W, "talafar_water_2021", "2021-07", "IQG15", "all", "all", 0.444, 0.025, 0.396, 0.493, 632, 540.3, 1.17, 0.061,
+              synth=False, df=626),
+    ]
+    if hoh_sex:
+        rows += [
+            _cell(W, "demo_services", "2024-01", "IQG08", "hoh_sex", "male", 0.670, 0.030, 0.609, 0.726, 300, 236.0, 1.27, 0.018),
+            _cell(W, "demo_services", "2024-01", "IQG08", "hoh_sex", "female", 0.620, 0.060, 0.498, 0.728, 110, 86.0, 1.28, 0.025),
+            _cell(W, "demo_services", "2024-01", "IQG15", "hoh_sex", "male", 0.530, 0.036, 0.459, 0.600, 370, 282.0, 1.31, 0.029),
+            _cell(W, "demo_services", "2024-01", "IQG15", "hoh_sex", "female",
+                  *SUPPRESSED_VALUES[(W, "demo_services", "2024-01", "IQG15", "female")],
+                  25, 19.0, 1.32, 0.04, supp=True, reason="n < 30"),
+        ]
+    return rows
+
+
+BUDGET_ROWS = [
+    # real source: capital budgets in USD million, execution rates as published; the 2009
+    # figures are year to date at 2009-10-13 (as_of); covers Baghdad and Ninewa only
+    ("IQG08", 2007, "sigir_provincial_capital", "capital", 100.0, 45.0, 0.45, "published", "USD", "USD million", False, None),
+    ("IQG08", 2009, "sigir_provincial_capital", "capital", 120.0, 90.0, 0.75, "published", "USD", "USD million", False, "2009-10-13"),
+    ("IQG15", 2007, "sigir_provincial_capital", "capital", 50.0, 20.0, 0.40, "published", "USD", "USD million", False, None),
+    ("IQG15", 2008, "sigir_provincial_capital", "capital", 60.0, 33.0, 0.55, "published", "USD", "USD million", False, None),
+    ("IQG15", 2009, "sigir_provincial_capital", "capital", 70.0, 49.0, 0.70, "published", "USD", "USD million", False, "2009-10-13"),
+    # synthetic source: totals in IQD billion, rates computed; 2022 had no budget law
+    ("IQG08", 2021, "demo_budget", "total", 500.0, 350.0, 0.70, "computed", "IQD", "IQD billion", True, None),
+    ("IQG08", 2023, "demo_budget", "total", 520.0, 416.0, 0.80, "computed", "IQD", "IQD billion", True, None),
+    ("IQG11", 2021, "demo_budget", "total", 200.0, 150.0, 0.75, "computed", "IQD", "IQD billion", True, None),
+    ("IQG11", 2023, "demo_budget", "total", 210.0, None, None, None, "IQD", "IQD billion", True, None),
+]
+
+SHA_2023, SHA_2024, SHA_TALAFAR, SHA_BUDGET = (
+    _sha("demo_2023.csv"), _sha("demo_2024.csv"), _sha("talafar export.csv"), _sha("demo_budget.csv"),
+)
+#: the first delivery of wave 2024-01, replaced by a corrected file (demo_2024.csv) in SCRATCH_RUN_ID
+SHA_2024_V0 = _sha("demo_2024_v0.csv")
+#: the run that published the scratch snapshot (run-001 published earlier, run-002 failed)
+SCRATCH_RUN_ID = "5c7e2a90-1b3d-4f6a-8e2c-9d0b1a2c3e4f"
+APPROVER = "Layla Hassan"
+LANDING = "/data/landing"
+
+
+def _files_json(*files: tuple[str, str, str, str, str | None]) -> str:
+    keys = ("source_id", "file_name", "file_sha256", "outcome", "supersedes_sha256")
+    return json.dumps([dict(zip(keys, f, strict=True)) for f in files])
+
+
+#: audit.run_log rows written before the snapshot's own run (which on_publish adds).
+RUN_LOG = [
+    {
+        "run_id": "run-001", "kind": "run", "started_at": "2024-05-01 10:00:00",
+        "finished_at": "2024-05-01 10:04:30", "status": "published", "data_dir": LANDING,
+        "files_json": _files_json(
+            ("demo_services", "demo_2023.csv", SHA_2023, "new", None),
+            ("demo_services", "demo_2024_v0.csv", SHA_2024_V0, "new", None),
+            ("talafar_water_2021", "export.csv", SHA_TALAFAR, "new", None),
+        ),
+        "rows_read": 1440, "rows_loaded": 1437, "rows_excluded": 0, "rows_quarantined": 3,
+        "tests_passed": 41, "tests_failed": 0, "snapshot": "20240501T100430000000Z-run-001",
+        "summary_json": '{"sources_loaded": 3, "files": 3}',
+    },
+    {
+        "run_id": "run-002", "kind": "run", "started_at": "2024-05-02 09:00:00",
+        "finished_at": "2024-05-02 09:01:00", "status": "failed", "data_dir": LANDING,
+        "files_json": _files_json(("demo_budget", "demo_budget.csv", SHA_BUDGET, "new", None)),
+        "rows_read": 10, "rows_loaded": 8, "rows_excluded": 0, "rows_quarantined": 1,
+        "tests_passed": 40, "tests_failed": 1,
+        "message": "dbt test not_null_fct_budget_execution_allocation failed (1 row)",
+    },
+]
+#: the run log row of the run that publishes the scratch snapshot (times and snapshot name added
+#: when it is published)
+OWN_RUN = {
+    "kind": "run", "status": "published", "data_dir": LANDING,
+    "files_json": _files_json(
+        ("demo_services", "demo_2023.csv", SHA_2023, "unchanged: already registered", None),
+        ("demo_services", "demo_2024.csv", SHA_2024,
+         f"new, corrects an earlier delivery: supersedes demo_2024_v0.csv ({SHA_2024_V0[:12]}…)", SHA_2024_V0),
+        ("talafar_water_2021", "export.csv", SHA_TALAFAR, "unchanged: already registered", None),
+        ("demo_budget", "demo_budget.csv", SHA_BUDGET, "new", None),
+    ),
+    "rows_read": 420, "rows_loaded": 418, "rows_excluded": 0, "rows_quarantined": 1,
+    "tests_passed": 42, "tests_failed": 0,
+}
+FILE_REGISTRY = [
+    {"file_sha256": SHA_2023, "domain": "survey", "source_id": "demo_services", "file_name": "demo_2023.csv",
+     "file_path": f"{LANDING}/surveys/demo_services/demo_2023.csv",
+     "archive_path": f"archive/survey/demo_services/{SHA_2023}/demo_2023.csv", "file_bytes": 120_000,
+     "unit": "2023-01", "registered_at": "2024-05-01 10:01:00", "status": "active", "run_id": "run-001",
+     "loaded_at": "2024-05-01 10:01:00", "rows_read": 403, "rows_loaded": 400, "rows_excluded": 0,
+     "rows_quarantined": 3, "rows_superseded": 0},
+    {"file_sha256": SHA_2024_V0, "domain": "survey", "source_id": "demo_services", "file_name": "demo_2024_v0.csv",
+     "file_path": f"{LANDING}/surveys/demo_services/demo_2024_v0.csv",
+     "archive_path": f"archive/survey/demo_services/{SHA_2024_V0}/demo_2024_v0.csv", "file_bytes": 119_000,
+     "unit": "2024-01", "registered_at": "2024-05-01 10:02:00", "status": "superseded",
+     "superseded_by": SHA_2024, "superseded_at": "2024-05-03 09:00:10", "run_id": "run-001",
+     "loaded_at": "2024-05-01 10:02:00", "rows_read": 405, "rows_loaded": 405, "rows_excluded": 0,
+     "rows_quarantined": 0, "rows_superseded": 405},
+    {"file_sha256": SHA_TALAFAR, "domain": "survey", "source_id": "talafar_water_2021", "file_name": "export.csv",
+     "file_path": f"{LANDING}/surveys/talafar_water_2021/export.csv",
+     "archive_path": f"archive/survey/talafar_water_2021/{SHA_TALAFAR}/export.csv", "file_bytes": 1_100_000,
+     "unit": "2021-07", "registered_at": "2024-05-01 10:03:00", "status": "active", "run_id": "run-001",
+     "loaded_at": "2024-05-01 10:03:00", "rows_read": 632, "rows_loaded": 632, "rows_excluded": 0,
+     "rows_quarantined": 0, "rows_superseded": 0},
+    {"file_sha256": SHA_2024, "domain": "survey", "source_id": "demo_services", "file_name": "demo_2024.csv",
+     "file_path": f"{LANDING}/surveys/demo_services/demo_2024.csv",
+     "archive_path": f"archive/survey/demo_services/{SHA_2024}/demo_2024.csv", "file_bytes": 121_000,
+     "unit": "2024-01", "registered_at": "2024-05-03 09:00:10", "status": "active", "run_id": SCRATCH_RUN_ID,
+     "loaded_at": "2024-05-03 09:00:10", "rows_read": 410, "rows_loaded": 410, "rows_excluded": 0,
+     "rows_quarantined": 0, "rows_superseded": 0},
+    # does not balance: 10 read, 8 + 0 + 1 accounted for
+    {"file_sha256": SHA_BUDGET, "domain": "budget", "source_id": "demo_budget", "file_name": "demo_budget.csv",
+     "file_path": f"{LANDING}/budget/demo_budget.csv",
+     "archive_path": f"archive/budget/demo_budget/{SHA_BUDGET}/demo_budget.csv", "file_bytes": 2_000,
+     "unit": "2021–2023 × 2 governorates", "registered_at": "2024-05-03 09:00:30", "status": "active",
+     "run_id": SCRATCH_RUN_ID, "loaded_at": "2024-05-03 09:00:30", "rows_read": 10, "rows_loaded": 8,
+     "rows_excluded": 0, "rows_quarantined": 1, "rows_superseded": 0},
+]
+FILE_DELIVERIES = [
+    *(
+        {"run_id": "run-001", "seen_at": "2024-05-01 10:00:05", "domain": "survey", "source_id": src,
+         "file_name": name, "file_path": f"{LANDING}/surveys/{src}/{name}", "file_sha256": sha, "outcome": "new"}
+        for src, name, sha in [("demo_services", "demo_2023.csv", SHA_2023),
+                               ("demo_services", "demo_2024_v0.csv", SHA_2024_V0),
+                               ("talafar_water_2021", "export.csv", SHA_TALAFAR)]
+    ),
+    {"run_id": SCRATCH_RUN_ID, "seen_at": "2024-05-03 09:00:05", "domain": "survey", "source_id": "demo_services",
+     "file_name": "demo_2023.csv", "file_path": f"{LANDING}/surveys/demo_services/demo_2023.csv",
+     "file_sha256": SHA_2023, "outcome": "unchanged: already registered"},
+    {"run_id": SCRATCH_RUN_ID, "seen_at": "2024-05-03 09:00:05", "domain": "survey", "source_id": "demo_services",
+     "file_name": "demo_2024.csv", "file_path": f"{LANDING}/surveys/demo_services/demo_2024.csv",
+     "file_sha256": SHA_2024, "supersedes_sha256": SHA_2024_V0,
+     "outcome": f"new, corrects an earlier delivery: supersedes demo_2024_v0.csv ({SHA_2024_V0[:12]}…)"},
+    {"run_id": SCRATCH_RUN_ID, "seen_at": "2024-05-03 09:00:05", "domain": "survey",
+     "source_id": "talafar_water_2021", "file_name": "export (copy).csv",
+     "file_path": f"{LANDING}/surveys/talafar_water_2021/export (copy).csv", "file_sha256": SHA_TALAFAR,
+     "outcome": "same content as export.csv (registered 2024-05-01 10:03): loaded once"},
+    {"run_id": SCRATCH_RUN_ID, "seen_at": "2024-05-03 09:00:05", "domain": "budget", "source_id": "demo_budget",
+     "file_name": "demo_budget.csv", "file_path": f"{LANDING}/budget/demo_budget.csv", "file_sha256": SHA_BUDGET,
+     "outcome": "new"},
+]
+QUARANTINE = [
+    ("run-001", "survey", "demo_services", "demo_2023.csv", SHA_2023, 5, "weight", "0", "weight must be > 0"),
+    ("run-001", "survey", "demo_services", "demo_2023.csv", SHA_2023, 9, "weight", "-1", "weight must be > 0"),
+    ("run-001", "survey", "demo_services", "demo_2023.csv", SHA_2023, 17, "governorate", "Atlantis", "unknown governorate"),
+    ("run-001", "survey", "demo_services", "demo_2023.csv", SHA_2023, 17, "weight", "0", "weight must be > 0"),
+    (SCRATCH_RUN_ID, "budget", "demo_budget", "demo_budget.csv", SHA_BUDGET, 4, "allocation", "1,,0", "not a number"),
+]
+DROPPED_COLUMNS = [
+    ("run-001", "survey", "talafar_water_2021", "export.csv", "phone_number", "personal data"),
+    ("run-001", "survey", "talafar_water_2021", "export.csv", "respondent_name", "personal data"),
+]
+SKIPPED = [("run-001", "survey", "unknown_firm_2022", "/data/landing/surveys/unknown_firm_2022", "no mapping file")]
+
+#: The files each wave's approval was given for (the view compares them with the active files).
+WAVE_FILES = {
+    ("demo_services", "2023-01"): SHA_2023,
+    ("demo_services", "2024-01"): SHA_2024,
+    ("talafar_water_2021", "2021-07"): SHA_TALAFAR,
+}
+#: Approval decisions a builder can plant per wave: approved; approved then revoked; approved for
+#: files that have since changed; never decided.
+APPROVE, REVOKE, STALE, UNDECIDED = "approve", "revoke", "stale", "undecided"
+
+# ---- the old shapes (legacy_warehouse) ------------------------------------------------------
+LEGACY_RUN_LOG = [
+    ("run-001", "2024-05-01 10:00:00", "2024-05-01 10:04:30", "success", "/data/landing",
+     '{"sources_loaded": 3, "files": 3}'),
+    ("run-002", "2024-05-02 09:00:00", "2024-05-02 09:01:00", "failed", "/data/landing",
+     '{"error": "contract failed for demo_budget"}'),
+]
+LEGACY_FILE_REGISTRY = [
+    ("run-001", "demo_services", "demo_2023.csv", "/data/landing/surveys/demo_services/demo_2023.csv",
+     SHA_2023, 120_000, "2024-05-01 10:01:00", 403, 400, 0, 3),
+    ("run-001", "demo_services", "demo_2024.csv", "/data/landing/surveys/demo_services/demo_2024.csv",
+     SHA_2024, 121_000, "2024-05-01 10:02:00", 410, 410, 0, 0),
+    ("run-001", "talafar_water_2021", "export.csv", "/data/landing/surveys/talafar_water_2021/export.csv",
+     SHA_TALAFAR, 1_100_000, "2024-05-01 10:03:00", 632, 632, 0, 0),
+    ("run-002", "demo_budget", "demo_budget.csv", "/data/landing/budget/demo_budget.csv",
+     SHA_BUDGET, 2_000, "2024-05-02 09:00:30", 10, 8, 0, 1),
+]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows given as dicts, by column name (other columns NULL)."""
+    for row in rows:
+        cols = list(row)
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+            [row[c] for c in cols],
+        )
+
+
+def _approvals(waves: list[tuple], decisions: Mapping[tuple[str, str], str]) -> list[dict[str, Any]]:
+    out = []
+    for w in waves:
+        key = (w[0], w[1])
+        decision = decisions.get(key, APPROVE)
+        if decision == UNDECIDED:
+            continue
+        files = SHA_2024_V0 if decision == STALE else WAVE_FILES[key]
+        out.append({"source_id": key[0], "wave_id": key[1], "action": "approve", "decided_by": APPROVER,
+                    "decided_at": "2024-05-03 12:00:00", "note": "reviewed with the field team",
+                    "file_sha256s": files, "run_id": "approval-" + key[1]})
+        if decision == REVOKE:
+            out.append({"source_id": key[0], "wave_id": key[1], "action": "revoke", "decided_by": APPROVER,
+                        "decided_at": "2024-05-04 08:00:00", "note": "weights under review",
+                        "file_sha256s": files, "run_id": "revoke-" + key[1]})
+    return out
+
+
+def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
+                    second_wave: bool = True, audit_rows: bool = True, legacy: bool = False,
+                    approvals: Mapping[tuple[str, str], str] | None = None,
+                    estimate_shift: float = 0.0) -> Path:
+    """Write a small warehouse to ``path`` (a new file) and close it.
+
+    ``approvals``: (source_id, wave_id) -> APPROVE | REVOKE | STALE | UNDECIDED (default: every
+    wave approved). ``legacy``: the audit tables of a warehouse from before snapshots (old run
+    log and file registry, no deliveries, no approvals). ``estimate_shift`` is added to every
+    published (not suppressed) estimate, CI bound included, so two builds are told apart.
+    """
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA_SQL)
+        con.executemany("INSERT INTO marts.dim_governorate VALUES (?, ?, ?, ?, ?, ?)", GOVERNORATES)
+        con.executemany(
+            "INSERT INTO marts.dim_indicator VALUES (" + ", ".join("?" * 18) + ")", INDICATORS
+        )
+        waves = WAVES if second_wave else [w for w in WAVES if w[1] != "2023-01"]
+        con.executemany("INSERT INTO marts.dim_wave VALUES (" + ", ".join("?" * 14) + ")", waves)
+        cells = _service_rows(hoh_sex=hoh_sex, second_wave=second_wave)
+        if estimate_shift:
+            cells = [
+                c if c[16] else (*c[:6], round(c[6] + estimate_shift, 6), c[7], round(c[8] + estimate_shift, 6),
+                                 round(c[9] + estimate_shift, 6), *c[10:])
+                for c in cells
+            ]
+        con.executemany(
+            "INSERT INTO marts.fct_service_indicators VALUES (" + ", ".join("?" * 20) + ")", cells,
+        )
+        if budget:
+            con.executemany(
+                "INSERT INTO marts.fct_budget_execution VALUES (" + ", ".join("?" * 12) + ")",
+                BUDGET_ROWS,
+            )
+        if legacy:
+            _legacy_audit(con, audit_rows)
+        else:
+            _audit(con, waves, audit_rows, approvals or {})
+        # audit.exclusions stays empty on purpose
+    finally:
+        con.close()
+    return path
+
+
+def _audit(con: duckdb.DuckDBPyConnection, waves: list[tuple], audit_rows: bool,
+           approvals: Mapping[tuple[str, str], str]) -> None:
+    """The audit and raw tables of the pipeline (``ensure_schema``), with the scratch runs, files,
+    deliveries, approvals and (``audit_rows``) quarantine / dropped columns / skipped sources."""
+    ensure_schema(con)
+    _insert(con, "raw.survey_sources", [
+        {"source_id": w[0], "wave_id": w[1], "title": w[2], "is_synthetic": w[3], "fieldwork_start": w[4],
+         "fieldwork_end": w[5], "coverage": w[13]}
+        for w in waves
+    ])
+    _insert(con, "audit.run_log", RUN_LOG)
+    _insert(con, "audit.file_registry", FILE_REGISTRY)
+    _insert(con, "audit.file_deliveries", FILE_DELIVERIES)
+    _insert(con, "audit.wave_approvals", _approvals(waves, approvals))
+    if audit_rows:
+        con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", QUARANTINE)
+        con.executemany(
+            "INSERT INTO audit.dropped_columns (run_id, domain, source_id, file_name, column_name, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?)", DROPPED_COLUMNS,
+        )
+        con.executemany("INSERT INTO audit.skipped_sources VALUES (?, ?, ?, ?, ?)", SKIPPED)
+
+
+def _legacy_audit(con: duckdb.DuckDBPyConnection, audit_rows: bool) -> None:
+    con.execute(LEGACY_AUDIT_SQL)
+    con.executemany("INSERT INTO audit.run_log VALUES (?, ?, ?, ?, ?, ?)", LEGACY_RUN_LOG)
+    con.executemany(
+        "INSERT INTO audit.file_registry VALUES (" + ", ".join("?" * 11) + ")", LEGACY_FILE_REGISTRY
+    )
+    if audit_rows:
+        con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(q[0], *q[2:]) for q in QUARANTINE])
+        con.executemany("INSERT INTO audit.dropped_columns VALUES (?, ?, ?, ?)", [d[2:] for d in DROPPED_COLUMNS])
+        con.executemany("INSERT INTO audit.skipped_sources VALUES (?, ?, ?)",
+                        [(k[0], k[3], k[4]) for k in SKIPPED])
+
+
+def _journal_line(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in record.items()}
+
+
+def publish_scratch(pointer: Path, run_id: str = SCRATCH_RUN_ID, *, keep: int = 5, **build: Any) -> dict[str, Any]:
+    """Build a scratch warehouse (``build_warehouse(**build)``) and publish it behind ``pointer``
+    as the pipeline does: the run's own ``audit.run_log`` row is written while publishing (with
+    the snapshot's name), and the journal gets the runs of the run log it lacks plus this one.
+
+    Returns the sidecar (``run_id``, ``published_at``, ``snapshot``, ``sha256``, ``bytes``,
+    ``kind``, ``record``).
+    """
+    layout = publish.Layout.of(pointer)
+    working = layout.working(run_id)  # where a run builds; publish moves it into place
+    working.parent.mkdir(parents=True, exist_ok=True)
+    working.unlink(missing_ok=True)
+    build_warehouse(working, **build)
+    legacy = bool(build.get("legacy"))
+
+    journal = publish.read_journal(pointer)
+
+    def on_publish(con, name, published_at):
+        record = {**OWN_RUN, "run_id": run_id, "started_at": published_at - dt.timedelta(minutes=4),
+                  "finished_at": published_at, "snapshot": name}
+        if not legacy:  # as the pipeline does: journal entries the run log lacks, then this run
+            known = {r[0] for r in con.execute("SELECT run_id FROM audit.run_log").fetchall()}
+            cols = {r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'audit' AND table_name = 'run_log'").fetchall()}
+            earlier = [{k: v for k, v in e.items() if k in cols} for e in journal if e.get("run_id") not in known]
+            _insert(con, "audit.run_log", [*earlier, record])
+        return record
+
+    meta = publish.publish(layout, working, run_id, keep=keep, on_publish=on_publish)
+    journaled = {e.get("run_id") for e in publish.read_journal(pointer)}
+    for entry in [*([] if legacy else RUN_LOG), meta["record"]]:
+        if entry["run_id"] not in journaled:
+            publish.append_journal(layout, _journal_line(entry))
+    return meta
