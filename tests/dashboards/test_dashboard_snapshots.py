@@ -24,7 +24,7 @@ from pipelines import publish
 from scratch_warehouses import (
     APPROVER, REVOKE, SCRATCH_RUN_ID, STALE, SUPPRESSED_VALUES, UNDECIDED, publish_scratch,
 )
-from test_dashboard_pages import PAGES, assert_no_suppressed_values, rendered_text
+from test_dashboard_pages import PAGES, PIPELINE_WAREHOUSES, assert_no_suppressed_values, rendered_text, warehouse
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 RUN_A = "aaaaaaaa-1111-4111-8111-111111111111"
@@ -99,6 +99,23 @@ def test_every_page_says_which_run_it_shows(open_app, scratch_warehouse: Path, t
     relative = snapshot.relative_to(scratch_warehouse.parent)
     assert f"`{relative}`" in sidebar and snapshot.parent.name in sidebar
     assert f"`{scratch_warehouse}`" in sidebar  # the pointer, as configured
+
+
+@pytest.mark.parametrize("warehouse_name", PIPELINE_WAREHOUSES)
+def test_pipeline_warehouse_banner_and_run_history(request, open_app, warehouse_name: str) -> None:
+    """On warehouses built by ``mizan run``: the banner is the sidecar's, and the newest run of
+    the history is the one that published the snapshot on screen."""
+    pointer = warehouse(request, warehouse_name)
+    snapshot = publish.current_snapshot(pointer)
+    meta = publish.snapshot_meta(snapshot)
+    if not meta:
+        pytest.skip("this pipeline build writes a plain warehouse file (no published snapshot)")
+    at = open_app(pointer, PAGES["Data quality"])
+    assert _banner(at) == _expected_banner(meta)
+    assert not at.warning, [w.value for w in at.warning]
+    newest = at.dataframe[0].value.iloc[0]
+    assert (newest["Run"], newest["Status"], newest["Recorded in"]) == (meta["run_id"], "published", T.RECORDED_SNAPSHOT)
+    assert newest["Snapshot"] == queries.snapshot_identity(snapshot)["snapshot_name"][0]
 
 
 def test_banner_of_a_warehouse_from_before_snapshots(open_app, legacy_warehouse: Path) -> None:
@@ -177,6 +194,7 @@ def test_a_snapshot_pruned_after_it_was_resolved_is_re_resolved(
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert _banner(at) == _expected_banner(published[0])
     assert at.session_state[ui.SNAPSHOT_KEY] == published[0]["snapshot"]
+    assert at.session_state[ui.RERESOLVED_KEY] == first["snapshot"]  # the rerun was spent on it
 
     at.switch_page(PAGES["Indicator explorer"]).run()
     assert _baghdad_2024(at) == "71.0%"

@@ -1,0 +1,223 @@
+"""Publishing under stress, with the real pipeline (``mizan run`` in a separate process, dbt included):
+
+- 16 reader threads run the dashboard's own query functions while the pipeline publishes 5 times: no
+  error, and every read sees one complete snapshot (its row counts equal that snapshot's run log);
+- the pipeline is killed with SIGKILL at several points of a run: the current snapshot still opens, passes
+  the integrity check and is the last good one; the next run succeeds;
+- a dbt test failure (a bad budget line that passes the contracts) publishes nothing and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboards import queries
+from pipelines.cli import RunFailed, run_pipeline
+from pipelines.publish import Layout, current_snapshot, list_snapshots, read_journal, snapshot_meta, verify_snapshot
+
+REPO = Path(__file__).resolve().parents[2]
+SURVEY = """
+source_id: s_waves
+domain: survey
+title: test survey with two waves
+format: csv
+encoding: utf-8
+delimiter: ","
+header_style: plain
+unit_of_analysis: household
+files:
+  - {path: "wave_a*.csv", wave_id: "A"}
+  - {path: "wave_b*.csv", wave_id: "B"}
+respondent_id: hh_id
+governorate: {column: governorate}
+stratum: {column: stratum}
+psu: {column: cluster}
+weight: {column: weight}
+weight_note: test
+design_note: test
+questions:
+  water_service_rating: {column: water_rating, recode: {"1": excellent, "2": good, "3": adequate, "4": poor, "5": very_poor}}
+"""
+BUDGET = """
+source_id: b_sectors
+domain: budget
+title: test budget by sector
+format: csv
+files: [{path: "*.csv"}]
+governorate: {column: gov}
+fiscal_year: {column: year}
+sector: {column: sector}
+budget_scope: {constant: capital}
+currency: IQD
+amount_unit: IQD million
+unit_multiplier: 1000000
+allocation_original: allocation
+expenditure: spent
+"""
+GOVS = ["Basra", "Anbar", "Ninawa", "Erbil"]
+
+
+def survey_rows(n: int, seed: int = 0) -> str:
+    lines = ["hh_id,governorate,stratum,cluster,weight,water_rating"]
+    for i in range(n):
+        gov = GOVS[i % len(GOVS)]
+        lines.append(f"h{i},{gov},{gov}-s{i % 2},{gov}-c{i % 6},{1 + (i + seed) % 3},{1 + (i * 7 + seed) % 5}")
+    return "\n".join(lines) + "\n"
+
+
+def landing(root: Path, n: int = 160) -> Path:
+    s = root / "surveys" / "s_waves"
+    b = root / "budget" / "b_sectors"
+    s.mkdir(parents=True, exist_ok=True)
+    b.mkdir(parents=True, exist_ok=True)
+    (s / "source.yaml").write_text(SURVEY, encoding="utf-8")
+    (b / "source.yaml").write_text(BUDGET, encoding="utf-8")
+    (s / "wave_a.csv").write_text(survey_rows(n), encoding="utf-8")
+    (s / "wave_b.csv").write_text(survey_rows(n, seed=1), encoding="utf-8")
+    (b / "lines.csv").write_text(
+        "gov,year,sector,allocation,spent\nBasra,2023,health,100,50\nBasra,2023,education,80,70\nAnbar,2023,health,20,5\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def cli_run(data_dir: Path, warehouse: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(data_dir), "--warehouse", str(warehouse), *extra],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def own_record(snapshot: Path) -> dict:
+    """The snapshot's own run-log row (its run id from audit.snapshot)."""
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT l.run_id, l.table_rows_json FROM audit.run_log l JOIN audit.snapshot s USING (run_id)"
+        ).fetchone()
+    finally:
+        con.close()
+    return {"run_id": row[0], "table_rows": json.loads(row[1])}
+
+
+def test_sixteen_readers_while_the_pipeline_publishes_five_times(tmp_path):
+    root, wh = landing(tmp_path / "landing"), tmp_path / "wh" / "mizan.duckdb"
+    run_pipeline(root, wh)  # a first snapshot so readers have something to read from the start
+    done = threading.Event()
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    reads = [0]
+    lock = threading.Lock()
+
+    def reader() -> None:
+        while not done.is_set():
+            try:
+                snap = current_snapshot(wh)  # resolve once per "page"; every query of it reads this file
+                estimates = queries.service_estimates(snap)
+                budget = queries.budget_execution(snap)
+                record = own_record(snap)
+                expected = record["table_rows"]
+                if estimates.height != expected["marts.fct_service_indicators"]:
+                    errors.append(f"{snap}: {estimates.height} estimates, run log says {expected['marts.fct_service_indicators']}")
+                if budget.height != expected["marts.fct_budget_execution"]:
+                    errors.append(f"{snap}: {budget.height} budget rows, run log says {expected['marts.fct_budget_execution']}")
+                if snapshot_meta(snap)["run_id"] != record["run_id"]:
+                    errors.append(f"{snap}: sidecar and audit.snapshot disagree")
+                with lock:
+                    seen[record["run_id"]] = estimates.height
+                    reads[0] += 1
+            except Exception as exc:  # every exception is a failure of the test
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(16)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(5):
+            # each delivery corrects wave A with a different number of respondents: every snapshot differs
+            (root / "surveys" / "s_waves" / f"wave_a_v{i}.csv").write_text(survey_rows(120 + 40 * i, seed=i), encoding="utf-8")
+            proc = cli_run(root, wh)
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err
+            (root / "surveys" / "s_waves" / f"wave_a_v{i}.csv").unlink()  # delivered: archived, stays loaded
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert errors == []
+    published = [j for j in read_journal(wh) if j["status"] == "published"]
+    assert len(published) == 6
+    assert len(seen) >= 3, f"readers saw only {len(seen)} snapshots in {reads[0]} reads: the test did not overlap"
+    assert reads[0] > 100
+    # the default keeps 5 snapshots; the 6th (first) was pruned
+    assert len(list_snapshots(wh)) == 5
+
+
+def test_sigkill_at_several_points_never_breaks_the_published_snapshot(tmp_path):
+    root, wh = landing(tmp_path / "landing"), tmp_path / "wh" / "mizan.duckdb"
+    t0 = time.monotonic()
+    proc = cli_run(root, wh)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    duration = time.monotonic() - t0
+    good = current_snapshot(wh)
+    good_sha = verify_snapshot(good)["sha256"]
+    killed = 0
+    for i, fraction in enumerate((0.15, 0.45, 0.75, 0.95)):
+        (root / "surveys" / "s_waves" / f"wave_b_fix{i}.csv").write_text(survey_rows(100 + i, seed=5 + i), encoding="utf-8")
+        proc = cli_run(root, wh)
+        time.sleep(duration * fraction)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed += 1
+        proc.wait(timeout=60)
+        now = current_snapshot(wh)
+        check = verify_snapshot(now)  # opens, every table readable, bytes equal the published SHA-256
+        if now == good:
+            assert check["sha256"] == good_sha
+        else:  # the run got as far as swapping the pointer: a complete, newer snapshot is the last good one
+            assert snapshot_meta(now)["run_id"] != snapshot_meta(good)["run_id"]
+            good, good_sha = now, check["sha256"]
+        (root / "surveys" / "s_waves" / f"wave_b_fix{i}.csv").unlink()
+    assert killed >= 3, "the trials must interrupt runs, not watch them finish"
+    # the next run succeeds, clears the killed runs' working files, and journals them as unfinished
+    summary = run_pipeline(root, wh)
+    assert summary["status"] == "published"
+    assert verify_snapshot(current_snapshot(wh))["run_id"] == summary["run_id"]
+    assert list(Layout.of(wh).building_dir.iterdir()) == []
+    assert any(j["status"] == "did not finish" for j in read_journal(wh))
+
+
+def test_dbt_test_failure_publishes_nothing_and_says_why(tmp_path):
+    root, wh = landing(tmp_path / "landing"), tmp_path / "wh" / "mizan.duckdb"
+    run_pipeline(root, wh)
+    before = current_snapshot(wh)
+    before_sha = verify_snapshot(before)["sha256"]
+    # a corrected budget file adds an 'all sectors' line to a cell that has sector lines: it passes the
+    # pandera contract (each line is valid) but fails the dbt test that forbids double counting
+    (root / "budget" / "b_sectors" / "lines_corrected.csv").write_text(
+        "gov,year,sector,allocation,spent\nBasra,2023,health,100,50\nBasra,2023,all,300,200\n", encoding="utf-8")
+    with pytest.raises(RunFailed) as exc:
+        run_pipeline(root, wh)
+    assert "assert_budget_cells_do_not_mix_all_and_sectors" in str(exc.value)
+    assert "stays live" in str(exc.value)
+    assert current_snapshot(wh) == before and verify_snapshot(before)["sha256"] == before_sha
+    last = read_journal(wh)[-1]
+    assert last["status"] == "failed" and "assert_budget_cells_do_not_mix_all_and_sectors" in last["message"]
+    assert last["tests_failed"] >= 1 and last["snapshot"] is None
+    # `mizan status` says it too
+    status = subprocess.run([sys.executable, "-m", "pipelines.cli", "status", "--json", "--warehouse", str(wh)],
+                            cwd=REPO, capture_output=True, text=True)
+    body = json.loads(status.stdout)
+    assert body["snapshot"]["path"] == str(before)
+    assert body["runs_since_snapshot"][-1]["status"] == "failed"
