@@ -29,7 +29,8 @@ dashboard: setup
 	$(UV) run mizan dashboard
 
 dev: setup
-	$(UV) run dg dev
+	mkdir -p .dagster_home && cp pipelines/dagster_home/dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(UV) run dg dev
 
 benchmark: setup
 	$(UV) run python benchmarks/pipeline.py
