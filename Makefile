@@ -20,7 +20,7 @@ demo: setup
 	$(UV) run mizan demo
 
 test: setup
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n auto
 
 run: setup
 	$(UV) run mizan run --data-dir $(DATA_DIR)
