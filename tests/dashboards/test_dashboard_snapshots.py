@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -108,10 +109,17 @@ def test_pipeline_warehouse_banner_and_run_history(request, open_app, warehouse_
     pointer = warehouse(request, warehouse_name)
     snapshot = publish.current_snapshot(pointer)
     meta = publish.snapshot_meta(snapshot)
-    if not meta:
-        pytest.skip("this pipeline build writes a plain warehouse file (no published snapshot)")
+    assert meta, "mizan run must publish a snapshot with its sidecar"
     at = open_app(pointer, PAGES["Data quality"])
     assert _banner(at) == _expected_banner(meta)
+    # `mizan status --json` reports the snapshot the dashboard shows
+    status = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "status", "--json", "--warehouse", str(pointer)],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    reported = json.loads(status.stdout)["snapshot"]
+    assert reported["path"] == str(snapshot)
+    assert reported["run_id"][:8] in _banner(at) and reported["published_at"].replace("T", " ") in _banner(at)
     assert not at.warning, [w.value for w in at.warning]
     newest = at.dataframe[0].value.iloc[0]
     assert (newest["Run"], newest["Status"], newest["Recorded in"]) == (meta["run_id"], "published", T.RECORDED_SNAPSHOT)
