@@ -50,7 +50,7 @@ def main() -> None:
             for _ in range(args.repeat):
                 run_id = pub.new_run_id()
                 t0 = time.perf_counter()
-                working, _ = pub.prepare_working(layout, run_id)
+                working, _, _ = pub.prepare_working(layout, run_id)
                 t1 = time.perf_counter()
                 pub.publish(layout, working, run_id, keep=2)
                 t2 = time.perf_counter()

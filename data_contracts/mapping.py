@@ -179,6 +179,10 @@ class BudgetMapping(_Strict):
     as_of: ColumnRef | None = None
     exclude_rows: list[ExcludeRows] = Field(default_factory=list)
     citation: str | None = None
+    #: What a newer file of this source replaces in older ones (docs/publishing.md): every line of the
+    #: fiscal years it holds (files per year), or only the years × governorates it holds (files per
+    #: governorate, e.g. one workbook per governorate).
+    supersede_by: Literal["fiscal_year", "fiscal_year_governorate"] = "fiscal_year"
 
 
 Mapping = SurveyMapping | BudgetMapping

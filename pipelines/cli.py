@@ -79,11 +79,11 @@ def run_pipeline(
         raise RunFailed(f"cannot write next to the warehouse {warehouse}: {exc.strerror} ({exc.filename})") from None
     try:
         try:
-            working, stale = pub.prepare_working(layout, run_id)
+            working = pub.begin_writing(layout, run_id)
+        except pub.WarehouseDamaged as exc:
+            raise RunFailed(str(exc)) from None
         except OSError as exc:
             raise RunFailed(f"cannot prepare the working copy next to {warehouse}: {exc.strerror} ({exc.filename})") from None
-        for stale_id in stale:
-            pub.append_journal(layout, pub.unfinished_record(stale_id))
         os.environ["MIZAN_DATA_DIR"] = str(data_dir)
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         ensure_manifest()
@@ -129,7 +129,7 @@ def run_pipeline(
     summary.update(warehouse=str(warehouse), log=str(log_path), dagster_run_id=result.run_id)
     if not result.success:
         current = pub.current_snapshot(warehouse)
-        kept = f"the published snapshot {current.name} stays live" if current else "nothing was published"
+        kept = f"the published snapshot {current.parent.name} stays live" if current else "nothing was published"
         raise RunFailed(("; ".join(failures) or "the run failed") + f" ({kept}; step logs: {log_path})")
     return summary
 

@@ -53,6 +53,10 @@ class WriterBusy(RuntimeError):
     """Another process holds the writer lock (names its pid and run id) for longer than the timeout."""
 
 
+class WarehouseDamaged(PublishError):
+    """The warehouse path cannot be used safely as it is (says why and what to do)."""
+
+
 class SnapshotCorrupt(RuntimeError):
     """A snapshot does not match its recorded SHA-256, or does not open."""
 
@@ -254,13 +258,96 @@ def writer_lock(layout: Layout, run_id: str, timeout_s: float = DEFAULT_LOCK_TIM
         os.close(fd)
 
 
-def prepare_working(layout: Layout, run_id: str) -> tuple[Path, list[str]]:
+def _swap_pointer(layout: Layout, target: Path) -> None:
+    """Point the warehouse path at ``target`` with one atomic rename of a fresh symlink."""
+    link_tmp = layout.root / f".{layout.pointer.name}.{uuid.uuid4().hex[:8]}.tmp"
+    link_tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(target, layout.root), link_tmp)
+    os.replace(link_tmp, layout.pointer)  # the publish: readers now resolve the new snapshot
+    _fsync_dir(layout.root)
+
+
+def _adopt_plain_file(layout: Layout) -> str | None:
+    """A plain DuckDB file at the warehouse path (a mizan warehouse from before snapshots) becomes the
+    first snapshot: its write-ahead log is checkpointed into it, then it is published like a run.
+
+    Raises:
+        WarehouseDamaged: the file is not a mizan warehouse (it is left untouched).
+    """
+    p = layout.pointer
+    if p.is_symlink() or not p.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(p))
+    except duckdb.Error as exc:
+        raise WarehouseDamaged(f"{p} is not a DuckDB file mizan can open ({exc}); choose another --warehouse") from None
+    try:
+        is_mizan = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' AND table_name = 'file_registry'"
+        ).fetchone()[0]
+        if not is_mizan:
+            raise WarehouseDamaged(
+                f"{p} is a DuckDB file but not a mizan warehouse (no audit.file_registry); it was left untouched: "
+                "choose another --warehouse"
+            )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    meta = publish(layout, p, new_run_id(), kind="adopted", keep=10**6)
+    return f"the plain warehouse file {p} (from before snapshots) was kept as snapshot {meta['snapshot']}"
+
+
+def ensure_current(layout: Layout) -> tuple[Path | None, list[str]]:
+    """The snapshot a writer starts from, repairing what can be repaired (call with the writer lock held).
+
+    - a plain mizan warehouse file at the warehouse path is adopted as the first snapshot;
+    - a missing or dangling pointer is restored to the newest snapshot that passes :func:`verify_snapshot`.
+
+    Returns:
+        The current snapshot (None for a new warehouse) and notes on what was repaired.
+
+    Raises:
+        WarehouseDamaged: the path is a non-mizan DuckDB file, or every published snapshot is gone or damaged
+            while the journal lists published runs (starting empty would silently lose the file registry,
+            approvals and history).
+    """
+    notes = [n for n in [_adopt_plain_file(layout)] if n]
+    current = current_snapshot(layout.pointer)
+    if current is not None:
+        return current, notes
+    for candidate in reversed(list_snapshots(layout.pointer)):
+        try:
+            verify_snapshot(candidate)
+        except SnapshotCorrupt:
+            continue
+        _swap_pointer(layout, candidate)
+        notes.append(f"the warehouse path {layout.pointer} named no snapshot; restored to the newest intact one, {candidate}")
+        return candidate, notes
+    published = [j for j in read_journal(layout.pointer) if j.get("status") == "published"]
+    if published:
+        raise WarehouseDamaged(
+            f"{layout.pointer} names no snapshot and no intact snapshot is left in {layout.snapshots_dir}, though "
+            f"{layout.journal.name} lists {len(published)} published run(s). Starting from an empty warehouse would "
+            f"lose the file registry, approvals and history: restore a snapshot folder into {layout.snapshots_dir}, "
+            f"or move {layout.journal} aside to start a new warehouse on purpose."
+        )
+    return None, notes
+
+
+def prepare_working(layout: Layout, run_id: str) -> tuple[Path, list[str], list[str]]:
     """Create the run's working file: a writable copy of the current snapshot (or nothing yet).
 
     Call with the writer lock held. Leftovers of earlier runs in ``<stem>.building/`` are removed
     (no other writer can be using them); their run ids are returned so the caller can journal them
     as runs that did not finish (a killed process leaves exactly this trace).
+
+    Returns:
+        ``(working file, run ids of abandoned working files, repair notes of ensure_current)``.
+
+    Raises:
+        WarehouseDamaged: see :func:`ensure_current`.
     """
+    current, notes = ensure_current(layout)
     layout.building_dir.mkdir(parents=True, exist_ok=True)
     stale = []
     for leftover in layout.building_dir.iterdir():
@@ -271,13 +358,28 @@ def prepare_working(layout: Layout, run_id: str) -> tuple[Path, list[str]]:
             leftover.unlink(missing_ok=True)
     working = layout.working(run_id)
     working.parent.mkdir(parents=True)
-    current = current_snapshot(layout.pointer)
     if current is not None:
         tmp = working.with_name(working.name + ".copy")
         shutil.copyfile(current, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, working)
-    return working, [s for s in stale if s != run_id]
+    return working, [s for s in stale if s != run_id], notes
+
+
+def begin_writing(layout: Layout, run_id: str) -> Path:
+    """:func:`prepare_working`, journalling abandoned runs and repairs; returns the working file."""
+    working, stale, notes = prepare_working(layout, run_id)
+    for stale_id in stale:
+        append_journal(layout, unfinished_record(stale_id))
+    for note in notes:
+        append_journal(layout, repair_record(note))
+    return working
+
+
+def repair_record(note: str) -> dict:
+    """The journal entry of a repair made by :func:`ensure_current`."""
+    return {"run_id": new_run_id(), "kind": "repair", "status": "repaired", "finished_at": utcnow().isoformat(timespec="seconds"),
+            "message": note}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -332,7 +434,8 @@ def publish(
     digest = file_sha256(working)
     os.replace(working, target)
     os.chmod(target, 0o444)
-    shutil.rmtree(working.parent, ignore_errors=True)
+    if working.parent.parent == layout.building_dir:  # the run's own folder (never the warehouse folder)
+        shutil.rmtree(working.parent, ignore_errors=True)
     meta = {
         "run_id": run_id, "kind": kind, "published_at": published_at.isoformat(timespec="seconds"),
         "snapshot": str(target), "sha256": digest, "bytes": target.stat().st_size,
@@ -344,11 +447,7 @@ def publish(
     os.chmod(side, 0o444)
     _fsync_dir(target.parent)
     _fsync_dir(layout.snapshots_dir)
-    link_tmp = layout.root / f".{layout.pointer.name}.{run_id[:8]}.tmp"
-    link_tmp.unlink(missing_ok=True)
-    os.symlink(os.path.relpath(target, layout.root), link_tmp)
-    os.replace(link_tmp, layout.pointer)  # the publish: readers now resolve the new snapshot
-    _fsync_dir(layout.root)
+    _swap_pointer(layout, target)
     prune(layout, keep)
     return {**meta, "record": record}
 

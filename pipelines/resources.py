@@ -60,6 +60,8 @@ class MizanPaths(dg.ConfigurableResource):
         return self.layout().working(run_id)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is None:  # a sensor tick or a definitions load, not a run: nothing to write
+            return
         self._run_id = self.run_id or context.run_id or pub.new_run_id()
         self._started_at = pub.utcnow()
         if self.lock_held:
@@ -71,9 +73,12 @@ class MizanPaths(dg.ConfigurableResource):
             on_wait=lambda holder: context.log.info(f"waiting for the warehouse writer lock ({holder})"),
         ))
         self._stack = stack
-        _, stale = pub.prepare_working(layout, self._run_id)
-        for run_id in stale:
-            pub.append_journal(layout, pub.unfinished_record(run_id))
+        try:
+            pub.begin_writing(layout, self._run_id)
+        except BaseException:
+            stack.close()
+            self._stack = None
+            raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self.lock_held or self._stack is None:

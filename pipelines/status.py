@@ -111,9 +111,7 @@ def approve_wave(
     run_id, started = pub.new_run_id(), pub.utcnow()
     decided_by = decided_by or getpass.getuser()
     with pub.writer_lock(layout, run_id, lock_timeout_s):
-        working, stale = pub.prepare_working(layout, run_id)
-        for s in stale:
-            pub.append_journal(layout, pub.unfinished_record(s))
+        working = pub.begin_writing(layout, run_id)
         try:
             with duckdb.connect(str(working)) as con:
                 ensure_schema(con)

@@ -129,12 +129,13 @@ def _run_sources(
             patterns = [f.path for f in mapping.files]
             unit_of = wave_of([(f.path, f.wave_id) for f in mapping.files]) if domain == "survey" else None
             active = registry.register_source(src, patterns, unit_of)
-            files = [Path(f.archive_path) for f in active]
+            files = [registry.archived(f) for f in active]
             if domain == "survey":
                 result = ingest_survey_source(src, mapping, files=files)
             else:
                 result = ingest_budget_source(src, mapping, files=files)
-                result.tables["budget_lines"] = registry.supersede_budget_rows(src.source_id, result.tables["budget_lines"])
+                result.tables["budget_lines"] = registry.supersede_budget_rows(
+                    src.source_id, result.tables["budget_lines"], mapping.supersede_by)
         except (FatalSourceError, MappingError, FileReadError) as exc:
             raise dg.Failure(description=f"source {src.source_id}: {exc}") from None
         for acc in result.files:

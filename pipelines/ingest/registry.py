@@ -10,9 +10,11 @@ Rules (docs/publishing.md, "Deliveries"):
 - **Survey**: the unit is the wave (from the mapping's ``files:`` entry the name matches). A new file for a
   wave that already has a registered file supersedes it: the old file's rows leave ``raw``; the registry
   keeps both, the old one marked ``superseded`` with ``superseded_by``.
-- **Budget**: the unit is (fiscal year, governorate) of each loaded line. Lines of an older file whose
-  unit appears in a newer file of the same source leave ``raw`` (``rows_superseded``); the older file is
-  ``partly superseded`` or, when none of its lines is left, ``superseded``.
+- **Budget**: the unit is the fiscal year of each loaded line (or fiscal year × governorate when the
+  mapping says ``supersede_by: fiscal_year_governorate``, for files per governorate). Lines of an older
+  file whose unit appears in a newer file of the same source leave ``raw`` (``rows_superseded``), so a
+  corrected file for a year can also drop a line; the older file is ``partly superseded`` or, when none of
+  its lines is left, ``superseded``.
 - Two *new* files of one source in one run that claim the same unit are ambiguous: the run stops and names
   both (remove one, or give them distinct waves in the mapping).
 - A file already superseded that is delivered again is not loaded again (its outcome says so).
@@ -72,8 +74,12 @@ class Registered:
 
 
 def archive_file(archive_dir: Path, domain: str, source_id: str, path: Path, sha: str) -> Path:
-    """Copy ``path`` into the archive (atomic rename of a temporary copy; read-only). An archived copy
-    with the right hash is reused."""
+    """Copy ``path`` into the archive (atomic rename of a temporary copy; read-only) and return the archived
+    copy. An archived copy with the right hash is reused.
+
+    Raises:
+        FatalSourceError: the file changed while it was being copied.
+    """
     dest = archive_dir / domain / source_id / sha / path.name
     if dest.is_file() and file_sha256(dest) == sha:
         return dest
@@ -92,9 +98,13 @@ class Registry:
     """The registry of one domain inside a run, backed by the run's working warehouse connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, domain: str, archive_dir: Path, run_id: str, now: dt.datetime):
+        """``archive_dir`` is ``<warehouse folder>/archive``; registry rows store archive paths relative to
+        the warehouse folder, so a warehouse folder that is moved or copied keeps reading its own archive."""
         self.con, self.domain, self.archive_dir, self.run_id, self.now = con, domain, archive_dir, run_id, now
-        frame = con.execute(
-            f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM audit.file_registry WHERE file_sha256 IS NOT NULL"
+        self.root = archive_dir.parent
+        self.landing_copies: dict[str, Path] = {}  # sha -> a landing file with those bytes, seen this run
+        frame = con.execute(  # rows of warehouses from before the registry (no registered_seq) are replaced
+            f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM audit.file_registry WHERE registered_seq IS NOT NULL"
         ).pl()
         self.files: dict[str, Registered] = {r["file_sha256"]: Registered(**r) for r in frame.iter_rows(named=True)}
         self.next_seq = max((f.registered_seq or 0 for f in self.files.values()), default=0) + 1
@@ -123,6 +133,7 @@ class Registry:
         seen_now: dict[str, Path] = {}
         for path in paths:
             sha = file_sha256(path)
+            self.landing_copies.setdefault(sha, path)
             known = self.files.get(sha)
             if sha in seen_now:
                 self._deliver(src.source_id, path, sha, f"same content as {seen_now[sha].name} in this delivery: loaded once")
@@ -134,8 +145,12 @@ class Registry:
                     f" as {known.file_name}; one file belongs to one source"
                 )
             if known is not None:
+                if unit_of:  # the wave comes from the mapping as it is now (a renamed wave follows the mapping)
+                    known.unit = unit_of(Path(known.file_name))
                 if known.status == "superseded":
-                    outcome = f"superseded earlier by {str(known.superseded_by)[:12]}…: not loaded"
+                    by = self.files.get(str(known.superseded_by))
+                    outcome = (f"superseded earlier by {by.file_name if by else ''} ({str(known.superseded_by)[:12]}…): "
+                               "not loaded (to go back to this file, see docs/publishing.md)")
                 elif known.file_name == path.name:
                     outcome = "unchanged: already registered"
                 else:
@@ -145,15 +160,35 @@ class Registry:
             archived = archive_file(self.archive_dir, self.domain, src.source_id, path, sha)
             self.files[sha] = Registered(
                 file_sha256=sha, domain=self.domain, source_id=src.source_id, file_name=path.name,
-                file_path=str(path), archive_path=str(archived), file_bytes=path.stat().st_size,
+                file_path=str(path), archive_path=str(archived.relative_to(self.root)), file_bytes=path.stat().st_size,
                 unit=unit_of(path) if unit_of else None, registered_seq=self.next_seq, registered_at=self.now,
                 registered_run_id=self.run_id, is_new=True,
             )
             self.next_seq += 1
             self._deliver(src.source_id, path, sha, "new: registered and archived")
         if unit_of:
+            for f in self.files.values():  # files not in the landing folder this time follow the mapping too
+                if f.source_id == src.source_id:
+                    f.unit = unit_of(Path(f.file_name))
             self._supersede_by_unit(src.source_id)
         return self.active(src.source_id)
+
+    def archived(self, f: Registered) -> Path:
+        """The archived copy of a registered file to read; re-archived from the landing folder when the
+        archive lost it.
+
+        Raises:
+            FatalSourceError: the archived copy is gone and no landing file has those bytes.
+        """
+        path = self.root / f.archive_path
+        if path.is_file():
+            return path
+        if f.file_sha256 in self.landing_copies:
+            return archive_file(self.archive_dir, self.domain, f.source_id, self.landing_copies[f.file_sha256], f.file_sha256)
+        raise FatalSourceError(
+            f"{f.source_id}: the archived copy of {f.file_name} (SHA-256 {f.file_sha256[:12]}…) is missing at {path} and "
+            "the landing folder has no file with those bytes: restore the archive folder, or deliver the file again"
+        )
 
     def active(self, source_id: str) -> list[Registered]:
         """Files of a source that still have rows to load, in registration order."""
@@ -187,9 +222,12 @@ class Registry:
             if d["file_sha256"] == winner.file_sha256 and d["outcome"].startswith("new"):
                 d["outcome"] = f"new, corrects an earlier delivery: supersedes {old.file_name} ({old.file_sha256[:12]}…)"
                 d["supersedes_sha256"] = old.file_sha256
+            elif d["file_sha256"] == old.file_sha256 and not partly:  # the old file (or a copy) is still in the folder
+                d["outcome"] = f"superseded now by {winner.file_name} ({winner.file_sha256[:12]}…): not loaded"
 
-    def supersede_budget_rows(self, source_id: str, lines: pl.DataFrame) -> pl.DataFrame:
-        """Keep, per (fiscal year, governorate), the lines of the newest file that has that unit.
+    def supersede_budget_rows(self, source_id: str, lines: pl.DataFrame, by: str = "fiscal_year") -> pl.DataFrame:
+        """Keep, per unit (fiscal year, or fiscal year × governorate when ``by`` says so), the lines of the
+        newest file that has that unit.
 
         Returns the kept lines; records ``rows_superseded`` and the status of each older file.
 
@@ -200,7 +238,8 @@ class Registry:
             return lines
         seq = {f.file_sha256: f.registered_seq for f in self.active(source_id)}
         ranked = lines.with_columns(pl.col("file_sha256").replace_strict(seq, default=0).alias("__seq"))
-        newest = ranked.group_by("fiscal_year", "governorate_pcode").agg(
+        unit = ["fiscal_year"] if by == "fiscal_year" else ["fiscal_year", "governorate_pcode"]
+        newest = ranked.group_by(unit).agg(
             pl.col("__seq").max().alias("__max"), pl.col("file_sha256").unique().alias("__files")
         )
         new_shas = {f.file_sha256 for f in self.active(source_id) if f.is_new}
@@ -208,11 +247,13 @@ class Registry:
         if clash.height:
             r = clash.row(0, named=True)
             names = [self.files[s].file_name for s in r["__files"] if s in new_shas]
+            where = f" for {r['governorate_pcode']}" if "governorate_pcode" in r else ""
             raise FatalSourceError(
-                f"{source_id}: new files {', '.join(names)} both hold fiscal year {r['fiscal_year']} for "
-                f"{r['governorate_pcode']}; a corrected file replaces an earlier one: deliver one of them"
+                f"{source_id}: new files {', '.join(names)} both hold fiscal year {r['fiscal_year']}{where}; a corrected "
+                "file replaces an earlier one: deliver one of them (or set supersede_by: fiscal_year_governorate "
+                "for files per governorate)"
             )
-        joined = ranked.join(newest.select("fiscal_year", "governorate_pcode", "__max"), on=["fiscal_year", "governorate_pcode"])
+        joined = ranked.join(newest.select(*unit, "__max"), on=unit)
         kept = joined.filter(pl.col("__seq") == pl.col("__max"))
         dropped = joined.filter(pl.col("__seq") != pl.col("__max"))
         by_seq = {f.registered_seq: f for f in self.active(source_id)}

@@ -84,7 +84,9 @@ def test_same_file_renamed_copy_and_corrected_file(tmp_path):
     assert q(wh, "SELECT wave_id, count(*) FROM raw.survey_respondents GROUP BY 1 ORDER BY 1") == [("A", 5), ("B", 4)]
     assert q(wh, "SELECT file_name, unit, status FROM audit.file_registry ORDER BY 1") == [
         ("wave_a.csv", "A", "active"), ("wave_b.csv", "B", "active")]
-    archived = Path(q(wh, "SELECT archive_path FROM audit.file_registry WHERE file_name = 'wave_a.csv'")[0][0])
+    relative = Path(q(wh, "SELECT archive_path FROM audit.file_registry WHERE file_name = 'wave_a.csv'")[0][0])
+    assert not relative.is_absolute()  # relative to the warehouse folder: a moved folder keeps its archive
+    archived = wh.parent / relative
     assert archived.read_bytes() == (folder / "wave_a.csv").read_bytes()
     assert not archived.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)  # read-only
     assert archived.is_relative_to(wh.parent / "archive")
@@ -163,24 +165,28 @@ BUDGET = textwrap.dedent("""
 """)
 
 
-def test_corrected_budget_file_supersedes_its_years_and_governorates_only(tmp_path):
+@pytest.mark.parametrize("per_governorate", [False, True])
+def test_corrected_budget_file_supersedes_its_fiscal_years(tmp_path, per_governorate):
     root, wh = tmp_path / "landing", tmp_path / "wh" / "mizan.duckdb"
     folder = root / "budget" / "b_years"
     folder.mkdir(parents=True)
-    (folder / "source.yaml").write_text(BUDGET, encoding="utf-8")
+    mapping = BUDGET + ("supersede_by: fiscal_year_governorate\n" if per_governorate else "")
+    (folder / "source.yaml").write_text(mapping, encoding="utf-8")
     (folder / "budget_2023_2024.csv").write_text(
         "gov,year,allocation,spent\nBasra,2023,100,50\nBasra,2024,110,60\nAnbar,2024,20,10\n", encoding="utf-8")
     assert run(root, wh).success
     (folder / "budget_2024_revised.csv").write_text("gov,year,allocation,spent\nBasra,2024,120,90\n", encoding="utf-8")
     assert run(root, wh).success
     lines = q(wh, "SELECT governorate_pcode, fiscal_year, allocation_original, file_name FROM raw.budget_lines ORDER BY 1, 2")
+    anbar = [("IQG01", 2024, 20.0, "budget_2023_2024.csv")] if per_governorate else []  # per year: the revision drops it
     assert lines == [
-        ("IQG01", 2024, 20.0, "budget_2023_2024.csv"),     # Anbar 2024: not in the revision, kept
-        ("IQG02", 2023, 100.0, "budget_2023_2024.csv"),    # Basra 2023: kept
+        *anbar,
+        ("IQG02", 2023, 100.0, "budget_2023_2024.csv"),     # Basra 2023: not in the revision, kept
         ("IQG02", 2024, 120.0, "budget_2024_revised.csv"),  # Basra 2024: the revision wins
     ]
     assert q(wh, "SELECT file_name, status, rows_read, rows_loaded, rows_superseded FROM audit.file_registry ORDER BY registered_seq") == [
-        ("budget_2023_2024.csv", "partly superseded", 3, 3, 1), ("budget_2024_revised.csv", "active", 1, 1, 0)]
+        ("budget_2023_2024.csv", "partly superseded", 3, 3, 1 if per_governorate else 2),
+        ("budget_2024_revised.csv", "active", 1, 1, 0)]
 
 
 def test_snapshot_files_are_read_only_and_the_pointer_moves(tmp_path):
