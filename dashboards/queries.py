@@ -225,6 +225,8 @@ SNAPSHOT_IDENTITY_SCHEMA: dict[str, pl.DataType] = {
     "kind": pl.String(),
     "sha256": pl.String(),
     "origin": pl.String(),
+    "data_run_id": pl.String(),
+    "data_published_at": pl.Datetime("us"),
 }
 
 
@@ -233,7 +235,9 @@ def snapshot_identity(path: PathLike) -> pl.DataFrame:
 
     Columns (``SNAPSHOT_IDENTITY_SCHEMA``): ``snapshot_name`` (the name the pipeline gave the
     snapshot in ``audit.snapshot``, as in ``audit.run_log.snapshot``; else the file name),
-    ``run_id``, ``published_at`` (naive UTC), ``kind`` (``run`` | ``approval``), ``sha256``, and
+    ``run_id``, ``published_at`` (naive UTC), ``kind`` (``run`` | ``approval``), ``sha256``,
+    ``data_run_id`` / ``data_published_at`` (the run whose data the file holds: for an approval's
+    snapshot, the data run before it; else the snapshot's own run), and
     ``origin`` saying where run id and time come from: ``sidecar`` (``<snapshot>.json``), else
     ``audit.snapshot`` (the table every published snapshot holds), else ``file mtime`` (an old
     warehouse: ``run_id`` NULL, ``published_at`` = the file's modification time).
@@ -252,6 +256,8 @@ def snapshot_identity(path: PathLike) -> pl.DataFrame:
         row.update(
             run_id=str(meta["run_id"]), published_at=parse_time(meta["published_at"]),
             kind=meta.get("kind"), sha256=meta.get("sha256"), origin="sidecar",
+            data_run_id=str(meta.get("data_run_id") or meta["run_id"]),
+            data_published_at=parse_time(meta.get("data_published_at")) or parse_time(meta["published_at"]),
         )
     try:
         own = _fetch(
@@ -272,6 +278,8 @@ def snapshot_identity(path: PathLike) -> pl.DataFrame:
     if row["published_at"] is None:
         mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC).replace(tzinfo=None)
         row.update(published_at=mtime, origin="file mtime")
+    if row["data_run_id"] is None:
+        row.update(data_run_id=row["run_id"], data_published_at=row["published_at"])
     return pl.DataFrame([row], schema=SNAPSHOT_IDENTITY_SCHEMA)
 
 

@@ -782,23 +782,18 @@ def run_history_display(history: pl.DataFrame) -> pl.DataFrame:
 
 
 def failed_after_snapshot(
-    journal: Sequence[dict[str, Any]], snapshot_run_ids: Iterable[str], published_at: Any
+    journal: Sequence[dict[str, Any]], snapshot_run_ids: Iterable[str] = (), published_at: Any = None
 ) -> dict[str, Any] | None:
-    """The newest journal entry when it is a run that did not publish and is newer than the
-    snapshot on screen, else None.
-
-    "Newer" means: its run id is not in the snapshot's run log and it finished after the
-    snapshot was published (an entry without a finish time counts as newer). Returns the entry
-    as given (keys of audit.run_log).
+    """The newest *data run* of the journal (approvals and repairs skipped) when it did not publish,
+    else None. An approval published after a failed run does not hide the failure: the data on
+    screen are still those of the last run that published. Returns the entry as given (keys of
+    audit.run_log). ``snapshot_run_ids`` and ``published_at`` are accepted for compatibility and not
+    needed: the journal holds every run in order.
     """
-    if not journal:
+    runs = [j for j in journal if str(j.get("kind") or "run") == "run"]
+    if not runs:
         return None
-    last = journal[-1]
+    last = runs[-1]
     if str(last.get("status") or "").lower() in OK_STATUSES:
-        return None
-    if str(last.get("run_id")) in {str(r) for r in snapshot_run_ids}:
-        return None
-    finished, published = parse_time(last.get("finished_at")), parse_time(published_at)
-    if finished is not None and published is not None and finished < published:
         return None
     return dict(last)

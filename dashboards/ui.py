@@ -251,10 +251,16 @@ def snapshot_identity(snapshot: str) -> dict[str, Any]:
 
 def data_as_of_text(identity: Mapping[str, Any]) -> str:
     """'Data as of 2024-05-01 10:04:00 UTC · run `1a2b3c4d`' (publish time and the first 8
-    characters of the run id); for a warehouse without a recorded run, its file time."""
-    when = T.fmt_time(identity.get("published_at"))
+    characters of the id of the run whose data the snapshot holds; when approvals were published
+    after it, '· approvals updated <time> UTC' follows); for a warehouse without a recorded run, its
+    file time."""
+    when = T.fmt_time(identity.get("data_published_at") or identity.get("published_at"))
     if identity.get("run_id"):
-        return f"Data as of {when} UTC · run `{str(identity['run_id'])[:8]}`"
+        data_run = str(identity.get("data_run_id") or identity["run_id"])
+        text = f"Data as of {when} UTC · run `{data_run[:8]}`"
+        if data_run != str(identity["run_id"]):  # an approval published after the data run
+            text += f" · approvals updated {T.fmt_time(identity.get('published_at'))} UTC"
+        return text
     return f"Data as of {when} UTC (file modification time; this warehouse records no publishing run)"
 
 

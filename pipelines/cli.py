@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     p_appr.add_argument("--note", help="a note kept with the decision")
     p_appr.add_argument("--revoke", action="store_true", help="withdraw the approval (the wave is provisional again)")
     p_appr.add_argument("--warehouse", type=Path, help=wh_help)
+    p_appr.add_argument("--wait", type=float, default=60.0, help="seconds to wait for a run that holds the warehouse (default 60)")
 
     for p in (p_run, p_demo):
         p.add_argument("--keep-snapshots", type=int, default=pub.DEFAULT_KEEP_SNAPSHOTS,
@@ -320,9 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.status import ApprovalError, approve_wave
 
         try:
-            meta = approve_wave(warehouse, args.source, args.wave, args.by, args.note, revoke=args.revoke)
-        except (ApprovalError, pub.WriterBusy) as exc:
+            meta = approve_wave(warehouse, args.source, args.wave, args.by, args.note, revoke=args.revoke,
+                                lock_timeout_s=args.wait)
+        except (ApprovalError, pub.WriterBusy, pub.WarehouseDamaged) as exc:
             print(f"mizan: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"mizan: cannot write next to the warehouse {warehouse}: {exc.strerror} ({exc.filename})", file=sys.stderr)
             return 1
         print(f"{meta['record']['message']}; published snapshot {meta['snapshot']}")
         return 0

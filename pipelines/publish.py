@@ -134,7 +134,9 @@ def current_snapshot(warehouse: str | Path) -> Path | None:
 
 
 def snapshot_meta(snapshot: str | Path) -> dict:
-    """The sidecar of a snapshot: ``run_id``, ``published_at`` (ISO, UTC), ``sha256``, ``bytes``, ``kind``.
+    """The sidecar of a snapshot: ``run_id``, ``published_at`` (ISO, UTC), ``sha256``, ``bytes``, ``kind``,
+    and ``data_run_id`` / ``data_published_at``: the run whose data it holds (an approval's snapshot holds
+    the data of the run before it).
 
     Empty when the snapshot has no sidecar (a warehouse file from before snapshots).
     """
@@ -414,6 +416,12 @@ def publish(
     if not working.is_file():
         raise PublishError(f"working file {working} is missing: nothing to publish")
     published_at = utcnow()
+    # which data run the content comes from: an approval changes approvals only, not the data
+    base = snapshot_meta(current_snapshot(layout.pointer) or "") if kind == "approval" else {}
+    data_origin = {
+        "data_run_id": base.get("data_run_id") or base.get("run_id") or run_id,
+        "data_published_at": base.get("data_published_at") or base.get("published_at") or published_at.isoformat(timespec="seconds"),
+    }
     name = f"{published_at:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
     (layout.snapshots_dir / name).mkdir(parents=True)
     target = layout.snapshots_dir / name / layout.pointer.name
@@ -438,7 +446,7 @@ def publish(
         shutil.rmtree(working.parent, ignore_errors=True)
     meta = {
         "run_id": run_id, "kind": kind, "published_at": published_at.isoformat(timespec="seconds"),
-        "snapshot": str(target), "sha256": digest, "bytes": target.stat().st_size,
+        "snapshot": str(target), "sha256": digest, "bytes": target.stat().st_size, **data_origin,
     }
     side = target.with_name(target.name + ".json")
     tmp_side = side.with_name(side.name + ".tmp")
@@ -475,7 +483,10 @@ def prune(layout: Layout, keep: int = DEFAULT_KEEP_SNAPSHOTS) -> list[Path]:
 def append_journal(layout: Layout, entry: dict) -> None:
     """Append one run's record to the journal (one ``write`` of one line, then fsync)."""
     layout.root.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(entry, default=str, sort_keys=True) + "\n").encode("utf-8")
+    def iso(value):  # one time format in the journal: ISO 8601, seconds, UTC without offset
+        return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else str(value)
+
+    line = (json.dumps(entry, default=iso, sort_keys=True) + "\n").encode("utf-8")
     fd = os.open(layout.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)

@@ -49,6 +49,11 @@ def warehouse_status(warehouse: Path) -> dict:
     out["last_run"] = journal[-1] if journal else None
     if snapshot is None:
         out["runs_since_snapshot"] = journal
+        kept = pub.list_snapshots(warehouse)
+        if kept:
+            out["problem"] = (f"{warehouse} names no snapshot, but {len(kept)} snapshot(s) exist in "
+                              f"{pub.Layout.of(warehouse).snapshots_dir}; the next run (or approval) restores the "
+                              "newest intact one")
         return out
     meta = pub.snapshot_meta(snapshot)
     with duckdb.connect(str(snapshot), read_only=True) as con:
@@ -59,9 +64,13 @@ def warehouse_status(warehouse: Path) -> dict:
                 con, "SELECT source_id, wave_id, approval_status, is_approved, decided_by, decided_at, note "
                 "FROM audit.wave_approval_status ORDER BY source_id, wave_id")
     out["snapshot"] = {"path": str(snapshot), **{k: meta.get(k) for k in ("run_id", "kind", "published_at", "sha256", "bytes")}}
+    out["snapshot"]["data_run_id"] = meta.get("data_run_id") or meta.get("run_id")
+    out["snapshot"]["data_published_at"] = meta.get("data_published_at") or meta.get("published_at")
     run_ids = [j.get("run_id") for j in journal]
     if meta.get("run_id") in run_ids:
         out["runs_since_snapshot"] = journal[run_ids.index(meta["run_id"]) + 1:]
+    data_runs = [j for j in journal if (j.get("kind") or "run") == "run"]
+    out["last_data_run"] = data_runs[-1] if data_runs else None
     return json.loads(json.dumps(out, default=str))
 
 
@@ -69,21 +78,32 @@ def format_status(status: dict) -> str:
     """``warehouse_status`` as text for the terminal."""
     lines = [f"warehouse: {status['warehouse']}"]
     snap = status["snapshot"]
-    if snap is None:
+    if status.get("problem"):
+        lines.append(f"PROBLEM: {status['problem']}")
+    elif snap is None:
         lines.append("no published snapshot yet: run `mizan run --data-dir DIR` (or `mizan demo`)")
+    elif not snap.get("published_at"):
+        lines += [f"current snapshot: {snap['path']}",
+                  "  a warehouse file from before snapshots: the next run keeps it as the first snapshot"]
     else:
         lines += [
             f"current snapshot: {snap['path']}",
             f"  run {snap['run_id']} ({snap.get('kind') or 'run'}), published {snap['published_at']} UTC, "
             f"sha256 {str(snap.get('sha256'))[:12]}…",
-            f"snapshots kept: {len(status['snapshots'])}",
         ]
+        if snap.get("data_run_id") and snap["data_run_id"] != snap["run_id"]:
+            lines.append(f"  data from run {snap['data_run_id']}, published {snap['data_published_at']} UTC")
+        lines.append(f"snapshots kept: {len(status['snapshots'])}")
     for r in status["runs_since_snapshot"]:
         lines.append(f"LATER RUN {r.get('run_id')} {r.get('status')} at {r.get('finished_at')}: {r.get('message') or ''}".rstrip(": "))
+    last = status.get("last_data_run")
+    if last and last.get("status") != "published" and last not in status["runs_since_snapshot"]:
+        lines.append(f"LAST DATA RUN {last.get('run_id')} {last.get('status')} at {last.get('finished_at')}: "
+                     f"{last.get('message') or ''}; the data shown are those of the last run that published")
     if status["waves"]:
         lines.append("survey waves:")
         for w in status["waves"]:
-            by = f" by {w['decided_by']} at {w['decided_at']}" if w.get("decided_by") else ""
+            by = f" by {w['decided_by']} at {str(w['decided_at'])[:19]} UTC" if w.get("decided_by") else ""
             note = f" ({w['note']})" if w.get("note") else ""
             lines.append(f"  {w['source_id']} / {w['wave_id']}: {w['approval_status']}{by}{note}")
     return "\n".join(lines)
@@ -120,10 +140,16 @@ def approve_wave(
                 if (source_id, wave_id) not in waves:
                     known = ", ".join(f"{s} / {w}" for s, w in waves) or "none"
                     raise ApprovalError(f"no survey wave {source_id} / {wave_id} in the current snapshot; waves: {known}")
+                if revoke and not con.execute(
+                    "SELECT count(*) FROM audit.wave_approval_status WHERE source_id = ? AND wave_id = ? AND last_action = 'approve'",
+                    [source_id, wave_id]).fetchone()[0]:
+                    raise ApprovalError(f"{source_id} / {wave_id} has no approval to revoke")
                 shas = con.execute(
                     "SELECT string_agg(file_sha256, ',' ORDER BY file_sha256) FROM audit.file_registry "
                     "WHERE domain = 'survey' AND status = 'active' AND source_id = ? AND unit = ?", [source_id, wave_id]
                 ).fetchone()[0]
+                if shas is None:
+                    raise ApprovalError(f"{source_id} / {wave_id} has no active registered file to approve")
                 con.execute(
                     "INSERT INTO audit.wave_approvals VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [source_id, wave_id, "revoke" if revoke else "approve", decided_by, pub.utcnow(), note, shas, run_id],

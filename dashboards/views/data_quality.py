@@ -48,7 +48,8 @@ if failed:
     status = str(failed.get("status") or "failed")
     verb = "failed" if status == "failed" else f"ended with status “{status}”"
     good = (
-        f"run `{str(identity['run_id'])[:8]}`, published {T.fmt_time(identity['published_at'])} UTC"
+        f"run `{str(identity['data_run_id'] or identity['run_id'])[:8]}`, published "
+        f"{T.fmt_time(identity['data_published_at'] or identity['published_at'])} UTC"
         if identity.get("run_id")
         else f"file of {T.fmt_time(identity['published_at'])} UTC"
     )

@@ -449,6 +449,8 @@ def test_run_history_merges_journal_and_run_log() -> None:
     assert T.run_history_display(hist)["Files"].to_list() == [T.DASH, "1: abababab", T.DASH, T.DASH]
     assert T.failed_after_snapshot(journal, ["r1", "r2"], "2024-05-02T00:00:00")["run_id"] == "r4"
     assert T.failed_after_snapshot(journal[:3], ["r1", "r2"], "2024-05-02T00:00:00")["message"] == "boom"
-    assert T.failed_after_snapshot(journal[:3], ["r1", "r2"], "2024-05-04T00:00:00") is None  # older
+    # an approval published after the failed run does not hide it (the data are still the last good run's)
+    approval = {"run_id": "a1", "kind": "approval", "status": "published", "finished_at": "2024-05-04T00:00:00"}
+    assert T.failed_after_snapshot([*journal[:3], approval], ["r1", "r2", "r3", "a1"], "2024-05-04T00:00:00")["run_id"] == "r3"
     assert T.failed_after_snapshot(journal[:2], ["r1", "r2"], "2024-05-02T00:00:00") is None
     assert T.failed_after_snapshot([], [], None) is None

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from pipelines.assets.landing import survey_waves
-from pipelines.cli import main, run_pipeline
+from pipelines.cli import RunFailed, main, run_pipeline
 from pipelines.definitions import build_resources, defs
 from pipelines.publish import current_snapshot, read_journal, snapshot_meta
 from pipelines.sensors import landing_folder_sensor, landing_requests
-from pipelines.status import ApprovalError, approve_wave, warehouse_status
+from pipelines.status import ApprovalError, approve_wave, format_status, warehouse_status
 from tests.pipelines.test_publishing import landing, survey_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,8 +79,14 @@ def test_approval_is_published_follows_the_files_and_status_reports_it(tmp_path,
     with pytest.raises(ApprovalError, match="s_waves / A, s_waves / B"):
         approve_wave(wh, "s_waves", "C", "lead")
     before = current_snapshot(wh)
+    data_run = snapshot_meta(before)["run_id"]
     meta = approve_wave(wh, "s_waves", "A", "M&E lead", "checked against field reports")
     assert current_snapshot(wh) != before and snapshot_meta(current_snapshot(wh))["kind"] == "approval"
+    # the approval's snapshot holds the data of the run before it, and says so
+    assert snapshot_meta(current_snapshot(wh))["data_run_id"] == data_run
+    assert warehouse_status(wh)["snapshot"]["data_run_id"] == data_run
+    with pytest.raises(ApprovalError, match="no approval to revoke"):
+        approve_wave(wh, "s_waves", "B", "lead", revoke=True)
     waves = {w["wave_id"]: w for w in warehouse_status(wh)["waves"]}
     assert waves["A"]["approval_status"] == "approved" and waves["A"]["decided_by"] == "M&E lead"
     assert waves["B"]["approval_status"] == "provisional"
@@ -91,7 +97,16 @@ def test_approval_is_published_follows_the_files_and_status_reports_it(tmp_path,
     waves = {w["wave_id"]: w for w in warehouse_status(wh)["waves"]}
     assert waves["A"]["approval_status"] == "provisional (files changed since approval)" and not waves["A"]["is_approved"]
     approve_wave(wh, "s_waves", "A", "M&E lead")
+    # a failed data run followed by an approval: the failure is still reported
+    bad = root / "budget" / "b_sectors" / "lines_bad.csv"
+    bad.write_text("gov,year,sector,allocation,spent\nBasra,2023,health,1,1\nBasra,2023,all,3,2\n", encoding="utf-8")
+    with pytest.raises(RunFailed):
+        run_pipeline(root, wh)
+    bad.unlink()
     approve_wave(wh, "s_waves", "A", "M&E lead", "re-opened", revoke=True)
+    status = warehouse_status(wh)
+    assert status["last_data_run"]["status"] == "failed"
+    assert "LAST DATA RUN" in format_status(status) and "failed" in format_status(status)
     assert {w["wave_id"]: w["approval_status"] for w in warehouse_status(wh)["waves"]}["A"] == "provisional (approval revoked)"
     # the CLI: same default --warehouse handling, JSON names the current snapshot
     assert main(["status", "--json", "--warehouse", str(wh)]) == 0
