@@ -77,7 +77,8 @@ else:
     else:
         last = history.row(0, named=True)
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Last run", str(last["run_id"])[:8])
+        m1.metric("Last run" if str(last.get("kind") or "run") == "run" else f"Last entry ({last.get('kind')})",
+                  str(last["run_id"])[:8])
         m2.metric("Status", str(last["status"]))
         m3.metric("Finished", T.fmt_time(last["finished_at"] or last["started_at"]))
         dur = last["duration_seconds"]
@@ -129,7 +130,14 @@ if not _absent("audit.file_registry"):
         t1.metric("Files", files.height)
         t2.metric("Superseded", files.filter(pl.col("status").fill_null("").str.contains("superseded")).height)
         t3.metric("Rows read", int(files["rows_read"].sum()))
-        t4.metric("Rows loaded", int(files["rows_loaded"].sum()))
+        # rows in the warehouse now: loaded rows of active files, minus those a newer file replaced
+        in_use = files.filter(pl.col("status").fill_null("active") != "superseded")
+        t4.metric(
+            "Rows in the warehouse",
+            int(in_use["rows_loaded"].fill_null(0).sum() - in_use["rows_superseded"].fill_null(0).sum())
+            if "rows_superseded" in in_use.columns else int(in_use["rows_loaded"].fill_null(0).sum()),
+            help="Loaded rows of the files in use; rows of superseded files (and lines a newer file replaced) are not counted.",
+        )
         t5.metric("Files that do not balance", bad.height)
         if bad.height:
             st.error(
