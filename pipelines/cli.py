@@ -79,8 +79,10 @@ def run_pipeline(
         raise RunFailed(f"cannot write next to the warehouse {warehouse}: {exc.strerror} ({exc.filename})") from None
     try:
         try:
-            working = pub.begin_writing(layout, run_id)
+            working, repairs = pub.begin_writing(layout, run_id)
         except pub.WarehouseDamaged as exc:
+            pub.append_journal(layout, {"run_id": run_id, "kind": "run", "started_at": started, "finished_at": pub.utcnow(),
+                                        "status": "failed", "data_dir": str(data_dir), "message": str(exc)})
             raise RunFailed(str(exc)) from None
         except OSError as exc:
             raise RunFailed(f"cannot prepare the working copy next to {warehouse}: {exc.strerror} ({exc.filename})") from None
@@ -117,12 +119,12 @@ def run_pipeline(
         if result.success:
             snapshot = pub.current_snapshot(warehouse)
             summary = collect_summary(snapshot, run_id)
-            summary.update(status="published", snapshot=str(snapshot), failures=[])
+            summary.update(status="published", snapshot=str(snapshot), failures=[], repairs=repairs)
         else:
             record = failed_record(working, run_id, started, str(data_dir), failures)
             pub.append_journal(layout, record)
             summary = collect_summary(working, run_id) if working.exists() else {"run_id": run_id}
-            summary.update(status="failed", failures=failures)
+            summary.update(status="failed", failures=failures, repairs=repairs)
             shutil.rmtree(working.parent, ignore_errors=True)
     finally:
         lock.__exit__(None, None, None)
@@ -190,6 +192,8 @@ def format_summary(summary: dict) -> str:
     lines = [f"mizan run {summary.get('run_id', '')} — {summary.get('status', '')}", f"warehouse: {summary['warehouse']}", ""]
     if summary.get("snapshot"):
         lines.insert(2, f"published snapshot: {summary['snapshot']}")
+    for note in summary.get("repairs", []):
+        lines.append(f"REPAIRED before the run: {note}")
     if summary.get("deliveries"):
         lines.append("files delivered (registered by SHA-256, archived read-only):")
         lines += [
@@ -198,7 +202,7 @@ def format_summary(summary: dict) -> str:
         ]
     lines.append("files loaded from the archive (rows read = loaded + excluded + quarantined):")
     for f in summary["files"]:
-        superseded = f", of which superseded by a newer file {f['rows_superseded']}" if f.get("rows_superseded") else ""
+        superseded = f" ({f['rows_superseded']} since replaced by a newer file)" if f.get("rows_superseded") else ""
         lines.append(
             f"  {f['source_id']}/{f['file_name']}  sha256 {f['file_sha256'][:12]}…  read {f['rows_read']}, "
             f"loaded {f['rows_loaded']}{superseded}, excluded {f['rows_excluded']}, quarantined {f['rows_quarantined']}"
@@ -370,4 +374,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # e.g. `mizan status | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -323,7 +323,16 @@ def ensure_current(layout: Layout) -> tuple[Path | None, list[str]]:
         except SnapshotCorrupt:
             continue
         _swap_pointer(layout, candidate)
-        notes.append(f"the warehouse path {layout.pointer} named no snapshot; restored to the newest intact one, {candidate}")
+        note = f"the warehouse path {layout.pointer} named no snapshot; restored to the newest intact one, {candidate}"
+        journal = read_journal(layout.pointer)
+        ids = [j.get("run_id") for j in journal]
+        base = snapshot_meta(candidate).get("run_id")
+        later = [j for j in journal[ids.index(base) + 1:] if j.get("status") == "published"] if base in ids else []
+        if later:
+            note += ("; LOST with the deleted snapshot(s), published after it: " + ", ".join(
+                f"{j.get('kind') or 'run'} {str(j.get('run_id'))[:8]} ({(j.get('message') or '').strip() or 'data run'})"
+                for j in later) + ". Approvals among them must be given again; data runs are redone by this run")
+        notes.append(note)
         return candidate, notes
     published = [j for j in read_journal(layout.pointer) if j.get("status") == "published"]
     if published:
@@ -368,14 +377,18 @@ def prepare_working(layout: Layout, run_id: str) -> tuple[Path, list[str], list[
     return working, [s for s in stale if s != run_id], notes
 
 
-def begin_writing(layout: Layout, run_id: str) -> Path:
-    """:func:`prepare_working`, journalling abandoned runs and repairs; returns the working file."""
+def begin_writing(layout: Layout, run_id: str) -> tuple[Path, list[str]]:
+    """:func:`prepare_working`, journalling abandoned runs and repairs.
+
+    Returns:
+        The working file, and the repair notes (for the caller to show).
+    """
     working, stale, notes = prepare_working(layout, run_id)
     for stale_id in stale:
         append_journal(layout, unfinished_record(stale_id))
     for note in notes:
         append_journal(layout, repair_record(note))
-    return working
+    return working, notes
 
 
 def repair_record(note: str) -> dict:

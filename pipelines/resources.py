@@ -74,7 +74,9 @@ class MizanPaths(dg.ConfigurableResource):
         ))
         self._stack = stack
         try:
-            pub.begin_writing(layout, self._run_id)
+            _, repairs = pub.begin_writing(layout, self._run_id)
+            for note in repairs:
+                context.log.warning(f"warehouse repaired: {note}")
         except BaseException:
             stack.close()
             self._stack = None

@@ -48,12 +48,18 @@ def warehouse_status(warehouse: Path) -> dict:
     journal = pub.read_journal(warehouse)
     out["last_run"] = journal[-1] if journal else None
     if snapshot is None:
-        out["runs_since_snapshot"] = journal
         kept = pub.list_snapshots(warehouse)
+        published = [j for j in journal if j.get("status") == "published"]
+        layout = pub.Layout.of(warehouse)
         if kept:
             out["problem"] = (f"{warehouse} names no snapshot, but {len(kept)} snapshot(s) exist in "
-                              f"{pub.Layout.of(warehouse).snapshots_dir}; the next run (or approval) restores the "
-                              "newest intact one")
+                              f"{layout.snapshots_dir}; the next run (or approval) restores the newest intact one")
+        elif published:
+            out["problem"] = (f"{warehouse} names no snapshot and none is left in {layout.snapshots_dir}, though "
+                              f"{layout.journal.name} lists {len(published)} published run(s); runs will refuse to start "
+                              "empty: restore a snapshot folder, or move the journal aside to start a new warehouse")
+        else:
+            out["runs_since_snapshot"] = journal  # failed first runs of a new warehouse
         return out
     meta = pub.snapshot_meta(snapshot)
     with duckdb.connect(str(snapshot), read_only=True) as con:
@@ -103,7 +109,8 @@ def format_status(status: dict) -> str:
     if status["waves"]:
         lines.append("survey waves:")
         for w in status["waves"]:
-            by = f" by {w['decided_by']} at {str(w['decided_at'])[:19]} UTC" if w.get("decided_by") else ""
+            by = (f" (last decision: {w.get('last_action') or 'approve'} by {w['decided_by']} at "
+                  f"{str(w['decided_at'])[:19]} UTC)") if w.get("decided_by") else ""
             note = f" ({w['note']})" if w.get("note") else ""
             lines.append(f"  {w['source_id']} / {w['wave_id']}: {w['approval_status']}{by}{note}")
     return "\n".join(lines)
@@ -120,19 +127,20 @@ def approve_wave(
 
     Raises:
         ApprovalError: no published snapshot, or the wave is not in it (the message lists known waves).
+        pipelines.publish.WarehouseDamaged: the warehouse folder cannot be repaired (see ensure_current).
         pipelines.publish.WriterBusy: a run holds the writer lock for longer than ``lock_timeout_s``.
     """
     from pipelines.runlog import publish_run
     from pipelines.warehouse import ensure_schema
 
     layout = pub.Layout.of(warehouse)
-    if pub.current_snapshot(warehouse) is None:
-        raise ApprovalError(f"no published snapshot at {warehouse}: run the pipeline first")
     run_id, started = pub.new_run_id(), pub.utcnow()
     decided_by = decided_by or getpass.getuser()
     with pub.writer_lock(layout, run_id, lock_timeout_s):
-        working = pub.begin_writing(layout, run_id)
+        working, _ = pub.begin_writing(layout, run_id)  # restores a missing pointer first, like a run
         try:
+            if not working.exists():
+                raise ApprovalError(f"no published snapshot at {warehouse}: run the pipeline first")
             with duckdb.connect(str(working)) as con:
                 ensure_schema(con)
                 waves = [(r[0], r[1]) for r in con.execute(

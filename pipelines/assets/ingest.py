@@ -128,7 +128,8 @@ def _run_sources(
             mapping = load_source_mapping(src)
             patterns = [f.path for f in mapping.files]
             unit_of = wave_of([(f.path, f.wave_id) for f in mapping.files]) if domain == "survey" else None
-            active = registry.register_source(src, patterns, unit_of)
+            companions = {n for n in (getattr(mapping, "xlsform", None),) if n}  # the form is read, not a data file
+            active = registry.register_source(src, patterns, unit_of, companions)
             files = [registry.archived(f) for f in active]
             if domain == "survey":
                 result = ingest_survey_source(src, mapping, files=files)

@@ -35,6 +35,9 @@ import polars as pl
 from pipelines.ingest.common import DiscoveredSource, FatalSourceError, source_files
 from pipelines.publish import file_sha256
 
+#: Extensions of delivered data files (others, e.g. a PDF report, are not data and not reported).
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".sav", ".dta", ".json"}
+
 REGISTRY_COLUMNS = [
     "file_sha256", "domain", "source_id", "file_name", "file_path", "archive_path", "file_bytes", "unit",
     "registered_seq", "registered_at", "registered_run_id", "status", "superseded_by", "superseded_at", "run_id",
@@ -117,7 +120,9 @@ class Registry:
         self.deliveries.append(d)
         return d
 
-    def register_source(self, src: DiscoveredSource, patterns: list[str], unit_of=None) -> list[Registered]:
+    def register_source(
+        self, src: DiscoveredSource, patterns: list[str], unit_of=None, companions: set[str] = frozenset()
+    ) -> list[Registered]:
         """Register the landing files of one source; return the files to load (archived copies).
 
         ``unit_of(path) -> str`` gives a survey file's wave; budget units come from its rows
@@ -130,6 +135,12 @@ class Registry:
         paths = source_files(src, patterns)
         if not paths:
             raise FatalSourceError(f"{src.source_id}: no file matches {patterns} in {src.path}")
+        if src.path.is_dir():  # a delivered data file the mapping does not name is reported, never ignored silently
+            for other in sorted(p for p in src.path.iterdir() if p.is_file() and p not in paths):
+                if other.suffix.lower() in DATA_SUFFIXES and not other.name.startswith((".", "_")) \
+                        and other.name not in companions:
+                    self._deliver(src.source_id, other, file_sha256(other),
+                                  f"matches no files: entry of the mapping {patterns}: not loaded")
         seen_now: dict[str, Path] = {}
         for path in paths:
             sha = file_sha256(path)
@@ -146,7 +157,7 @@ class Registry:
                 )
             if known is not None:
                 if unit_of:  # the wave comes from the mapping as it is now (a renamed wave follows the mapping)
-                    known.unit = unit_of(Path(known.file_name))
+                    known.unit = unit_of(Path(known.file_name)) or known.unit
                 if known.status == "superseded":
                     by = self.files.get(str(known.superseded_by))
                     outcome = (f"superseded earlier by {by.file_name if by else ''} ({str(known.superseded_by)[:12]}…): "
@@ -169,7 +180,7 @@ class Registry:
         if unit_of:
             for f in self.files.values():  # files not in the landing folder this time follow the mapping too
                 if f.source_id == src.source_id:
-                    f.unit = unit_of(Path(f.file_name))
+                    f.unit = unit_of(Path(f.file_name)) or f.unit  # a name no pattern matches keeps its wave
             self._supersede_by_unit(src.source_id)
         return self.active(src.source_id)
 
@@ -301,7 +312,8 @@ class Registry:
 
 
 def wave_of(patterns: list[tuple[str, str | None]]):
-    """``unit_of`` for a survey mapping: the wave of the first ``files:`` entry a name matches."""
+    """``unit_of`` for a survey mapping: the wave of the first ``files:`` entry a name matches (None when
+    none does: the caller keeps the wave it had)."""
     def unit(path: Path) -> str | None:
-        return next((w for pat, w in patterns if fnmatch.fnmatch(path.name, pat)), patterns[0][1])
+        return next((w for pat, w in patterns if fnmatch.fnmatch(path.name, pat)), None)
     return unit

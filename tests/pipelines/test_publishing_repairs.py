@@ -161,3 +161,33 @@ def test_a_sensor_tick_takes_no_lock_and_makes_no_working_copy(tmp_path):
         t.join()
     assert result.run_requests == []  # everything is loaded already
     assert list(layout.building_dir.iterdir()) == []
+
+
+def test_a_restore_names_what_the_deleted_snapshot_held_and_approve_restores_too(tmp_path):
+    from pipelines.status import approve_wave, warehouse_status
+
+    root, wh, folder = loaded(tmp_path)
+    approve_wave(wh, "s_waves", "A", "lead")
+    shutil.rmtree(current_snapshot(wh).parent)  # the approval's snapshot is deleted by hand
+    status = warehouse_status(wh)
+    assert "names no snapshot" in status["problem"] and status["runs_since_snapshot"] == []
+    meta = approve_wave(wh, "s_waves", "A", "lead", "given again")  # a writer: restores the pointer first
+    repair = [j for j in read_journal(wh) if j["kind"] == "repair"][-1]
+    assert "LOST" in repair["message"] and "approval" in repair["message"] and "lead approved s_waves / A" in repair["message"]
+    assert {w["wave_id"]: w["approval_status"] for w in warehouse_status(wh)["waves"]} == {"A": "approved"}
+    assert meta["record"]["kind"] == "approval"
+    shutil.rmtree(Layout.of(wh).snapshots_dir)
+    assert "runs will refuse to start empty" in warehouse_status(wh)["problem"]
+
+
+def test_a_data_file_the_mapping_does_not_name_is_reported_not_ignored(tmp_path):
+    from pipelines.ingest.registry import wave_of
+
+    root, wh, folder = loaded(tmp_path)
+    (folder / "export_corrected.csv").write_text(rows(5, "1"), encoding="utf-8")  # no files: pattern matches it
+    (folder / "report.pdf").write_bytes(b"%PDF")  # not a data file: not reported
+    assert run(root, wh).success
+    outcomes = dict(q(wh, "SELECT file_name, outcome FROM audit.file_deliveries WHERE run_id = (SELECT run_id FROM audit.snapshot)"))
+    assert outcomes["export_corrected.csv"].startswith("matches no files: entry of the mapping")
+    assert "report.pdf" not in outcomes and "source.yaml" not in outcomes
+    assert wave_of([("a*.csv", "1"), ("b*.csv", "2")])(folder / "c.csv") is None  # never a guessed wave
