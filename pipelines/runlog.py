@@ -61,8 +61,23 @@ def record_from(con: duckdb.DuckDBPyConnection, run_id: str, started_at, data_di
         "data_dir": data_dir, "files_json": json.dumps(files), **sums,
         "tests_passed": int(tests.get("pass", 0)), "tests_failed": int(tests.get("failed", 0)),
         "snapshot": snapshot, "message": message, "table_rows_json": json.dumps(table_rows(con), sort_keys=True),
-        "summary_json": None,
+        "summary_json": json.dumps(_reasons(con), default=str),
     }
+
+
+def _reasons(con: duckdb.DuckDBPyConnection) -> dict:
+    """Quarantined and excluded rows by source and reason, and sources skipped (the state this run left)."""
+    out = {}
+    for key, table, sql in (
+        ("quarantine_by_reason", "audit.quarantine",
+         "SELECT source_id, reason, count(DISTINCT (file_sha256, row_number)) FROM audit.quarantine GROUP BY ALL ORDER BY ALL"),
+        ("exclusions_by_reason", "audit.exclusions",
+         "SELECT source_id, reason, count(*) FROM audit.exclusions GROUP BY ALL ORDER BY ALL"),
+        ("skipped_sources", "audit.skipped_sources", "SELECT source_id, reason, 1 FROM audit.skipped_sources ORDER BY ALL"),
+    ):
+        if _exists(con, table):
+            out[key] = [{"source_id": r[0], "reason": r[1], "rows": r[2]} for r in con.execute(sql).fetchall()]
+    return out
 
 
 def failed_record(working: Path, run_id: str, started_at, data_dir: str | None, failures: list[str]) -> dict:

@@ -10,7 +10,6 @@ rows read = loaded + excluded + quarantined (``audit.file_registry``).
 
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -40,7 +39,6 @@ SURVEY_TABLES = [
 BUDGET_TABLES = ["budget_lines", "budget_sources"]
 REFERENCE_TABLES = ["ref_governorates", "ref_population", "question_bank", "indicator_registry"]
 POPULATION_YEARS = range(2003, 2031)
-AUDIT_PER_DOMAIN = ("file_registry", "quarantine", "exclusions", "dropped_columns", "skipped_sources", "source_notes")
 
 
 def _key(table: str) -> dg.AssetKey:
