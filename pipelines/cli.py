@@ -363,11 +363,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(format_summary(summary))
     if args.command == "demo":
-        from pipelines.status import approve_wave
+        from pipelines.status import ApprovalError, approve_wave
 
-        approve_wave(warehouse, "mizan_demo_national", "2024", "mizan demo",
-                     "approved automatically by `mizan demo` so that both approved and provisional waves show")
-        print("demo: wave 2024 approved (steering-committee pages); wave 2025 stays provisional")
+        try:
+            approve_wave(warehouse, "mizan_demo_national", "2024", "mizan demo",
+                         "approved automatically by `mizan demo` so that both approved and provisional waves show")
+            print("demo: wave 2024 approved (steering-committee pages); wave 2025 stays provisional")
+        except (ApprovalError, pub.WriterBusy) as exc:
+            print(f"demo: wave 2024 not approved ({exc}); the Overview lists provisional waves on request")
     if args.command == "demo" and not args.no_dashboard:
         return serve_dashboard(warehouse, args.port)
     return 0

@@ -18,6 +18,7 @@ import dagster as dg
 
 from pipelines import publish as pub
 from pipelines.assets.landing import landing_files, registered_hashes, survey_waves
+from pipelines.ingest.common import FatalSourceError
 from pipelines.jobs import budget_year_job, survey_wave_job
 from pipelines.resources import MizanPaths
 
@@ -61,7 +62,10 @@ def landing_requests(data_dir: Path, warehouse: Path, cursor: dict) -> tuple[lis
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext, paths: MizanPaths):
     cursor = json.loads(context.cursor) if context.cursor else {}
-    requests, waves, nxt = landing_requests(paths.data_path(), paths.warehouse_path(), cursor)
+    try:
+        requests, waves, nxt = landing_requests(paths.data_path(), paths.warehouse_path(), cursor)
+    except FatalSourceError as exc:  # no landing folder (yet): say so on the tick, try again later
+        return dg.SkipReason(str(exc))
     context.update_cursor(json.dumps(nxt))
     existing = set(context.instance.get_dynamic_partitions(survey_waves.name)) if waves else set()
     add = [w for w in waves if w not in existing]

@@ -191,3 +191,10 @@ def test_a_data_file_the_mapping_does_not_name_is_reported_not_ignored(tmp_path)
     assert outcomes["export_corrected.csv"].startswith("matches no files: entry of the mapping")
     assert "report.pdf" not in outcomes and "source.yaml" not in outcomes
     assert wave_of([("a*.csv", "1"), ("b*.csv", "2")])(folder / "c.csv") is None  # never a guessed wave
+
+
+def test_the_sensor_skips_with_a_reason_when_the_landing_folder_is_missing(tmp_path):
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources={
+            "paths": MizanPaths(data_dir=str(tmp_path / "nowhere"), warehouse=str(tmp_path / "wh" / "mizan.duckdb"))}) as ctx:
+        result = landing_folder_sensor(ctx)
+    assert isinstance(result, dg.SkipReason) and "does not exist" in result.skip_message
