@@ -33,7 +33,10 @@ def build_resources(data_dir: str | None = None, warehouse: str | None = None, *
         config["data_dir"] = data_dir
     if warehouse:
         config["warehouse"] = warehouse
-    dbt_exe = Path(sys.executable).with_name("dbt")  # the virtualenv's dbt, whatever PATH says
+    # the virtualenv's dbt, whatever PATH says (dg may start the code server without the venv on PATH)
+    candidates = [Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt",
+                  Path(__file__).resolve().parents[1] / ".venv" / "bin" / "dbt"]
+    dbt_exe = next((c for c in candidates if c.exists()), candidates[0])
     return {
         "paths": MizanPaths(**config),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_exe) if dbt_exe.exists() else "dbt"),
