@@ -202,15 +202,8 @@ _se_t as (
             when m.degrees_of_freedom <= 1000 then tq.t_975
             -- Cornish-Fisher expansion of t_{0.975, df} around z = qnorm(0.975), 4 terms (all DOUBLE:
             -- DuckDB reads a decimal literal as DECIMAL, whose products overflow)
-            {%- set z = '1.959963984540054::double' %}
             {%- set nu = 'm.degrees_of_freedom::double' %}
-            else {{ z }}
-                + (pow({{ z }}, 3) + {{ z }}) / (4.0 * {{ nu }})
-                + (5.0 * pow({{ z }}, 5) + 16.0 * pow({{ z }}, 3) + 3.0 * {{ z }}) / (96.0 * pow({{ nu }}, 2))
-                + (3.0 * pow({{ z }}, 7) + 19.0 * pow({{ z }}, 5) + 17.0 * pow({{ z }}, 3) - 15.0 * {{ z }})
-                    / (384.0 * pow({{ nu }}, 3))
-                + (79.0 * pow({{ z }}, 9) + 776.0 * pow({{ z }}, 7) + 1482.0 * pow({{ z }}, 5)
-                    - 1920.0 * pow({{ z }}, 3) - 945.0 * {{ z }}) / (92160.0 * pow({{ nu }}, 4))
+            else {{ t975_cornish_fisher(nu) }}
         end as t_quantile,
         case
             when m.estimate is null or m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
@@ -307,4 +300,19 @@ select
         else false
     end as is_unreliable
 from _se_ci
+{%- endmacro %}
+
+
+{#- t_{0.975, nu} for large nu: Cornish-Fisher expansion around z = qnorm(0.975), 4 terms (Abramowitz &
+    Stegun 26.7.5; error < 1e-15 for nu > 1000). ``nu`` is a SQL expression of type DOUBLE. All literals
+    are DOUBLE: DuckDB reads a decimal literal as DECIMAL, whose products overflow. -#}
+{% macro t975_cornish_fisher(nu) -%}
+{%- set z = '1.959963984540054::double' -%}
+({{ z }}
+    + (pow({{ z }}, 3) + {{ z }}) / (4.0 * {{ nu }})
+    + (5.0 * pow({{ z }}, 5) + 16.0 * pow({{ z }}, 3) + 3.0 * {{ z }}) / (96.0 * pow({{ nu }}, 2))
+    + (3.0 * pow({{ z }}, 7) + 19.0 * pow({{ z }}, 5) + 17.0 * pow({{ z }}, 3) - 15.0 * {{ z }})
+        / (384.0 * pow({{ nu }}, 3))
+    + (79.0 * pow({{ z }}, 9) + 776.0 * pow({{ z }}, 7) + 1482.0 * pow({{ z }}, 5)
+        - 1920.0 * pow({{ z }}, 3) - 945.0 * {{ z }}) / (92160.0 * pow({{ nu }}, 4)))
 {%- endmacro %}
