@@ -30,7 +30,8 @@ def test_schemas_are_exact_names(dbt_warehouse):
     kinds = tables.groupby("table_schema")["table_type"].agg(set).to_dict()
     assert kinds["staging"] == {"VIEW"} and kinds["intermediate"] == {"VIEW"} and kinds["marts"] == {"BASE TABLE"}
     marts = set(tables[tables.table_schema == "marts"].table_name)
-    assert marts == {"fct_service_indicators", "fct_budget_execution", "dim_governorate", "dim_indicator", "dim_wave"}
+    assert marts == {"fct_service_indicators", "fct_budget_execution", "fct_indicator_change", "dim_governorate",
+                     "dim_indicator", "dim_wave"}
 
 
 def test_fct_service_indicators_has_exactly_the_contract_columns(dbt_warehouse):

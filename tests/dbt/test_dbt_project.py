@@ -52,6 +52,8 @@ def test_engine_macro_is_the_only_estimation_code():
     models = raw_fixtures.DBT_PROJECT_DIR / "models"
     users = [p.name for p in models.rglob("*.sql") if "survey_estimates(" in p.read_text()]
     assert users == ["int_indicator_estimates.sql"]
+    changes = [p.name for p in models.rglob("*.sql") if "survey_change(" in p.read_text()]
+    assert changes == ["fct_indicator_change.sql"]
     for p in models.rglob("*.sql"):
         assert not re.search(r"\bsqrt\s*\(", p.read_text()), p
 
