@@ -781,14 +781,11 @@ def run_history_display(history: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
-def failed_after_snapshot(
-    journal: Sequence[dict[str, Any]], snapshot_run_ids: Iterable[str] = (), published_at: Any = None
-) -> dict[str, Any] | None:
+def failed_after_snapshot(journal: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The newest *data run* of the journal (approvals and repairs skipped) when it did not publish,
     else None. An approval published after a failed run does not hide the failure: the data on
     screen are still those of the last run that published. Returns the entry as given (keys of
-    audit.run_log). ``snapshot_run_ids`` and ``published_at`` are accepted for compatibility and not
-    needed: the journal holds every run in order.
+    audit.run_log). The journal holds every run in order, so nothing else is needed.
     """
     runs = [j for j in journal if str(j.get("kind") or "run") == "run"]
     if not runs:

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from pipelines import publish as pub
-from pipelines.warehouse import connect, warehouse_path
+from pipelines.warehouse import connect, fetch_dicts, table_exists, warehouse_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEMO_DIR = Path("demo_data")
@@ -57,7 +57,7 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.manifest import ensure_manifest
-    from pipelines.runlog import failed_record
+    from pipelines.runlog import failed_record, failure_messages
 
     data_dir, warehouse = data_dir.resolve(), Path(os.path.abspath(warehouse))
     if not data_dir.is_dir():
@@ -106,16 +106,7 @@ def run_pipeline(
                 tags={"mizan/run_id": run_id},
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )
-        failures = []
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                data = event.step_failure_data
-                desc = (data.user_failure_data.description if data.user_failure_data else None) or (
-                    data.error.message.strip() if data.error else "unknown error"
-                )
-                if len(desc) > MAX_MESSAGE:  # never let a runaway message (or data inside it) flood logs
-                    desc = desc[:MAX_MESSAGE] + " … (truncated; see the step log)"
-                failures.append(f"{event.step_key}: {desc}")
+        failures = failure_messages(result.all_events, MAX_MESSAGE)
         if result.success:
             snapshot = pub.current_snapshot(warehouse)
             summary = collect_summary(snapshot, run_id)
@@ -141,15 +132,10 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
     reasons, skipped sources, indicators computed, dbt tests passed/failed."""
     with connect(warehouse, read_only=True) as con:
         def rows(sql: str, params: list | None = None) -> list[dict]:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return fetch_dicts(con, sql, params)
 
         def exists(qualified: str) -> bool:
-            s, t = qualified.split(".")
-            return bool(con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [s, t]
-            ).fetchone()[0])
+            return table_exists(con, qualified)
 
         out: dict = {"run_id": run_id, "warehouse": str(warehouse)}
         out["files"] = rows(

@@ -29,7 +29,6 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+
+from pipelines.readers.delimited import sha256_of
 
 DEFAULT_KEEP_SNAPSHOTS = 5
 DEFAULT_LOCK_TIMEOUT_S = 1800.0
@@ -147,14 +148,6 @@ def snapshot_meta(snapshot: str | Path) -> dict:
         return {}
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify_snapshot(snapshot: str | Path) -> dict:
     """Integrity check of one snapshot: its bytes hash to the recorded SHA-256, it opens read-only,
     every table can be counted, and it names itself (``audit.snapshot``) with the sidecar's run id.
@@ -169,7 +162,7 @@ def verify_snapshot(snapshot: str | Path) -> dict:
     meta = snapshot_meta(path)
     if not meta:
         raise SnapshotCorrupt(f"{path}: no sidecar {path.name}.json with its SHA-256")
-    digest = file_sha256(path)
+    digest = sha256_of(path)
     if digest != meta.get("sha256"):
         raise SnapshotCorrupt(f"{path}: SHA-256 {digest[:12]}… differs from the published {str(meta.get('sha256'))[:12]}…")
     try:
@@ -452,7 +445,7 @@ def publish(
         raise PublishError(f"{working}: a write-ahead log remained after checkpoint; not publishing")
     with working.open("rb+") as fh:
         os.fsync(fh.fileno())
-    digest = file_sha256(working)
+    digest = sha256_of(working)
     os.replace(working, target)
     os.chmod(target, 0o444)
     if working.parent.parent == layout.building_dir:  # the run's own folder (never the warehouse folder)

@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines import publish as pub
 from pipelines.publish import utcnow
+from pipelines.warehouse import table_exists
 
 #: Tables whose row counts every record carries (``table_rows_json``).
 COUNTED_TABLES = (
@@ -26,33 +27,26 @@ RUN_LOG_COLUMNS = (
 )
 
 
-def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    s, t = qualified.split(".")
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [s, t]
-    ).fetchone()[0])
-
-
 def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts of :data:`COUNTED_TABLES` (absent tables omitted)."""
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES if _exists(con, t)}
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES if table_exists(con, t)}
 
 
 def record_from(con: duckdb.DuckDBPyConnection, run_id: str, started_at, data_dir: str | None, status: str,
                 message: str | None = None, snapshot: str | None = None, kind: str = "run") -> dict:
     """The run's record, read from the warehouse connection it wrote (working file or snapshot)."""
     files, sums, tests = [], {"rows_read": 0, "rows_loaded": 0, "rows_excluded": 0, "rows_quarantined": 0}, {}
-    if _exists(con, "audit.file_deliveries"):
+    if table_exists(con, "audit.file_deliveries"):
         cur = con.execute(
             "SELECT d.source_id, d.file_name, d.file_sha256, d.outcome, d.supersedes_sha256 FROM audit.file_deliveries d "
             "WHERE d.run_id = ? ORDER BY d.domain, d.source_id, d.file_name", [run_id])
         files = [dict(zip(("source_id", "file_name", "file_sha256", "outcome", "supersedes_sha256"), r)) for r in cur.fetchall()]
-    if _exists(con, "audit.file_registry"):
+    if table_exists(con, "audit.file_registry"):
         row = con.execute(
             "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_excluded), 0), "
             "coalesce(sum(rows_quarantined), 0) FROM audit.file_registry WHERE run_id = ?", [run_id]).fetchone()
         sums = dict(zip(sums, (int(v) for v in row)))
-    if _exists(con, "audit.dbt_results"):
+    if table_exists(con, "audit.dbt_results"):
         tests = dict(con.execute(
             "SELECT CASE WHEN status IN ('fail', 'error') THEN 'failed' ELSE status END, count(*) FROM audit.dbt_results "
             "WHERE run_id = ? AND resource_type = 'test' GROUP BY 1", [run_id]).fetchall())
@@ -75,7 +69,7 @@ def _reasons(con: duckdb.DuckDBPyConnection) -> dict:
          "SELECT source_id, reason, count(*) FROM audit.exclusions GROUP BY ALL ORDER BY ALL"),
         ("skipped_sources", "audit.skipped_sources", "SELECT source_id, reason, 1 FROM audit.skipped_sources ORDER BY ALL"),
     ):
-        if _exists(con, table):
+        if table_exists(con, table):
             out[key] = [{"source_id": r[0], "reason": r[1], "rows": r[2]} for r in con.execute(sql).fetchall()]
     return out
 
@@ -96,13 +90,13 @@ def failed_record(working: Path, run_id: str, started_at, data_dir: str | None, 
         con.close()
 
 
-def step_failures(instance, dagster_run_id: str, limit: int = 2000) -> list[str]:
-    """``step: message`` for every failed step of a Dagster run (each message cut at ``limit`` chars)."""
-    import dagster as dg
-
+def failure_messages(events, limit: int = 2000) -> list[str]:
+    """``step: message`` for every STEP_FAILURE among Dagster ``events`` (each message cut at ``limit``
+    characters, so a runaway message, or data inside it, never floods a log)."""
     out = []
-    for rec in instance.all_logs(dagster_run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        ev = rec.dagster_event
+    for ev in events:
+        if ev.event_type_value != "STEP_FAILURE":
+            continue
         data = ev.step_failure_data
         desc = (data.user_failure_data.description if data.user_failure_data else None) or (
             data.error.message.strip() if data.error else "unknown error")
@@ -110,6 +104,14 @@ def step_failures(instance, dagster_run_id: str, limit: int = 2000) -> list[str]
             desc = desc[:limit] + " … (truncated; see the step log)"
         out.append(f"{ev.step_key}: {desc}")
     return out
+
+
+def step_failures(instance, dagster_run_id: str) -> list[str]:
+    """:func:`failure_messages` of a finished Dagster run, read from the instance's event log."""
+    import dagster as dg
+
+    records = instance.all_logs(dagster_run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+    return failure_messages(r.dagster_event for r in records)
 
 
 def insert_run_log(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:

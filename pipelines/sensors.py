@@ -16,10 +16,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import publish as pub
 from pipelines.assets.landing import landing_files, registered_hashes, survey_waves
 from pipelines.ingest.common import FatalSourceError
 from pipelines.jobs import budget_year_job, survey_wave_job
+from pipelines.readers.delimited import sha256_of
 from pipelines.resources import MizanPaths
 
 
@@ -37,7 +37,7 @@ def landing_requests(data_dir: Path, warehouse: Path, cursor: dict) -> tuple[lis
         if prev and prev[0] == st.st_mtime_ns and prev[1] == st.st_size:
             nxt[str(path)] = prev
             continue
-        sha = pub.file_sha256(path)
+        sha = sha256_of(path)
         nxt[str(path)] = [st.st_mtime_ns, st.st_size, sha]
         if sha in known or (prev and prev[2] == sha) or not f["partitions"]:
             continue

@@ -16,22 +16,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines import publish as pub
+from pipelines.warehouse import fetch_dicts, table_exists
 
 
 class ApprovalError(ValueError):
     """The wave to approve does not exist in the current snapshot (lists the waves that do)."""
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0])
 
 
 def warehouse_status(warehouse: Path) -> dict:
@@ -63,10 +52,10 @@ def warehouse_status(warehouse: Path) -> dict:
         return out
     meta = pub.snapshot_meta(snapshot)
     with duckdb.connect(str(snapshot), read_only=True) as con:
-        if not meta and _has(con, "audit", "snapshot"):
-            meta = _rows(con, "SELECT run_id, kind, published_at FROM audit.snapshot")[0]
-        if _has(con, "audit", "wave_approval_status"):
-            out["waves"] = _rows(
+        if not meta and table_exists(con, "audit.snapshot"):
+            meta = fetch_dicts(con, "SELECT run_id, kind, published_at FROM audit.snapshot")[0]
+        if table_exists(con, "audit.wave_approval_status"):
+            out["waves"] = fetch_dicts(
                 con, "SELECT source_id, wave_id, approval_status, is_approved, decided_by, decided_at, note "
                 "FROM audit.wave_approval_status ORDER BY source_id, wave_id")
     out["snapshot"] = {"path": str(snapshot), **{k: meta.get(k) for k in ("run_id", "kind", "published_at", "sha256", "bytes")}}

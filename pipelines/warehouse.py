@@ -169,6 +169,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(WAVE_APPROVAL_STATUS_SQL)
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether ``schema.table`` (a table or a view) exists."""
+    schema, table = qualified.split(".")
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0])
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """The rows of a query as dicts (column name → value)."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
     schema, table = qualified.split(".")
     return [

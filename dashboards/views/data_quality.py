@@ -41,9 +41,7 @@ def _absent(table: str) -> bool:
 journal = publish.read_journal(pointer)
 identity = ui.snapshot_identity(path)
 runs = ui.load("run_log", path, limit=1000) if "audit.run_log" not in missing else pl.DataFrame()
-failed = T.failed_after_snapshot(
-    journal, runs["run_id"].to_list() if runs.height else [], identity["published_at"]
-)
+failed = T.failed_after_snapshot(journal)
 if failed:
     status = str(failed.get("status") or "failed")
     verb = "failed" if status == "failed" else f"ended with status “{status}”"
@@ -147,7 +145,7 @@ if not _absent("audit.file_registry"):
         st.caption(
             "One row per distinct file (by SHA-256), kept across runs. Status: active, partly "
             "superseded (a corrected file replaced some of its units) or superseded (its rows left "
-            "the warehouse). Unit: the survey wave (or budget year × governorate). 'Last run': the "
+            "the warehouse). Unit: the survey wave (budget files are superseded line by line, by fiscal year). 'Last run': the "
             "last run that read the file."
         )
         st.dataframe(

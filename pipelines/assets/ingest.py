@@ -150,8 +150,7 @@ def _run_sources(
 
 
 def _write(
-    con, context: dg.AssetExecutionContext, domain: str, tables: list[str], results: list[SourceResult],
-    skipped: list[dict], registry: Registry,
+    con, domain: str, tables: list[str], results: list[SourceResult], skipped: list[dict], registry: Registry,
 ) -> dict[str, int]:
     """Replace the raw and audit rows of the sources this run read (one transaction); other sources keep
     theirs. Returns rows per raw table after the write."""
@@ -202,7 +201,7 @@ def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain:
         ensure_schema(con)
         registry = Registry(con, domain, paths.layout().archive_dir, paths.mizan_run_id(), now)
         results, skipped = _run_sources(context, paths, domain, registry)
-        counts = _write(con, context, domain, tables, results, skipped, registry)
+        counts = _write(con, domain, tables, results, skipped, registry)
     summary = _summary(results, skipped)
     summary["deliveries"] = [
         {k: d[k] for k in ("source_id", "file_name", "file_sha256", "outcome")} for d in registry.deliveries

@@ -20,7 +20,7 @@ from data_contracts.mapping import MappingError
 from data_contracts.parsing import parse_integer
 from pipelines import publish as pub
 from pipelines.ingest.common import discover_sources, load_source_mapping, source_files
-from pipelines.readers.delimited import FileReadError, read_delimited
+from pipelines.readers.delimited import FileReadError, read_delimited, sha256_of
 from pipelines.resources import MizanPaths
 
 survey_waves = dg.DynamicPartitionsDefinition(name="survey_waves")
@@ -97,7 +97,7 @@ def _report(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str) -
     files = []
     for f in landing_files(paths.data_path()):
         if f["domain"] == domain and keys & set(f["partitions"]):
-            sha = pub.file_sha256(Path(f["path"]))
+            sha = sha256_of(Path(f["path"]))
             files.append({"source_id": f["source_id"], "file": Path(f["path"]).name, "sha256": sha,
                           "already_in_warehouse": sha in known})
     if not files:

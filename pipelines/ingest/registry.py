@@ -33,7 +33,7 @@ import duckdb
 import polars as pl
 
 from pipelines.ingest.common import DiscoveredSource, FatalSourceError, source_files
-from pipelines.publish import file_sha256
+from pipelines.readers.delimited import sha256_of
 
 #: Extensions of delivered data files (others, e.g. a PDF report, are not data and not reported).
 DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".sav", ".dta", ".json"}
@@ -84,12 +84,12 @@ def archive_file(archive_dir: Path, domain: str, source_id: str, path: Path, sha
         FatalSourceError: the file changed while it was being copied.
     """
     dest = archive_dir / domain / source_id / sha / path.name
-    if dest.is_file() and file_sha256(dest) == sha:
+    if dest.is_file() and sha256_of(dest) == sha:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
     shutil.copyfile(path, tmp)
-    if file_sha256(tmp) != sha:
+    if sha256_of(tmp) != sha:
         tmp.unlink(missing_ok=True)
         raise FatalSourceError(f"{path}: the file changed while it was being archived; deliver it again")
     os.chmod(tmp, 0o444)
@@ -139,11 +139,11 @@ class Registry:
             for other in sorted(p for p in src.path.iterdir() if p.is_file() and p not in paths):
                 if other.suffix.lower() in DATA_SUFFIXES and not other.name.startswith((".", "_")) \
                         and other.name not in companions:
-                    self._deliver(src.source_id, other, file_sha256(other),
+                    self._deliver(src.source_id, other, sha256_of(other),
                                   f"matches no files: entry of the mapping {patterns}: not loaded")
         seen_now: dict[str, Path] = {}
         for path in paths:
-            sha = file_sha256(path)
+            sha = sha256_of(path)
             self.landing_copies.setdefault(sha, path)
             known = self.files.get(sha)
             if sha in seen_now:

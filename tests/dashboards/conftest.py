@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import streamlit
+from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -60,3 +62,37 @@ def scratch_warehouse_copy(scratch_warehouse: Path, tmp_path: Path) -> Path:
     target.write_bytes(scratch_warehouse.read_bytes())
     target.chmod(0o644)
     return target
+
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+@pytest.fixture()
+def open_app(monkeypatch: pytest.MonkeyPatch):
+    """``open_app(warehouse, page=None)``: the dashboard on ``warehouse`` (via ``$MIZAN_WAREHOUSE``), run
+    once and switched to ``page``; fails on any exception the app raised."""
+    def _open(path: Path, page: str | None = None) -> AppTest:
+        monkeypatch.setattr(sys, "argv", [str(APP)])
+        monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.run()
+        if page is not None:
+            at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return _open
+
+
+@pytest.fixture()
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The bytes of every ``st.download_button`` the app renders, in order."""
+    captured: list[bytes] = []
+    original = streamlit.download_button
+
+    def spy(label, data, *args, **kwargs):
+        captured.append(bytes(data() if callable(data) else data))
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", spy)
+    return captured

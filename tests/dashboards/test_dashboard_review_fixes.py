@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 
 import duckdb
@@ -27,7 +26,6 @@ from dashboards import tables as T
 #: marts.dim_wave.coverage of talafar_water_2021 (scratch fixture and pipeline alike)
 TALAFAR_COVERAGE = "Tal Afar city only (a city in Ninewa), not the whole governorate"
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 OVERVIEW, EXPLORER, BUDGET = "views/overview.py", "views/indicator_explorer.py", "views/budget_execution.py"
 
 #: Every column of the explorer's CSV computed from the answers: blank for a suppressed row.
@@ -40,33 +38,6 @@ DERIVED_CSV = [
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
-@pytest.fixture()
-def open_app(monkeypatch: pytest.MonkeyPatch):
-    def _open(path: Path, page: str) -> AppTest:
-        monkeypatch.setattr(sys, "argv", [str(APP)])
-        monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        at.run()
-        at.switch_page(page).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return _open
-
-
-@pytest.fixture()
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    import streamlit
-
-    captured: list[bytes] = []
-    original = streamlit.download_button
-
-    def spy(label, data, *args, **kwargs):
-        captured.append(bytes(data() if callable(data) else data))
-        return original(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(streamlit, "download_button", spy)
-    return captured
 
 
 def _csv(data: bytes) -> pl.DataFrame:

@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-import streamlit
 from streamlit.testing.v1 import AppTest
 
 from dashboards import queries, ui
@@ -27,41 +26,10 @@ from scratch_warehouses import (
 )
 from test_dashboard_pages import PAGES, PIPELINE_WAREHOUSES, assert_no_suppressed_values, rendered_text, warehouse
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 RUN_A = "aaaaaaaa-1111-4111-8111-111111111111"
 RUN_B = "bbbbbbbb-2222-4222-8222-222222222222"
 #: demo_services 2024-01 left provisional: the other two waves approved
 PROVISIONAL_2024 = {("demo_services", "2024-01"): UNDECIDED}
-
-
-@pytest.fixture()
-def open_app(monkeypatch: pytest.MonkeyPatch):
-    """open_app(pointer, page) -> AppTest rendered on that page (warehouse given by env var)."""
-
-    def _open(path: Path, page: str | None = None) -> AppTest:
-        monkeypatch.setattr(sys, "argv", [str(APP)])
-        monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        at.run()
-        if page is not None:
-            at.switch_page(page).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return _open
-
-
-@pytest.fixture()
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    captured: list[bytes] = []
-    original = streamlit.download_button
-
-    def spy(label, data, *args, **kwargs):
-        captured.append(bytes(data() if callable(data) else data))
-        return original(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(streamlit, "download_button", spy)
-    return captured
 
 
 def _main(at: AppTest) -> list[Any]:
@@ -194,10 +162,7 @@ def test_a_snapshot_pruned_after_it_was_resolved_is_re_resolved(
         return resolved
 
     monkeypatch.setattr(ui, "resolve_snapshot", resolve_then_a_writer_publishes)
-    monkeypatch.setattr(sys, "argv", [str(APP)])
-    monkeypatch.setenv("MIZAN_WAREHOUSE", str(pointer))
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
+    at = open_app(pointer)
     assert not Path(first["snapshot"]).exists()
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert _banner(at) == _expected_banner(published[0])
@@ -223,10 +188,7 @@ def test_a_vanished_snapshot_without_a_newer_one_is_an_error_not_a_traceback(
         return resolved
 
     monkeypatch.setattr(ui, "resolve_snapshot", resolve_then_vanish)
-    monkeypatch.setattr(sys, "argv", [str(APP)])
-    monkeypatch.setenv("MIZAN_WAREHOUSE", str(pointer))
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
+    at = open_app(pointer)
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "was removed while this page was reading it" in message and "mizan.snapshots/" in message
@@ -447,10 +409,10 @@ def test_run_history_merges_journal_and_run_log() -> None:
         ("r1", T.RECORDED_SNAPSHOT),
     ]
     assert T.run_history_display(hist)["Files"].to_list() == [T.DASH, "1: abababab", T.DASH, T.DASH]
-    assert T.failed_after_snapshot(journal, ["r1", "r2"], "2024-05-02T00:00:00")["run_id"] == "r4"
-    assert T.failed_after_snapshot(journal[:3], ["r1", "r2"], "2024-05-02T00:00:00")["message"] == "boom"
+    assert T.failed_after_snapshot(journal)["run_id"] == "r4"
+    assert T.failed_after_snapshot(journal[:3])["message"] == "boom"
     # an approval published after the failed run does not hide it (the data are still the last good run's)
     approval = {"run_id": "a1", "kind": "approval", "status": "published", "finished_at": "2024-05-04T00:00:00"}
-    assert T.failed_after_snapshot([*journal[:3], approval], ["r1", "r2", "r3", "a1"], "2024-05-04T00:00:00")["run_id"] == "r3"
-    assert T.failed_after_snapshot(journal[:2], ["r1", "r2"], "2024-05-02T00:00:00") is None
-    assert T.failed_after_snapshot([], [], None) is None
+    assert T.failed_after_snapshot([*journal[:3], approval])["run_id"] == "r3"
+    assert T.failed_after_snapshot(journal[:2]) is None
+    assert T.failed_after_snapshot([]) is None

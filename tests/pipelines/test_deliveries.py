@@ -20,6 +20,7 @@ from pipelines.assets.ingest import budget_tables, survey_tables
 from pipelines.assets.publish import published_snapshot
 from pipelines.publish import Layout, current_snapshot, read_journal
 from pipelines.resources import MizanPaths
+from tests.pipelines.test_ingest_faults import BUDGET_MAPPING
 
 MAPPING = textwrap.dedent("""
     source_id: s_waves
@@ -147,22 +148,7 @@ def test_two_new_files_for_one_wave_stop_the_run_and_publish_nothing(tmp_path):
     assert list(Layout.of(wh).building_dir.iterdir()) == []  # the working file is gone
 
 
-BUDGET = textwrap.dedent("""
-    source_id: b_years
-    domain: budget
-    title: test budget
-    format: csv
-    files: [{path: "*.csv"}]
-    governorate: {column: gov}
-    fiscal_year: {column: year}
-    sector: {constant: all}
-    budget_scope: {constant: capital}
-    currency: IQD
-    amount_unit: IQD million
-    unit_multiplier: 1000000
-    allocation_original: allocation
-    expenditure: spent
-""")
+BUDGET = BUDGET_MAPPING.replace("source_id: b_test", "source_id: b_years")
 
 
 @pytest.mark.parametrize("per_governorate", [False, True])

@@ -23,47 +23,22 @@ import pytest
 
 from dashboards import queries
 from pipelines.cli import RunFailed, run_pipeline
-from pipelines.publish import Layout, current_snapshot, list_snapshots, read_journal, snapshot_meta, verify_snapshot
+from pipelines.publish import (
+    Layout,
+    current_snapshot,
+    list_snapshots,
+    read_journal,
+    snapshot_meta,
+    verify_snapshot,
+)
+from tests.pipelines.test_deliveries import MAPPING
+from tests.pipelines.test_ingest_faults import BUDGET_MAPPING
 
 REPO = Path(__file__).resolve().parents[2]
-SURVEY = """
-source_id: s_waves
-domain: survey
-title: test survey with two waves
-format: csv
-encoding: utf-8
-delimiter: ","
-header_style: plain
-unit_of_analysis: household
-files:
-  - {path: "wave_a*.csv", wave_id: "A"}
-  - {path: "wave_b*.csv", wave_id: "B"}
-respondent_id: hh_id
-governorate: {column: governorate}
-stratum: {column: stratum}
-psu: {column: cluster}
-weight: {column: weight}
-weight_note: test
-design_note: test
-questions:
-  water_service_rating: {column: water_rating, recode: {"1": excellent, "2": good, "3": adequate, "4": poor, "5": very_poor}}
-"""
-BUDGET = """
-source_id: b_sectors
-domain: budget
-title: test budget by sector
-format: csv
-files: [{path: "*.csv"}]
-governorate: {column: gov}
-fiscal_year: {column: year}
-sector: {column: sector}
-budget_scope: {constant: capital}
-currency: IQD
-amount_unit: IQD million
-unit_multiplier: 1000000
-allocation_original: allocation
-expenditure: spent
-"""
+SURVEY = MAPPING  # two waves, A and B, of a small household survey
+#: the test budget with a sector column (so an 'all' line can clash with sector lines)
+BUDGET = BUDGET_MAPPING.replace("source_id: b_test", "source_id: b_sectors").replace(
+    "sector: {constant: all}", "sector: {column: sector}")
 GOVS = ["Basra", "Anbar", "Ninawa", "Erbil"]
 
 
