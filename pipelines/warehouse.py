@@ -41,7 +41,11 @@ RAW_DDL = {
     "survey_sources": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, title VARCHAR, unit_of_analysis VARCHAR,
         weight_note VARCHAR, design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN NOT NULL,
-        fieldwork_start DATE, fieldwork_end DATE""",
+        fieldwork_start DATE, fieldwork_end DATE, single_psu_rule VARCHAR, strata_combine_json VARCHAR,
+        weight_method VARCHAR, post_stratify VARCHAR""",
+    "survey_respondent_attributes": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+        row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, attribute VARCHAR NOT NULL, value VARCHAR""",
     "budget_lines": """
         source_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, governorate_pcode VARCHAR NOT NULL, governorate_name_source VARCHAR,

@@ -79,11 +79,7 @@ comparable as (
 with_t as (
     select
         c.*,
-        case
-            when c.not_comparable_reason is not null then null
-            when c.df <= 1000 then tq.t_975
-            else {{ t975_cornish_fisher('c.df::double') }}
-        end as t_quantile,
+        case when c.not_comparable_reason is null then {{ t975_from('c.df', 'tq') }} end as t_quantile,
         case when c.not_comparable_reason is null then c.estimate_to - c.estimate_from end as diff,
         case when c.not_comparable_reason is null then sqrt(c.se_from * c.se_from + c.se_to * c.se_to) end as diff_se
     from comparable as c

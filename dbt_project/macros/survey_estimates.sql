@@ -1,8 +1,9 @@
 {#-
   THE survey estimation engine of mizan: every indicator estimate goes through this macro (DESIGN.md,
-  "Statistics"). Design-based ratio estimator with Taylor-linearised variance, domains that keep every PSU,
-  item non-response as a domain exclusion, t-based confidence intervals and NCHS-style suppression flags.
-  Reproduces samplics TaylorEstimator(param=prop|mean).estimate(y, samp_weight, stratum, psu, domain,
+  "Statistics"; formulas for M&E officers in docs/methodology.md). Design-based ratio estimator with
+  Taylor-linearised variance, domains that keep every PSU, item non-response as a domain exclusion,
+  t-based, logit or Korn-Graubard confidence intervals and NCHS-style suppression flags. Reproduces samplics
+  TaylorEstimator(param=prop|mean).estimate(y, samp_weight, stratum, psu, domain,
   single_psu=SinglePSUEst.skip) to floating-point precision (tests/dbt/).
 
   survey_estimates(observations, strata, design_keys=['source_id', 'wave_id'],
@@ -13,10 +14,13 @@
                   <design_keys>, <domain_keys>   non-NULL; design_keys identify the survey wave (the design),
                                                  design_keys + domain_keys identify one estimate
                   estimate_type                  'proportion' | 'mean' (constant within an estimate)
-                  ci_method                      'logit' | 't'    (constant within an estimate)
-                  stratum, psu                   design stratum and PSU (PSU nested in stratum)
-                  weight                         design weight > 0
+                  ci_method                      'logit' | 'korn_graubard' | 't' (constant within an estimate)
+                  stratum, psu                   VARIANCE stratum and PSU (PSU nested in stratum), i.e. after
+                                                 the design's single-PSU rule (int_survey_design_units)
+                  weight                         final weight > 0
                   y                              0/1 (proportion) or the value (mean); NULL when not answered
+                  value_min, value_max           DOUBLE or NULL: the range y can take (a mean's interval is
+                                                 clipped to it; e.g. 0-24 hours/day); ignored for proportions
                   is_answered                    y is a substantive answer (in the estimation domain)
                   is_nonresponse                 don't know / refused (counted in excluded_share only)
                 A unit absent from a domain has score 0 there; its PSU still counts through `strata`.
@@ -27,9 +31,10 @@
                 the Cornish-Fisher expansion of the t quantile (error < 1e-15 there).
 
   Output: one row per <design_keys> x <domain_keys> present in `observations`, with
-    estimate_type, ci_method (method actually used: logit | t | clopper_pearson_neff; NULL without CI),
-    ci_method_requested, estimate, variance, std_error, degrees_of_freedom, t_quantile, ci_lower, ci_upper,
-    n_domain, n_unweighted, n_nonresponse, n_effective, sum_weight, design_effect, excluded_share,
+    estimate_type, ci_method (method actually used: logit | korn_graubard | t | clopper_pearson_neff;
+    NULL without CI), ci_method_requested, estimate, variance, std_error, degrees_of_freedom, t_quantile,
+    ci_lower, ci_upper, n_domain, n_unweighted, n_nonresponse, n_effective, sum_weight, design_effect,
+    excluded_share, n_psu_domain, n_strata_domain, n_singleton_strata_domain, weight_ratio_max_median,
     is_suppressed, suppression_reason, is_unreliable.
 
   Method (D = answered units of the domain; w weights; everything per estimate):
@@ -45,12 +50,20 @@
                coincide for 0/1 data); NULL when s2 = 0 (up to rounding: s2 <= (1e-12 max(|p|, 1))^2).
     excluded_share = sum(w | don't know/refused) / sum(w | substantive or don't know/refused), domain units.
                NULL when no unit of the domain gave either (e.g. all skipped by the form).
+    n_psu_domain, n_strata_domain  PSUs and strata holding at least one unit of D;
+    n_singleton_strata_domain      of those strata, how many have one PSU in the wave (they add no variance)
+    weight_ratio_max_median        max_D(w) / median_D(w) (extreme weights: docs/methodology.md)
     CI (95 %)  t = t_{0.975, df}, df = #PSU - #strata of the wave.
                proportion, ci_method logit, 0 < p < 1: logit(p) -/+ t SE / (p(1-p)), back-transformed
-                 (samplics, SUDAAN);
-               proportion, p = 0: [0, 1 - 0.025^(1/n_eff)]; p = 1: [0.025^(1/n_eff), 1] (Clopper-Pearson
-                 with x = 0 or x = n at the Kish effective sample size), whatever ci_method says;
-               proportion, ci_method t: p -/+ t SE clipped to [0, 1];  mean: p -/+ t SE;
+                 (samplics, SUDAAN); p = 0: [0, 1 - 0.025^(1/n_eff)]; p = 1: [0.025^(1/n_eff), 1]
+                 (Clopper-Pearson with x = 0 or x = n at the Kish effective sample size);
+               proportion, ci_method korn_graubard (Korn & Graubard 1998; R survey::svyciprop(method =
+                 "beta")): n* = p(1-p)/V * (t_{0.975, n-1} / t_{0.975, df})^2 (n = n_unweighted; no
+                 df adjustment when n < 2), x* = n* p, [Beta^-1(0.025; x*, n* - x* + 1),
+                 Beta^-1(0.975; x* + 1, n* - x*)]; p = 0 or 1 (V = 0): n* from the Kish effective n
+                 instead of p(1-p)/V, bound 0 or 1 on the side of the estimate;
+               proportion, ci_method t: p -/+ t SE clipped to [0, 1];
+               mean: p -/+ t SE clipped to [value_min, value_max] where given;
                df <= 0 or no answers: NULL.
     is_suppressed  n_unweighted < var suppression_min_n, or n_effective < var suppression_min_n_eff, or
                no answers, or df <= 0, or SE = 0 for an estimate that is not a boundary proportion (no
@@ -87,6 +100,8 @@ _se_obs as (
         psu,
         weight::double as weight,
         y::double as y,
+        value_min::double as value_min,
+        value_max::double as value_max,
         coalesce(is_answered, false) and y is not null as is_answered,
         coalesce(is_nonresponse, false) as is_nonresponse
     from {{ observations }}
@@ -98,6 +113,8 @@ _se_domain as (
         {{ key_list }},
         min(estimate_type) as estimate_type,
         min(ci_method) as ci_method_requested,
+        min(value_min) as value_min,
+        max(value_max) as value_max,
         count(*) as n_domain,
         count(*) filter (where is_answered) as n_unweighted,
         count(*) filter (where is_answered and y = 1) as n_y_one,
@@ -106,6 +123,7 @@ _se_domain as (
         sum(weight) filter (where is_answered) as sum_weight,
         sum(weight * weight) filter (where is_answered) as sum_weight_sq,
         sum(weight * y) filter (where is_answered) as sum_weight_y,
+        max(weight) filter (where is_answered) / median(weight) filter (where is_answered) as weight_ratio_max_median,
         sum(weight) filter (where is_nonresponse) as sum_weight_nonresponse,
         sum(weight) filter (where is_answered or is_nonresponse) as sum_weight_asked
     from _se_obs
@@ -142,6 +160,7 @@ _se_stratum as (
     select
         {{ key_list }},
         stratum,
+        count(*) as n_psu_in_domain,
         sum(z_psu) as sum_z,
         sum(z_psu * z_psu) as sum_z_sq,
         sum(sum_weight_sq_dev) as sum_weight_sq_dev
@@ -161,7 +180,10 @@ _se_variance as (
                 else 0.0
             end
         ) as variance_raw,
-        sum(s.sum_weight_sq_dev) as sum_weight_sq_dev
+        sum(s.sum_weight_sq_dev) as sum_weight_sq_dev,
+        sum(s.n_psu_in_domain) as n_psu_domain,
+        count(*) as n_strata_domain,
+        count(*) filter (where st.n_psu = 1) as n_singleton_strata_domain
     from _se_stratum as s
     left join {{ strata }} as st
         on {% for k in design_keys %}st.{{ k }} = s.{{ k }} and {% endfor %}st.stratum = s.stratum
@@ -183,6 +205,9 @@ _se_moments as (
         case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then greatest(v.variance_raw, 0.0) end as variance,
         case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then sqrt(greatest(v.variance_raw, 0.0)) end as std_error,
         d.degrees_of_freedom,
+        coalesce(v.n_psu_domain, 0)::bigint as n_psu_domain,
+        coalesce(v.n_strata_domain, 0)::bigint as n_strata_domain,
+        coalesce(v.n_singleton_strata_domain, 0)::bigint as n_singleton_strata_domain,
         p.sum_weight * p.sum_weight / p.sum_weight_sq as n_effective,
         case
             when p.estimate_type = 'proportion' then p.estimate * (1.0 - p.estimate)
@@ -197,25 +222,35 @@ _se_moments as (
 _se_t as (
     select
         m.*,
-        case
-            when m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
-            when m.degrees_of_freedom <= 1000 then tq.t_975
-            -- Cornish-Fisher expansion of t_{0.975, df} around z = qnorm(0.975), 4 terms (all DOUBLE:
-            -- DuckDB reads a decimal literal as DECIMAL, whose products overflow)
-            {%- set nu = 'm.degrees_of_freedom::double' %}
-            else {{ t975_cornish_fisher(nu) }}
-        end as t_quantile,
+        {{ t975_from('m.degrees_of_freedom', 'tq') }} as t_quantile,
+        -- Korn-Graubard's df adjustment uses t on n - 1 (the sample size of the domain)
+        {{ t975_from('m.n_unweighted - 1', 'tq_n') }} as t_quantile_n,
         case
             when m.estimate is null or m.degrees_of_freedom is null or m.degrees_of_freedom <= 0 then null
+            when m.estimate_type = 'proportion' and m.ci_method_requested = 'korn_graubard'
+                and (m.estimate = 0 or m.estimate = 1) then 'korn_graubard'
             when m.estimate_type = 'proportion' and (m.estimate = 0 or m.estimate = 1) then 'clopper_pearson_neff'
             -- SE = 0 for anything but a boundary proportion: no sampling variance could be estimated (every
             -- PSU of the domain sits in a single-PSU stratum, or nobody varies): no interval, suppressed
             when m.std_error = 0 then null
-            when m.estimate_type = 'proportion' and m.ci_method_requested = 'logit' then 'logit'
+            when m.estimate_type = 'proportion' and m.ci_method_requested in ('logit', 'korn_graubard')
+                then m.ci_method_requested
             else 't'
         end as ci_method
     from _se_moments as m
     left join {{ tq }} as tq on tq.df = m.degrees_of_freedom
+    left join {{ tq }} as tq_n on tq_n.df = m.n_unweighted - 1
+),
+
+-- Korn-Graubard effective sample size n* (df-adjusted); from Kish's n_eff where V = 0 (p = 0 or 1)
+_se_kg as (
+    select
+        *,
+        case when ci_method = 'korn_graubard' then
+            case when estimate = 0 or estimate = 1 then n_effective else estimate * (1.0 - estimate) / variance end
+            * case when n_unweighted >= 2 then pow(t_quantile_n / t_quantile, 2) else 1.0 end
+        end as n_star
+    from _se_t
 ),
 
 _se_ci_raw as (
@@ -224,22 +259,28 @@ _se_ci_raw as (
         case
             when ci_method = 'clopper_pearson_neff' and estimate = 0 then 0.0
             when ci_method = 'clopper_pearson_neff' then pow(0.025, 1.0 / n_effective)
+            when ci_method = 'korn_graubard' and estimate = 0 then 0.0
+            when ci_method = 'korn_graubard' then
+                mizan_beta_quantile(0.025, n_star * estimate, n_star * (1.0 - estimate) + 1.0)
             when ci_method = 'logit' then
                 exp(ln(estimate / (1 - estimate)) - t_quantile * std_error / (estimate * (1 - estimate)))
                 / (1 + exp(ln(estimate / (1 - estimate)) - t_quantile * std_error / (estimate * (1 - estimate))))
             when ci_method = 't' and estimate_type = 'proportion' then greatest(estimate - t_quantile * std_error, 0.0)
-            when ci_method = 't' then estimate - t_quantile * std_error
+            when ci_method = 't' then greatest(estimate - t_quantile * std_error, coalesce(value_min, '-infinity'::double))
         end as ci_lower,
         case
             when ci_method = 'clopper_pearson_neff' and estimate = 0 then 1.0 - pow(0.025, 1.0 / n_effective)
             when ci_method = 'clopper_pearson_neff' then 1.0
+            when ci_method = 'korn_graubard' and estimate = 1 then 1.0
+            when ci_method = 'korn_graubard' then
+                mizan_beta_quantile(0.975, n_star * estimate + 1.0, n_star * (1.0 - estimate))
             when ci_method = 'logit' then
                 exp(ln(estimate / (1 - estimate)) + t_quantile * std_error / (estimate * (1 - estimate)))
                 / (1 + exp(ln(estimate / (1 - estimate)) + t_quantile * std_error / (estimate * (1 - estimate))))
             when ci_method = 't' and estimate_type = 'proportion' then least(estimate + t_quantile * std_error, 1.0)
-            when ci_method = 't' then estimate + t_quantile * std_error
+            when ci_method = 't' then least(estimate + t_quantile * std_error, coalesce(value_max, 'infinity'::double))
         end as ci_upper
-    from _se_t
+    from _se_kg
 ),
 
 -- the back-transformed logit bounds can miss the estimate by one rounding step when SE is tiny: clamp
@@ -277,6 +318,10 @@ select
         else variance / (unit_variance / n_unweighted)
     end as design_effect,
     excluded_share_raw as excluded_share,
+    n_psu_domain,
+    n_strata_domain,
+    n_singleton_strata_domain,
+    weight_ratio_max_median,
     (
         n_unweighted = 0
         or degrees_of_freedom is null or degrees_of_freedom <= 0
@@ -300,6 +345,17 @@ select
         else false
     end as is_unreliable
 from _se_ci
+{%- endmacro %}
+
+
+{#- t_{0.975, df} for an integer SQL expression ``df``: the seed row joined as ``alias`` (df 1..1000), the
+    Cornish-Fisher expansion beyond; NULL when df < 1. -#}
+{% macro t975_from(df, alias) -%}
+case
+    when {{ df }} is null or {{ df }} < 1 then null
+    when {{ df }} <= 1000 then {{ alias }}.t_975
+    else {{ t975_cornish_fisher('(' ~ df ~ ')::double') }}
+end
 {%- endmacro %}
 
 

@@ -8,6 +8,7 @@ real dbt project (``dbt_project/``) against a warehouse file in a subprocess.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -47,7 +48,11 @@ RAW_DDL: dict[str, str] = {
     "survey_sources": """
         source_id VARCHAR, wave_id VARCHAR, title VARCHAR, unit_of_analysis VARCHAR, weight_note VARCHAR,
         design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN, fieldwork_start DATE,
-        fieldwork_end DATE""",
+        fieldwork_end DATE, single_psu_rule VARCHAR, strata_combine_json VARCHAR, weight_method VARCHAR,
+        post_stratify VARCHAR""",
+    "survey_respondent_attributes": """
+        source_id VARCHAR, wave_id VARCHAR, file_sha256 VARCHAR, row_number INTEGER, respondent_id VARCHAR,
+        attribute VARCHAR, value VARCHAR""",
     "budget_lines": """
         source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR, row_number INTEGER,
         governorate_pcode VARCHAR, governorate_name_source VARCHAR, fiscal_year INTEGER, sector VARCHAR,
@@ -94,10 +99,15 @@ def _indicator(indicator_id: str, question_id: str, indicator_type: str, success
 
 INDICATORS: list[dict[str, Any]] = [
     _indicator("water_service_good", "water_service_rating", "proportion", ["excellent", "good"], ["all", "hoh_sex"], "logit"),
-    _indicator("water_service_poor", "water_service_rating", "proportion", ["poor", "very_poor"], ["all", "hoh_sex"], "logit"),
+    _indicator("water_service_poor", "water_service_rating", "proportion", ["poor", "very_poor"],
+               ["all", "hoh_sex", "displacement_status"], "logit"),
     _indicator("water_problem_reported", "water_problem_main_source", "proportion", ["yes"], ["all"], "logit"),
     _indicator("water_problem_reported_wald", "water_problem_main_source", "proportion", ["yes"], ["all"], "t"),
+    _indicator("water_problem_reported_kg", "water_problem_main_source", "proportion", ["yes"], ["all", "urban_rural"],
+               "korn_graubard"),
     _indicator("water_piped_hours_mean", "water_piped_hours_per_day", "mean", [], ["all", "hoh_sex"], "t", unit="hours/day"),
+    _indicator("water_service_distribution", "water_service_rating", "distribution", [], ["all", "hoh_sex"], "logit",
+               unit="share"),
 ]
 INDICATORS_BY_ID = {i["indicator_id"]: i for i in INDICATORS}
 
@@ -139,16 +149,26 @@ class Survey:
     wave_id: str
     respondents: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    #: columns of raw.survey_sources beyond the defaults (single_psu_rule, strata_combine_json, post_stratify)
+    source_extra: dict[str, Any] = field(default_factory=dict)
 
     def source_row(self, **extra: Any) -> dict[str, Any]:
         row = {"source_id": self.source_id, "wave_id": self.wave_id, "title": f"test survey {self.source_id}",
                "unit_of_analysis": "household", "weight_note": "test weights", "design_note": "test design",
-               "is_synthetic": True, "fieldwork_start": "2024-03-01", "fieldwork_end": "2024-03-20"}
+               "is_synthetic": True, "fieldwork_start": "2024-03-01", "fieldwork_end": "2024-03-20",
+               **self.source_extra}
         row.update(extra)
         return row
 
     def write(self, con: duckdb.DuckDBPyConnection) -> None:
-        insert_rows(con, "survey_respondents", self.respondents)
+        """Respondents (attributes beyond the raw columns, e.g. displacement_status, go to the long
+        raw.survey_respondent_attributes), answers and the source row."""
+        raw_columns = set(respondent_row("s", "w", "r", "IQG01", "h", "p", 1.0))
+        insert_rows(con, "survey_respondents", [{k: v for k, v in r.items() if k in raw_columns} for r in self.respondents])
+        insert_rows(con, "survey_respondent_attributes", [
+            {"source_id": r["source_id"], "wave_id": r["wave_id"], "file_sha256": r["file_sha256"],
+             "row_number": r["row_number"], "respondent_id": r["respondent_id"], "attribute": k, "value": v}
+            for r in self.respondents for k, v in r.items() if k not in raw_columns and v is not None])
         insert_rows(con, "survey_answers", self.answers)
         insert_rows(con, "survey_sources", [self.source_row()])
 
@@ -201,8 +221,12 @@ def simulate_cluster_survey(source_id: str, wave_id: str = "2024-03", seed: int 
                 u = rng.uniform()
                 hoh = None if u < 0.03 else ("female" if u < 0.28 else "male")
                 weight = base_weight * rng.uniform(0.5, 1.5)
-                survey.respondents.append(respondent_row(source_id, wave_id, rid, gov, stratum, psu, weight,
-                                                         hoh, row, "urban" if "urban" in stratum else "rural"))
+                respondent = respondent_row(source_id, wave_id, rid, gov, stratum, psu, weight, hoh, row,
+                                            "urban" if "urban" in stratum else "rural")
+                d = rng.uniform()  # displacement status: a declared attribute (three groups, one small)
+                respondent["displacement_status"] = (
+                    None if d < 0.02 else "returnee" if d < 0.08 else "idp" if d < 0.30 else "non_displaced")
+                survey.respondents.append(respondent)
                 # rating: latent quality shifted by the PSU effect (and a little by hoh_sex)
                 latent = effect + rng.normal(0.0, 1.0) + (0.3 if hoh == "female" else 0.0)
                 code = RATING_5[int(np.clip(np.digitize(latent, [-1.2, -0.4, 0.4, 1.2]), 0, 4))]
@@ -233,9 +257,10 @@ def simulate_cluster_survey(source_id: str, wave_id: str = "2024-03", seed: int 
     return survey
 
 
-def scaled_copy(survey: Survey, source_id: str, factor: float) -> Survey:
-    """The same survey under another source id with every weight multiplied by ``factor``."""
-    out = Survey(source_id, survey.wave_id)
+def scaled_copy(survey: Survey, source_id: str, factor: float, **source_extra: Any) -> Survey:
+    """The same survey under another source id with every weight multiplied by ``factor`` (and
+    ``source_extra`` columns of raw.survey_sources, e.g. another single_psu_rule)."""
+    out = Survey(source_id, survey.wave_id, source_extra=dict(source_extra))
     for r in survey.respondents:
         out.respondents.append({**r, "source_id": source_id, "weight": r["weight"] * factor})
     for a in survey.answers:
@@ -313,6 +338,53 @@ def skewed_weights_survey(source_id: str = "skewed_case", wave_id: str = "w1") -
     return s
 
 
+def national_survey(source_id: str = "sim_national", wave_id: str = "2024-03", seed: int = 20240302,
+                    **source_extra: Any) -> Survey:
+    """A survey of all 19 governorates (so national estimates, area IQ, exist): per governorate strata
+    urban and rural of 2 PSUs x 10 households with a governorate-specific base weight (unequal across
+    governorates, so post-stratification to population changes national estimates); Halabja (IQG19) has one
+    stratum of 2 PSUs x 6 households, so its estimates are suppressed (n < 30). Questions: the yes/no problem
+    (about 4 % don't know) and the water rating."""
+    rng = np.random.default_rng(seed)
+    survey = Survey(source_id, wave_id, source_extra=dict(source_extra))
+    row = 0
+    for g, (gov, _) in enumerate(GOVERNORATES):
+        base = rng.uniform(20.0, 400.0)
+        level = rng.normal(0.0, 0.7)
+        strata = [("urban", 2, 10)] if gov == "IQG19" else [("urban", 2, 10), ("rural", 2, 10)]
+        for kind, n_psu, size in strata:
+            if gov == "IQG19":
+                size = 6
+            for k in range(n_psu):
+                effect = level + rng.normal(0.0, 0.5)
+                for _ in range(size):
+                    row += 1
+                    rid = f"{source_id}-n{row:05d}"
+                    hoh = "female" if rng.uniform() < 0.3 else "male"
+                    survey.respondents.append(respondent_row(
+                        source_id, wave_id, rid, gov, f"{gov}-{kind}", f"{gov}-{kind}-{k}",
+                        base * rng.uniform(0.8, 1.25), hoh, row, kind))
+                    p_yes = 1.0 / (1.0 + math.exp(-(0.3 - effect)))
+                    yn = "dont_know" if rng.uniform() < 0.04 else ("yes" if rng.uniform() < p_yes else "no")
+                    survey.answers.append(answer_row(source_id, wave_id, rid, "water_problem_main_source", yn,
+                                                     row_number=row))
+                    latent = effect + rng.normal(0.0, 1.0)
+                    code = RATING_5[int(np.clip(np.digitize(latent, [-1.2, -0.4, 0.4, 1.2]), 0, 4))]
+                    survey.answers.append(answer_row(source_id, wave_id, rid, "water_service_rating", code,
+                                                     row_number=row))
+    return survey
+
+
+#: Strata the `combine` rule test names explicitly (the automatic choice would be baghdad_peri)
+EXPLICIT_COMBINE = {"baghdad_rural": "baghdad_urban"}
+
+
+def population(pcode: str, year: int) -> float:
+    """The test population of a governorate (raw.ref_population): unequal, so post-stratification matters."""
+    i = [p for p, _ in GOVERNORATES].index(pcode)
+    return 1e6 + 1e5 * i + 1e3 * (year - 2020)
+
+
 BUDGET_LINES: list[dict[str, Any]] = [
     # published percent only (SIGIR 2009 style): 70 % of a 112 USD million capital budget
     {"source_id": "budget_pct_alloc", "governorate_pcode": "IQG01", "governorate_name_source": "Anbar",
@@ -344,6 +416,13 @@ def build_test_warehouse(path: Path) -> dict[str, Survey]:
         "boundary_case": boundary_survey(),
         "df_zero_case": df_zero_survey(),
         "skewed_case": skewed_weights_survey(),
+        # the same sample under the other single-PSU rules (samplics SinglePSUEst.certainty / .combine)
+        "sim_hh_2024_certainty": scaled_copy(sim, "sim_hh_2024_certainty", 1.0, single_psu_rule="certainty_units"),
+        "sim_hh_2024_combine": scaled_copy(sim, "sim_hh_2024_combine", 1.0, single_psu_rule="combine",
+                                           strata_combine_json=json.dumps(EXPLICIT_COMBINE)),
+        "sim_hh_2024_autocombine": scaled_copy(sim, "sim_hh_2024_autocombine", 1.0, single_psu_rule="combine"),
+        "sim_national": national_survey(),
+        "sim_national_ps": national_survey("sim_national_ps", post_stratify="governorate_population"),
     }
     con = duckdb.connect(str(path))
     try:
@@ -356,8 +435,8 @@ def build_test_warehouse(path: Path) -> dict[str, Survey]:
             {"governorate_pcode": p, "name_en": n, "name_ar": n, "region": "Federal", "capital": n,
              "cod_ab_parent_pcode": "IQG06" if p == "IQG19" else p} for p, n in GOVERNORATES])
         insert_rows(con, "ref_population", [
-            {"governorate_pcode": p, "year": y, "population": 1e6 + 1e4 * i, "method": "published", "source": "test"}
-            for i, (p, _) in enumerate(GOVERNORATES) for y in (2020, 2021)])
+            {"governorate_pcode": p, "year": y, "population": population(p, y), "method": "published", "source": "test"}
+            for p, _ in GOVERNORATES for y in (2020, 2021, 2024)])
         budget = []
         for i, line in enumerate(BUDGET_LINES, start=1):
             budget.append({"file_name": f"{line['source_id']}.csv", "file_sha256": "f" * 64, "row_number": i,

@@ -26,7 +26,8 @@ def project_vars() -> dict:
 
 def test_vars_are_the_documented_defaults(project_vars):
     assert project_vars == {"suppression_min_n": 30, "suppression_min_n_eff": 30,
-                            "unreliable_ci_width": 0.30, "unreliable_relative_width": 1.30}
+                            "unreliable_ci_width": 0.30, "unreliable_relative_width": 1.30,
+                            "single_psu_rule": "skip", "extreme_weight_ratio": 10}
 
 
 def test_suppression_rule_on_every_row(fct, project_vars):
@@ -47,20 +48,46 @@ def test_suppression_rule_on_every_row(fct, project_vars):
             reasons.append("no sampling variance (SE = 0: single-PSU strata only, or no variation)")
         return reasons
 
-    group = lambda r: (r.indicator_id, r.source_id, r.wave_id, r.governorate_pcode, r.disaggregation)  # noqa: E731
-    suppressed_groups = {group(r) for r in fct.itertuples() if r.disaggregation != "all" and primary(r)}
     complementary = 0
     for r in fct.itertuples():
         reasons = primary(r)
         if reasons:
             assert r.is_suppressed and r.suppression_reason == "; ".join(reasons), r
-        elif r.disaggregation != "all" and group(r) in suppressed_groups:
-            # a sibling group is suppressed: this one too, or the sibling could be derived from the total
-            assert r.is_suppressed and r.suppression_reason.startswith("complementary suppression"), r
+        elif r.is_suppressed:
+            # hidden only to protect another hidden cell of the same margin
+            assert r.suppression_reason.startswith("complementary suppression"), r
             complementary += 1
         else:
-            assert not r.is_suppressed and pd.isna(r.suppression_reason), r
-    assert complementary > 0  # the simulated design has a breakdown with one small group
+            assert pd.isna(r.suppression_reason), r
+    assert complementary > 0  # the simulated designs have a breakdown and a national margin with one small group
+
+    # no margin hides exactly one group: breakdown groups of an area, governorates of the national estimate
+    groups = fct[fct.disaggregation != "all"].groupby(
+        ["indicator_id", "source_id", "wave_id", "governorate_pcode", "disaggregation"])["is_suppressed"]
+    assert ((groups.sum() != 1) | (groups.size() < 2)).all()
+    national = fct[fct.governorate_pcode == "IQ"][["indicator_id", "source_id", "disaggregation", "disaggregation_value"]]
+    govs = fct[fct.governorate_pcode != "IQ"].merge(national).groupby(
+        ["indicator_id", "source_id", "wave_id", "disaggregation", "disaggregation_value"])["is_suppressed"]
+    assert len(govs.size()) > 0 and ((govs.sum() != 1) | (govs.size() < 2)).all()
+    # two-group breakdowns (hoh_sex): both hidden or neither
+    two = fct[fct.disaggregation == "hoh_sex"].groupby(
+        ["indicator_id", "source_id", "wave_id", "governorate_pcode"])["is_suppressed"]
+    assert (two.all() | ~two.any()).all()
+
+
+def test_national_margin_hides_the_smallest_other_governorate(fct):
+    """sim_national: Halabja (n = 12) is suppressed for being small; its value would follow from the national
+    estimate and the 18 published governorates, so the governorate with the smallest n is hidden too."""
+    rows = fct[(fct.source_id == "sim_national") & (fct.indicator_id == "water_problem_reported")
+               & (fct.disaggregation == "all")].set_index("governorate_pcode")
+    assert not rows.loc["IQ"].is_suppressed
+    assert rows.loc["IQG19"].suppression_reason == "n < 30; effective n < 30"
+    govs = rows.drop(index=["IQ", "IQG19"])
+    hidden = govs[govs.is_suppressed]
+    assert len(hidden) == 1
+    smallest = govs.sort_values(["n_unweighted"], kind="stable").index[0]
+    assert hidden.index[0] == smallest
+    assert hidden.iloc[0].suppression_reason.startswith("complementary suppression: another governorate")
 
 
 def test_unreliable_rule_on_every_row(fct, project_vars):
@@ -161,18 +188,30 @@ def test_wald_t_interval_for_proportions_is_clipped_symmetric(dbt_warehouse, fct
 
 def test_domains(fct):
     sim = fct[fct.source_id == "sim_hh_2024"]
-    # every (indicator, governorate) has the `all` domain; hoh_sex only where the indicator lists it
+    # every (indicator, governorate) has the `all` domain, and a breakdown for each attribute the indicator
+    # lists among its disaggregations (respondents whose value is unknown are in `all` only)
+    expected_values = {"hoh_sex": {"female", "male"}, "urban_rural": {"urban", "rural"},
+                       "displacement_status": {"idp", "returnee", "non_displaced"}}
     for (ind, gov), g in sim.groupby(["indicator_id", "governorate_pcode"]):
         values = set(zip(g.disaggregation, g.disaggregation_value))
-        assert ("all", "all") in values
-        if "hoh_sex" in raw_fixtures.INDICATORS_BY_ID[ind]["disaggregations"]:
-            assert values == {("all", "all"), ("hoh_sex", "female"), ("hoh_sex", "male")}
-        else:
-            assert values == {("all", "all")}
+        expected = {("all", "all")}
+        for dis in raw_fixtures.INDICATORS_BY_ID[ind]["disaggregations"]:
+            if dis != "all":
+                present = {v for r in raw_fixtures.simulate_cluster_survey("sim_hh_2024").respondents
+                           if r["governorate_pcode"] == gov and (v := r.get(dis)) is not None}
+                assert present <= expected_values[dis]
+                expected |= {(dis, v) for v in present}
+        assert values == expected, (ind, gov)
     # a source with hoh_sex unknown has no hoh_sex domains
     assert set(fct[fct.source_id == "boundary_case"].disaggregation) == {"all"}
-    # governorates are the respondents' governorates, no national pseudo-domain
+    # governorates are the respondents' governorates; no national domain for a survey of two governorates
     assert set(sim.governorate_pcode) == {"IQG08", "IQG15"}
+    # a survey of all 19 governorates also has the national domain IQ, with every respondent in it
+    national = fct[(fct.source_id == "sim_national") & (fct.governorate_pcode == "IQ")
+                   & (fct.indicator_id == "water_problem_reported")]
+    govs = fct[(fct.source_id == "sim_national") & (fct.governorate_pcode != "IQ")
+               & (fct.indicator_id == "water_problem_reported")]
+    assert len(national) == 1 and national.n_unweighted.iloc[0] == govs.n_unweighted.sum()
 
 
 def test_multiplying_weights_by_a_constant_changes_nothing(fct):

@@ -11,7 +11,8 @@ import raw_fixtures
 FCT_SERVICE_COLUMNS = [  # docs/architecture.md, in order
     "indicator_id", "source_id", "wave_id", "governorate_pcode", "disaggregation", "disaggregation_value",
     "estimate", "std_error", "ci_lower", "ci_upper", "ci_method", "degrees_of_freedom", "n_unweighted",
-    "n_effective", "design_effect", "excluded_share", "is_suppressed", "suppression_reason", "is_unreliable",
+    "n_effective", "design_effect", "excluded_share", "n_psu", "n_singleton_strata", "single_psu_rule",
+    "weight_ratio_max_median", "has_extreme_weights", "is_suppressed", "suppression_reason", "is_unreliable",
     "is_synthetic",
 ]
 
@@ -28,10 +29,15 @@ def test_schemas_are_exact_names(dbt_warehouse):
     assert {"raw", "staging", "intermediate", "marts", "seeds"} <= schemas
     assert not any(s.startswith("main_") for s in schemas)
     kinds = tables.groupby("table_schema")["table_type"].agg(set).to_dict()
-    assert kinds["staging"] == {"VIEW"} and kinds["intermediate"] == {"VIEW"} and kinds["marts"] == {"BASE TABLE"}
+    assert kinds["staging"] == {"VIEW"} and kinds["marts"] == {"BASE TABLE"}
+    # intermediate models are views, except the engine's output (a table: the Korn-Graubard interval calls
+    # a function only dbt's connection has, so no reader ever evaluates it)
+    intermediate = tables[tables.table_schema == "intermediate"].set_index("table_name")["table_type"]
+    assert intermediate.pop("int_indicator_estimates") == "BASE TABLE"
+    assert set(intermediate) == {"VIEW"}
     marts = set(tables[tables.table_schema == "marts"].table_name)
-    assert marts == {"fct_service_indicators", "fct_budget_execution", "fct_indicator_change", "dim_governorate",
-                     "dim_indicator", "dim_wave"}
+    assert marts == {"fct_service_indicators", "fct_response_distribution", "fct_budget_execution",
+                     "fct_indicator_change", "dim_governorate", "dim_indicator", "dim_wave", "dim_estimation_rules"}
 
 
 def test_fct_service_indicators_has_exactly_the_contract_columns(dbt_warehouse):
@@ -59,8 +65,11 @@ def test_budget_execution(dbt_warehouse):
 
 def test_dim_governorate(dbt_warehouse):
     dim = dbt_warehouse.query("select * from marts.dim_governorate")
-    assert len(dim) == 19 and dim.governorate_pcode.is_unique
-    assert dim.set_index("governorate_pcode").loc["IQG19", "cod_ab_parent_pcode"] == "IQG06"
+    assert len(dim) == 20 and dim.governorate_pcode.is_unique
+    by = dim.set_index("governorate_pcode")
+    assert by.loc["IQG19", "cod_ab_parent_pcode"] == "IQG06"
+    assert (by["area_level"] == "governorate").sum() == 19
+    assert (by.loc["IQ", "area_level"], by.loc["IQ", "name_en"]) == ("national", "Iraq (national)")
 
 
 def test_dim_indicator_carries_the_reference_sheet(dbt_warehouse):

@@ -22,7 +22,8 @@ def test_dbt_parse_needs_no_database(tmp_path):
     assert not warehouse.exists() and not warehouse.parent.exists()
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     sources = {n["name"]: n for n in manifest["sources"].values()}
-    assert set(sources) == {"survey_respondents", "survey_answers", "question_bank", "indicator_registry",
+    assert set(sources) == {"survey_respondents", "survey_answers", "survey_respondent_attributes",
+                            "question_bank", "indicator_registry",
                             "survey_sources", "budget_lines", "ref_governorates", "ref_population"}
     for name, node in sources.items():
         assert node["meta"]["dagster"]["asset_key"] == ["raw", name]

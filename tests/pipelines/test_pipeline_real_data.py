@@ -128,13 +128,14 @@ def test_marts_hold_tal_afar_dtm_and_budget_indicators(real_warehouse):
     } <= set(talafar["indicator_id"])
     dtm = q(real_warehouse, "SELECT indicator_id, count(DISTINCT governorate_pcode) AS n FROM marts.fct_service_indicators "
             "WHERE source_id = 'iom_dtm_ila5_2020' AND disaggregation = 'all' GROUP BY 1")
-    assert dict(dtm.rows()) == {
-        i: 19 for i in ("electricity_sufficient", "water_sufficient", "waste_collection_available",
+    assert dict(dtm.rows()) == {  # 19 governorates and the whole country (IQ)
+        i: 20 for i in ("electricity_sufficient", "water_sufficient", "waste_collection_available",
                         "school_access", "clinic_access", "hospital_access")
     }
     govs = q(real_warehouse, "SELECT DISTINCT governorate_pcode FROM marts.fct_service_indicators WHERE source_id = 'iom_dtm_ila5_2020'")
-    # all 18 COD-AB governorates, and Halabja (IQG19): ILA V files Halabja district under Sulaymaniyah
-    assert sorted(govs["governorate_pcode"]) == COD_AB_18 + ["IQG19"]
+    # all 18 COD-AB governorates, and Halabja (IQG19): ILA V files Halabja district under Sulaymaniyah; ILA V
+    # reached every governorate, so it has national estimates (IQ)
+    assert sorted(govs["governorate_pcode"]) == ["IQ"] + COD_AB_18 + ["IQG19"]
     split = dict(q(real_warehouse, "SELECT governorate_pcode, count(*) FROM raw.survey_respondents "
                    "WHERE source_id = 'iom_dtm_ila5_2020' AND governorate_pcode IN ('IQG06', 'IQG19') GROUP BY 1").rows())
     assert split == {"IQG06": 359, "IQG19": 38}  # 397 locations under GovernorateE = Sulaymaniyah

@@ -1,7 +1,14 @@
--- One row per indicator x respondent of every survey wave whose source maps the indicator's question.
--- Respondents who were not asked / skipped / said "don't know" keep their row (y NULL) so that their
--- PSU stays in the variance step (DESIGN.md "Statistics": item non-response is a domain exclusion,
--- not a row deletion).
+-- One row per indicator x respondent (x answer category, for a distribution indicator) of every survey wave
+-- whose source maps the indicator's question. Respondents who were not asked / skipped / said "don't know"
+-- keep their row (y NULL) so that their PSU stays in the variance step (DESIGN.md "Statistics": item
+-- non-response is a domain exclusion, not a row deletion).
+--
+-- indicator_type   proportion: y = 1 for a success code, 0 for another substantive code;
+--                  mean: y = the numeric answer, bounded by the question's valid range (value_min/max);
+--                  distribution: one proportion per substantive code of a select_one question (category),
+--                  y = 1 when the answer is that code, 0 for another substantive code.
+-- category         the answer category of a distribution indicator; '-' for every other indicator.
+-- stratum, psu, weight  the variance stratum and PSU and the final weight (int_survey_design_units).
 with
 
 indicators as (
@@ -10,6 +17,10 @@ indicators as (
 
 questions as (
     select * from {{ ref('stg_registry__questions') }}
+),
+
+units as (
+    select * from {{ ref('int_survey_design_units') }}
 ),
 
 respondents as (
@@ -35,11 +46,24 @@ indicator_waves as (
         i.success_codes,
         q.choice_codes,
         q.nonresponse_codes,
+        q.min_value,
+        q.max_value,
         m.source_id,
         m.wave_id
     from indicators as i
     inner join questions as q on q.question_id = i.question_id
     inner join mapped_questions as m on m.question_id = i.question_id
+),
+
+-- a distribution indicator is estimated once per substantive answer code
+indicator_categories as (
+    select *, unnest(choice_codes) as category
+    from indicator_waves
+    where indicator_type = 'distribution'
+    union all
+    select *, '-' as category
+    from indicator_waves
+    where indicator_type <> 'distribution'
 ),
 
 joined as (
@@ -48,35 +72,47 @@ joined as (
         iw.indicator_type,
         iw.ci_method,
         iw.question_id,
+        iw.category,
         iw.source_id,
         iw.wave_id,
-        r.respondent_id,
-        r.governorate_pcode,
-        r.stratum,
-        r.psu,
-        r.weight,
+        u.respondent_id,
+        u.governorate_pcode,
+        u.variance_stratum as stratum,
+        u.variance_psu as psu,
+        u.weight,
         r.hoh_sex,
         r.urban_rural,
         r.is_synthetic,
         a.answer_code,
         a.answer_numeric,
+        case when iw.indicator_type = 'mean' then iw.min_value end as value_min,
+        case when iw.indicator_type = 'mean' then iw.max_value end as value_max,
         case
             when iw.indicator_type = 'proportion' then
                 case
                     when list_contains(iw.success_codes, a.answer_code) then 1.0
                     when list_contains(iw.choice_codes, a.answer_code) then 0.0
                 end
+            when iw.indicator_type = 'distribution' then
+                case
+                    when a.answer_code = iw.category then 1.0
+                    when list_contains(iw.choice_codes, a.answer_code) then 0.0
+                end
             when iw.indicator_type = 'mean' then a.answer_numeric
         end::double as y,
         coalesce(list_contains(iw.nonresponse_codes, a.answer_code), false) as is_nonresponse_code
-    from indicator_waves as iw
+    from indicator_categories as iw
+    inner join units as u
+        on u.source_id = iw.source_id
+        and u.wave_id = iw.wave_id
     inner join respondents as r
-        on r.source_id = iw.source_id
-        and r.wave_id = iw.wave_id
+        on r.source_id = u.source_id
+        and r.wave_id = u.wave_id
+        and r.respondent_id = u.respondent_id
     left join answers as a
-        on a.source_id = r.source_id
-        and a.wave_id = r.wave_id
-        and a.respondent_id = r.respondent_id
+        on a.source_id = u.source_id
+        and a.wave_id = u.wave_id
+        and a.respondent_id = u.respondent_id
         and a.question_id = iw.question_id
 )
 
@@ -85,6 +121,7 @@ select
     indicator_type,
     ci_method,
     question_id,
+    category,
     source_id,
     wave_id,
     respondent_id,
@@ -97,6 +134,8 @@ select
     is_synthetic,
     answer_code,
     answer_numeric,
+    value_min,
+    value_max,
     y,
     y is not null as is_answered,
     y is null and is_nonresponse_code as is_nonresponse,

@@ -1,4 +1,5 @@
--- Survey waves: description from the source mapping plus the size of the design actually loaded.
+-- Survey waves: description from the source mapping plus the design actually loaded (variance strata and
+-- PSUs after the single-PSU rule, degrees of freedom, weights and their extremes, national coverage).
 with
 
 sources as (
@@ -21,6 +22,18 @@ select
     coalesce(d.n_psu, 0)::integer as n_psu,
     d.n_singleton_strata::integer as n_singleton_strata,
     d.degrees_of_freedom::integer as degrees_of_freedom,
+    s.single_psu_rule,
+    d.n_strata_delivered::integer as n_strata_delivered,
+    d.n_singleton_strata_delivered::integer as n_singleton_strata_delivered,
+    s.weight_method,
+    s.post_stratify,
+    d.weight_min,
+    d.weight_median,
+    d.weight_max,
+    d.weight_ratio_max_median,
+    d.has_extreme_weights,
+    d.n_effective,
+    coalesce(d.covers_all_governorates, false) as has_national_estimates,
     s.unit_of_analysis,
     s.weight_note,
     s.design_note,

@@ -13,7 +13,7 @@ select
     question_id::varchar         as question_id,
     coalesce(success_codes, []::varchar[])::varchar[]          as success_codes,
     coalesce(disaggregations, ['all']::varchar[])::varchar[]   as disaggregations,
-    coalesce(ci_method, case when indicator_type = 'proportion' then 'logit' else 't' end)::varchar as ci_method,
+    coalesce(ci_method, case when indicator_type = 'mean' then 't' else 'logit' end)::varchar as ci_method,
     direction::varchar           as direction,
     source_questions::varchar    as source_questions,
     estimation_method::varchar   as estimation_method,
