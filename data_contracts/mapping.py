@@ -7,6 +7,7 @@ file and the field. The reference for every field, with worked examples, is ``do
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -33,18 +34,32 @@ class FileSpec(_Strict):
     wave_id: str | None = None
 
 
+class SampleFrame(_Strict):
+    """A delivered sample frame giving the population (households, people) of every stratum: design
+    weights are N_h / n_h, n_h = respondents of stratum h loaded in the wave (after exclusions and
+    quarantine). ``path`` is relative to the source folder; ``population_column`` must hold a positive
+    number in every row and ``stratum_column`` each stratum once."""
+
+    path: str
+    stratum_column: str
+    population_column: str
+    encoding: str = "utf-8"
+    delimiter: Literal[",", ";", "\t", "auto"] = "auto"
+
+
 class ColumnRef(_Strict):
     """Where a design or respondent attribute comes from: a column, a constant, or a rule.
 
-    Exactly one of ``column``, ``constant``, ``sum_of_columns``, ``per_respondent`` is set.
-    ``recode`` maps source values (after trimming) to canonical ones; with ``recode`` present, a value
-    not in it is quarantined.
+    Exactly one of ``column``, ``constant``, ``sum_of_columns``, ``per_respondent``, ``sample_frame`` is
+    set (``sum_of_columns`` and ``sample_frame`` only for the weight). ``recode`` maps source values (after
+    trimming) to canonical ones; with ``recode`` present, a value not in it is quarantined.
     """
 
     column: str | None = None
     constant: str | float | None = None
     sum_of_columns: list[str] | None = None
     per_respondent: bool = False
+    sample_frame: SampleFrame | None = None
     recode: dict[str, str | None] | None = None
     via: Literal["value", "label_en", "label_ar"] = "value"
 
@@ -55,10 +70,41 @@ class ColumnRef(_Strict):
             self.constant is not None,
             self.sum_of_columns is not None,
             self.per_respondent,
+            self.sample_frame is not None,
         ]
         if sum(chosen) != 1:
-            raise ValueError("give exactly one of column, constant, sum_of_columns, per_respondent")
+            raise ValueError("give exactly one of column, constant, sum_of_columns, per_respondent, sample_frame")
         return self
+
+
+class SinglePsuRule(_Strict):
+    """What a stratum with a single PSU does in the variance (docs/methodology.md, section 2b).
+
+    ``skip`` (default): it contributes no variance (samplics SinglePSUEst.skip, R survey.lonely.psu =
+    "certainty"); ``certainty_units``: the PSU was a certainty selection and its respondents act as the
+    stratum's PSUs (samplics SinglePSUEst.certainty); ``combine``: collapsed strata, the stratum joins the
+    one ``combine`` names (``{stratum: stratum it joins}``; a pair named here applies to any stratum), else
+    the nearest stratum of its governorate with two or more PSUs. ``note`` says why.
+    """
+
+    rule: Literal["skip", "certainty_units", "combine"] = "skip"
+    combine: dict[str, str] = Field(default_factory=dict)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _combine_only_with_combine(self) -> "SinglePsuRule":
+        if self.combine and self.rule != "combine":
+            raise ValueError("combine: strata to join are only read with rule: combine")
+        if any(k == v for k, v in self.combine.items()):
+            raise ValueError("combine: a stratum cannot join itself")
+        chained = sorted(set(self.combine) & set(self.combine.values()))
+        if chained:
+            raise ValueError(f"combine: strata {chained} both join another stratum and are joined; name the final one")
+        return self
+
+
+#: Attribute names a mapping may not declare under ``disaggregations`` (built-in or reserved).
+RESERVED_DISAGGREGATIONS = {"all", "hoh_sex", "urban_rural", "district"}
 
 
 class ConsentRule(_Strict):
@@ -124,6 +170,13 @@ class SurveyMapping(_Strict):
     weight: ColumnRef
     hoh_sex: ColumnRef | None = None
     urban_rural: ColumnRef | None = None
+    #: Further respondent attributes to break estimates down by (e.g. ``displacement_status``): name ->
+    #: where it comes from. An indicator uses one when its ``disaggregations`` lists the name.
+    disaggregations: dict[str, ColumnRef] = Field(default_factory=dict)
+    single_psu: SinglePsuRule = Field(default_factory=SinglePsuRule)
+    #: ``governorate_population``: weights scaled so that they add up to the population of each
+    #: governorate in the fieldwork year (data_contracts/reference/population.csv).
+    post_stratify: Literal["none", "governorate_population"] = "none"
     interview_date: ColumnRef | None = None
     consent: ConsentRule | None = None
     personal_columns: list[str] = Field(default_factory=list)
@@ -141,6 +194,20 @@ class SurveyMapping(_Strict):
     def _waves(self) -> "SurveyMapping":
         if any(f.wave_id is None for f in self.files):
             raise ValueError("every file of a survey source needs a wave_id")
+        return self
+
+    @model_validator(mode="after")
+    def _design_refs(self) -> "SurveyMapping":
+        others = {"governorate": self.governorate, "district": self.district, "stratum": self.stratum,
+                  "psu": self.psu, "hoh_sex": self.hoh_sex, "urban_rural": self.urban_rural,
+                  "interview_date": self.interview_date, **self.disaggregations}
+        for name, ref in others.items():
+            if ref is not None and (ref.sample_frame is not None or ref.sum_of_columns is not None):
+                raise ValueError(f"{name}: sample_frame and sum_of_columns are only for the weight")
+        for name in self.disaggregations:
+            if name in RESERVED_DISAGGREGATIONS or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"disaggregations: {name!r} is reserved or not a lower_snake_case name "
+                                 f"(reserved: {sorted(RESERVED_DISAGGREGATIONS)})")
         return self
 
 
@@ -235,19 +302,37 @@ def load_indicators(path: Path = INDICATORS_PATH) -> dict[str, dict]:
     """The indicator registry with defaults applied: ``{indicator_id: {field: value}}``.
 
     Raises:
-        MappingError: an indicator names a question that is not in the question bank, or a success
-            code that is not on that question's scale.
+        MappingError: an indicator names a question that is not in the question bank, a success code that
+            is not on that question's scale, an unknown indicator_type or ci_method, a CI method that does not
+            fit its type (means take ``t``), a distribution of a question that is not select_one, a
+            proportion without success codes, or a disaggregation name that is not lower_snake_case.
     """
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     bank = load_question_bank()
+    methods = {"proportion": {"logit", "korn_graubard", "t"}, "distribution": {"logit", "korn_graubard", "t"},
+               "mean": {"t"}}
     out: dict[str, dict] = {}
     for ind_id, spec in data["indicators"].items():
         merged = {**data.get("defaults", {}), **spec, "indicator_id": ind_id}
         q = bank.get(merged["question_id"])
+        where = f"{path}: indicator {ind_id}"
         if q is None:
-            raise MappingError(f"{path}: indicator {ind_id} names unknown question {merged['question_id']}")
+            raise MappingError(f"{where} names unknown question {merged['question_id']}")
+        kind = merged.get("indicator_type")
+        if kind not in methods:
+            raise MappingError(f"{where}: indicator_type {kind!r} is not one of {sorted(methods)}")
+        ci = merged.setdefault("ci_method", "t" if kind == "mean" else "logit")
+        if ci not in methods[kind]:
+            raise MappingError(f"{where}: ci_method {ci!r} does not fit a {kind} (use one of {sorted(methods[kind])})")
+        if kind == "distribution" and (q.get("answer_type") != "select_one" or merged.get("success_codes")):
+            raise MappingError(f"{where}: a distribution needs a select_one question and no success_codes")
+        if kind == "proportion" and not merged.get("success_codes"):
+            raise MappingError(f"{where}: a proportion needs success_codes")
         for code in merged.get("success_codes") or []:
             if code not in q.get("choice_codes", []):
-                raise MappingError(f"{path}: indicator {ind_id}: success code {code!r} not on the scale of {merged['question_id']}")
+                raise MappingError(f"{where}: success code {code!r} not on the scale of {merged['question_id']}")
+        for name in merged.get("disaggregations") or []:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+                raise MappingError(f"{where}: disaggregation {name!r} is not a lower_snake_case attribute name")
         out[ind_id] = merged
     return out

@@ -166,6 +166,17 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
             "count(*) FILTER (WHERE is_suppressed) AS suppressed FROM marts.fct_service_indicators "
             "GROUP BY source_id ORDER BY source_id"
         ) if exists("marts.fct_service_indicators") else []
+        out["distributions"] = rows(
+            "SELECT source_id, count(DISTINCT indicator_id) AS indicators, count(*) AS shares "
+            "FROM marts.fct_response_distribution GROUP BY source_id ORDER BY source_id"
+        ) if exists("marts.fct_response_distribution") else []
+        out["designs"] = rows(
+            "SELECT source_id, wave_id, single_psu_rule, n_singleton_strata_delivered, degrees_of_freedom, "
+            "weight_method, post_stratify, weight_ratio_max_median, has_extreme_weights, has_national_estimates "
+            "FROM marts.dim_wave WHERE n_respondents > 0 ORDER BY source_id, wave_id"
+        ) if exists("marts.dim_estimation_rules") else []  # a warehouse older than the design columns has neither
+        out["rules"] = rows("SELECT rule_text FROM marts.dim_estimation_rules") \
+            if exists("marts.dim_estimation_rules") else []
         out["dbt"] = rows(
             "SELECT resource_type, status, count(*) AS n FROM audit.dbt_results WHERE run_id = ? "
             "GROUP BY ALL ORDER BY resource_type, status", [run_id]
@@ -211,17 +222,36 @@ def format_summary(summary: dict) -> str:
         for f in summary["files"] if f["rows_loaded"] == 0
     ]
     warnings += [f"{n['source_id']}/{n['file_name']}: {n['note']}" for n in summary.get("notes", [])]
+    warnings += [
+        f"{d['source_id']} wave {d['wave_id']}: extreme weights (largest / median = {d['weight_ratio_max_median']:.1f}): "
+        "a few respondents carry much of every estimate; check the weighting"
+        for d in summary.get("designs", []) if d.get("has_extreme_weights")
+    ]
     if warnings:
         lines.append("WARNINGS:")
         lines += [f"  {w}" for w in warnings]
     if summary["skipped_sources"]:
         lines.append("sources skipped:")
         lines += [f"  {r['path']}: {r['reason']}" for r in summary["skipped_sources"]]
+    if summary.get("designs"):
+        lines.append("survey designs (marts.dim_wave):")
+        lines += [
+            f"  {d['source_id']} wave {d['wave_id']}: df {d['degrees_of_freedom']}, single-PSU strata "
+            f"{d['n_singleton_strata_delivered']} ({d['single_psu_rule']}), weights {d['weight_method']}"
+            + (f", post-stratified ({d['post_stratify']})" if d["post_stratify"] not in (None, "none") else "")
+            + f", max/median weight {d['weight_ratio_max_median']:.1f}"
+            + (", national estimates" if d["has_national_estimates"] else "")
+            for d in summary["designs"]
+        ]
     lines.append("indicators computed (marts.fct_service_indicators):")
     lines += [
         f"  {r['source_id']}: {r['indicators']} indicators, {r['estimates']} estimates ({r['suppressed']} suppressed)"
         for r in summary["indicators"]
     ] or ["  none"]
+    lines += [f"  {r['source_id']}: {r['indicators']} answer distributions, {r['shares']} shares "
+              "(marts.fct_response_distribution)" for r in summary.get("distributions", [])]
+    if summary.get("rules"):
+        lines.append(summary["rules"][0]["rule_text"])
     passed = sum(r["n"] for r in summary["dbt"] if r["resource_type"] == "test" and r["status"] == "pass")
     failed = sum(r["n"] for r in summary["dbt"] if r["resource_type"] == "test" and r["status"] in ("fail", "error"))
     warned = sum(r["n"] for r in summary["dbt"] if r["resource_type"] == "test" and r["status"] == "warn")

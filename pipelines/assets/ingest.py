@@ -33,8 +33,8 @@ from pipelines.warehouse import connect, ensure_schema, insert_frame, replace_ta
 POOL = "mizan_warehouse"  # a Dagster concurrency pool: one step writing the warehouse at a time
 
 SURVEY_TABLES = [
-    "survey_respondents", "survey_answers", "survey_submissions", "survey_multi_select",
-    "survey_form_labels", "survey_sources",
+    "survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
+    "survey_multi_select", "survey_form_labels", "survey_sources",
 ]
 BUDGET_TABLES = ["budget_lines", "budget_sources"]
 REFERENCE_TABLES = ["ref_governorates", "ref_population", "question_bank", "indicator_registry"]
@@ -126,7 +126,9 @@ def _run_sources(
             mapping = load_source_mapping(src)
             patterns = [f.path for f in mapping.files]
             unit_of = wave_of([(f.path, f.wave_id) for f in mapping.files]) if domain == "survey" else None
-            companions = {n for n in (getattr(mapping, "xlsform", None),) if n}  # the form is read, not a data file
+            # the form and a sample frame are read with the export, not loaded as data files
+            frame = getattr(getattr(mapping, "weight", None), "sample_frame", None)
+            companions = {n for n in (getattr(mapping, "xlsform", None), frame.path if frame else None) if n}
             active = registry.register_source(src, patterns, unit_of, companions)
             files = [registry.archived(f) for f in active]
             if domain == "survey":

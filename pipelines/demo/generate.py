@@ -115,6 +115,14 @@ GOVERNORATES: tuple[Governorate, ...] = (
 )
 N_GOV = len(GOVERNORATES)
 URBAN_RURAL = ("urban", "rural")
+#: Shares of IDP and returnee households by governorate for the demo's displacement_status (plausible
+#: magnitudes only: higher where the 2014-2017 conflict displaced most people and where camps are).
+DISPLACED_SHARES: dict[str, tuple[float, float]] = {
+    "anbar": (0.04, 0.30), "ninewa": (0.10, 0.32), "salah_al_din": (0.06, 0.28), "kirkuk": (0.06, 0.16),
+    "diyala": (0.04, 0.14), "duhok": (0.22, 0.02), "erbil": (0.10, 0.02), "sulaymaniyah": (0.05, 0.01),
+    "baghdad": (0.02, 0.04), "babil": (0.02, 0.03), "halabja": (0.02, 0.01),
+}
+DEFAULT_DISPLACED_SHARES = (0.01, 0.01)
 
 # ----------------------------------------------------------------------------------------------
 # Choice lists (shared by the XLSForm and the export generator)
@@ -136,6 +144,11 @@ YNDP = (
 )
 SEX = (("male", "Male", "ذكر"), ("female", "Female", "انثى"))
 URBAN_RURAL_CHOICES = (("urban", "Urban", "حضر"), ("rural", "Rural", "ريف"))
+DISPLACEMENT = (
+    ("non_displaced", "Not displaced (host community)", "غير نازح (المجتمع المضيف)"),
+    ("idp", "Internally displaced (IDP)", "نازح داخليا"),
+    ("returnee", "Returnee", "عائد"),
+)
 WATER_SOURCES = (
     ("piped", "Piped connection into house or yard", "اتصال مباشر بشبكة ماء البلدية (المحلية) في المنزل أو الفناء"),
     ("trucking", "Water trucking", "المياه المنقولة بالشاحنات"),
@@ -148,6 +161,7 @@ CHOICE_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "governorates": tuple((g.code, g.label_en, g.label_ar) for g in GOVERNORATES),
     "urban_rural": URBAN_RURAL_CHOICES,
     "sex": SEX,
+    "displacement": DISPLACEMENT,
     "level_service": LEVEL_SERVICE,
     "yndp": YNDP,
     "water_sources": WATER_SOURCES,
@@ -155,6 +169,7 @@ CHOICE_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
 RATING_CODES = tuple(c[0] for c in LEVEL_SERVICE)  # index 0..5
 YNDP_CODES = tuple(c[0] for c in YNDP)
 WATER_SOURCE_CODES = tuple(c[0] for c in WATER_SOURCES)
+DISPLACEMENT_CODES = tuple(c[0] for c in DISPLACEMENT)
 
 _CONSENT = "${consent} = 'yes'"
 _Q = dict  # one survey-sheet row
@@ -239,6 +254,14 @@ SURVEY_ROWS: tuple[dict[str, str], ...] = (
         name="gender_hoh",
         en="What is the gender of the head of household?",
         ar="ما هو جنس رب الاسرة؟",
+        required="true",
+        relevant=_CONSENT,
+    ),
+    _Q(
+        type="select_one displacement",
+        name="displacement_status",
+        en="Is your household displaced, a returnee, or neither?",
+        ar="هل أسرتك نازحة أم عائدة أم غير ذلك؟",
         required="true",
         relevant=_CONSENT,
     ),
@@ -611,6 +634,10 @@ def _wave(
 
     consent = rng.random(n) >= 0.01
     female = rng.random(n) < params.female_share[g]
+    # displacement status from its own random stream, so that it leaves every other draw unchanged
+    shares = np.array([DISPLACED_SHARES.get(gv.code, DEFAULT_DISPLACED_SHARES) for gv in GOVERNORATES])
+    u_disp = np.random.default_rng([seed, wave, 17]).random(n)
+    displacement = np.where(u_disp < shares[g, 0], 1, np.where(u_disp < shares[g, 0] + shares[g, 1], 2, 0))
     # weight = stratum households x cluster non-response adjustment, calibrated to the stratum total
     adj = c_adj[hc]
     denom = np.bincount(stratum, weights=adj * consent, minlength=d.stratum_gov.shape[0])
@@ -697,6 +724,7 @@ def _wave(
             "weight": o(weight),
             "consent": consent_o,
             "female": sel(o(female).astype(np.int8), skip),
+            "displacement": sel(o(displacement).astype(np.int8), skip),
             "level_service": sel(o(level_service), skip),
             "regularity_supply": sel(o(regularity), skip),
             "water_office_receptiveness": sel(o(receptiveness), skip),
@@ -774,6 +802,7 @@ def _wave(
         _gps_altitude=pl.when(pl.col("consent")).then(pl.col("gps_alt").cast(pl.Utf8)),
         _gps_precision=pl.when(pl.col("consent")).then(pl.col("gps_prec").cast(pl.Utf8)),
         gender_hoh=choice("female", ("male", "female")),
+        displacement_status=choice("displacement", DISPLACEMENT_CODES),
         water_sources=pl.when(pl.col("consent")).then(
             pl.concat_str(
                 [pl.when(pl.col(f"ws_{c}") == 1).then(pl.lit(c)) for c in WATER_SOURCE_CODES],

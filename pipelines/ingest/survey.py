@@ -6,12 +6,16 @@ exclude rows without consent; type every form field by the XLSForm and check the
 columns and canonical questions; quarantine every row with a failing cell (file, row, column, value,
 reason); stop the run on missing, zero or negative weights. Loaded rows become
 
-- ``raw.survey_respondents`` (one row per respondent: design and disaggregation columns),
+- ``raw.survey_respondents`` (one row per respondent: design and disaggregation columns; weights from
+  the delivered column, a constant, or N_h / n_h from a sample frame),
+- ``raw.survey_respondent_attributes`` (long: respondent × attribute the mapping declares under
+  ``disaggregations``, e.g. displacement_status),
 - ``raw.survey_answers`` (long: respondent × canonical question, recoded onto the question bank),
 - ``raw.survey_submissions`` (long: every non-personal field as delivered, typed by the XLSForm),
 - ``raw.survey_multi_select`` (select_multiple split columns: respondent × question × choice),
 - ``raw.survey_form_labels`` (English/Arabic labels of questions and choices from the XLSForm),
-- ``raw.survey_sources`` (one row per source × wave: title, design and weight notes).
+- ``raw.survey_sources`` (one row per source × wave: title, design and weight notes, the single-PSU rule,
+  strata to combine, how weights were made, post-stratification).
 
 Shapes are in docs/architecture.md.
 """
@@ -19,6 +23,7 @@ Shapes are in docs/architecture.md.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from pathlib import Path
 
@@ -75,6 +80,10 @@ _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$"
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
 _SPLIT_FALSE = ["0", "False", "false", "FALSE"]
+ATTRIBUTE_SCHEMA = {
+    "source_id": pl.String, "wave_id": pl.String, "file_sha256": pl.String, "row_number": pl.Int64,
+    "respondent_id": pl.String, "attribute": pl.String, "value": pl.String,
+}
 
 
 def _digits(expr: pl.Expr) -> pl.Expr:
@@ -132,7 +141,7 @@ def _used_columns(mapping: SurveyMapping) -> set[str]:
     used = {mapping.respondent_id}
     refs: list[ColumnRef | None] = [
         mapping.governorate, mapping.district, mapping.stratum, mapping.psu, mapping.weight,
-        mapping.hoh_sex, mapping.urban_rural, mapping.interview_date,
+        mapping.hoh_sex, mapping.urban_rural, mapping.interview_date, *mapping.disaggregations.values(),
     ]
     for ref in refs:
         if ref is not None:
@@ -236,7 +245,8 @@ def ingest_survey_source(
 
     result = SourceResult(source_id=mapping.source_id, domain="survey")
     parts: dict[str, list[pl.DataFrame]] = {
-        k: [] for k in ("survey_respondents", "survey_answers", "survey_submissions", "survey_multi_select")
+        k: [] for k in ("survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
+                        "survey_multi_select")
     }
     waves: dict[str, list[pl.DataFrame]] = {}
     for path in files:
@@ -257,6 +267,10 @@ def ingest_survey_source(
             f"{mapping.source_id}: respondent ids repeated across files of one wave: "
             f"{dup['respondent_id'].head(5).to_list()} (the same submission delivered twice?)"
         )
+    if mapping.weight.sample_frame is not None:
+        frame_dir = src.path if src.path.is_dir() else src.path.parent
+        result.tables["survey_respondents"] = _sample_frame_weights(resp, mapping, frame_dir)
+    _check_strata_to_combine(result.tables["survey_respondents"], mapping)
     dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
     result.tables["survey_sources"] = pl.DataFrame(
         [
@@ -272,6 +286,11 @@ def ingest_survey_source(
                 "is_synthetic": mapping.is_synthetic,
                 "fieldwork_start": d.min(),
                 "fieldwork_end": d.max(),
+                "single_psu_rule": mapping.single_psu.rule,
+                "strata_combine_json": json.dumps(mapping.single_psu.combine, sort_keys=True, ensure_ascii=False),
+                "weight_method": ("sample_frame" if mapping.weight.sample_frame is not None
+                                  else "constant" if mapping.weight.constant is not None else "delivered"),
+                "post_stratify": mapping.post_stratify,
             }
             for w, d in sorted(dates.items())
         ],
@@ -279,6 +298,65 @@ def ingest_survey_source(
     )
     result.tables["survey_form_labels"] = _form_labels(mapping.source_id, form)
     return result
+
+
+def _sample_frame_weights(respondents: pl.DataFrame, mapping: SurveyMapping, folder: Path) -> pl.DataFrame:
+    """Design weights N_h / n_h: N_h from the mapping's sample frame, n_h = loaded respondents of stratum h
+    in the wave (DESIGN.md "Weights"; Lohr, *Sampling*, 2nd ed., section 3.2).
+
+    Raises:
+        FatalSourceError: the frame is missing or unreadable, lacks a named column, lists a stratum twice,
+            has a population that is not a positive number (frame row named), or does not list a stratum
+            that loaded respondents belong to (file and rows named).
+    """
+    spec = mapping.weight.sample_frame
+    assert spec is not None
+    path = folder / spec.path
+    if not path.is_file():
+        raise FatalSourceError(f"{mapping.source_id}: sample frame {spec.path} not found next to the export")
+    frame = read_delimited(path, encoding=spec.encoding, delimiter=spec.delimiter).frame
+    missing = [c for c in (spec.stratum_column, spec.population_column) if c not in frame.columns]
+    if missing:
+        raise FatalSourceError(f"{path.name}: sample frame has no column(s) {missing}; it has {frame.columns}")
+    frame = frame.with_row_index("__row", offset=1).select(
+        "__row", pl.col(spec.stratum_column).str.strip_chars().alias("stratum"),
+        pl.col(spec.population_column).alias("__raw"), _number(pl.col(spec.population_column)).alias("population"),
+    )
+    bad = frame.filter(pl.col("population").is_null() | (pl.col("population") <= 0) | pl.col("stratum").is_null())
+    if bad.height:
+        shown = ", ".join(f"row {r} ({v!r})" for r, v in bad.select("__row", "__raw").head(10).iter_rows())
+        raise FatalSourceError(f"{path.name}: {bad.height} sample-frame row(s) without a stratum or a positive "
+                               f"population in {spec.population_column!r}: {shown}")
+    dup = frame.filter(pl.col("stratum").is_duplicated())["stratum"].unique().sort().to_list()
+    if dup:
+        raise FatalSourceError(f"{path.name}: sample frame lists strata more than once: {dup[:10]}")
+    n_h = respondents.group_by("wave_id", "stratum").agg(pl.len().alias("n_h"))
+    joined = respondents.join(n_h, on=["wave_id", "stratum"]).join(
+        frame.select("stratum", "population"), on="stratum", how="left")
+    unknown = joined.filter(pl.col("population").is_null())
+    if unknown.height:
+        by_file = unknown.group_by("file_name", "stratum").agg(pl.col("row_number").sort().head(5)).sort("file_name", "stratum")
+        shown = "; ".join(f"{f}: stratum {s!r} (rows {', '.join(map(str, r))})" for f, s, r in by_file.head(10).iter_rows())
+        raise FatalSourceError(f"{unknown.height} respondent(s) in strata that sample frame {path.name} does not "
+                               f"list, so they have no weight: {shown}")
+    return joined.with_columns((pl.col("population") / pl.col("n_h")).alias("weight")).select(respondents.columns)
+
+
+def _check_strata_to_combine(respondents: pl.DataFrame, mapping: SurveyMapping) -> None:
+    """Every stratum the mapping's ``single_psu.combine`` names exists in every wave it loads.
+
+    Raises:
+        FatalSourceError: naming the stratum and the wave.
+    """
+    pairs = mapping.single_psu.combine
+    if not pairs or respondents.height == 0:
+        return
+    for wave_id, strata in respondents.group_by("wave_id").agg(pl.col("stratum").unique()).iter_rows():
+        absent = sorted({*pairs, *pairs.values()} - set(strata))
+        if absent:
+            raise FatalSourceError(
+                f"{mapping.source_id}: single_psu.combine names strata that wave {wave_id} does not have: {absent} "
+                f"(its strata: {sorted(strata)[:20]})")
 
 
 def _form_labels(source_id: str, form: XLSForm | None) -> pl.DataFrame:
@@ -361,6 +439,9 @@ def _ingest_file(
         nulls = pl.any_horizontal([_number(pl.col(c)).is_null() for c in wref.sum_of_columns])
     elif wref.constant is not None:
         weight_expr, raw_weight, nulls = pl.lit(float(wref.constant)), pl.lit(str(wref.constant)), pl.lit(False)
+    elif wref.sample_frame is not None:
+        # N_h / n_h, set per wave once every file is loaded (_sample_frame_weights); 1 until then
+        weight_expr, raw_weight, nulls = pl.lit(1.0), pl.lit("sample frame"), pl.lit(False)
     else:
         weight_expr, raw_weight = _number(pl.col(wref.column)), pl.col(wref.column).fill_null("blank")
         nulls = weight_expr.is_null()
@@ -416,10 +497,12 @@ def _ingest_file(
         design[name] = _ref_expr(ref, id_col).cast(pl.String)
         if ref.column:
             problems.add_frame(df.filter(pl.col(ref.column).is_null()), ref.column, f"{name} is blank")
+    attribute_refs = {f"__attr_{name}": ref for name, ref in mapping.disaggregations.items()}
     for name, ref, allowed in (
         ("hoh_sex", mapping.hoh_sex, ["male", "female"]),
         ("urban_rural", mapping.urban_rural, ["urban", "rural"]),
         ("district_pcode", mapping.district, None),
+        *((key, ref, None) for key, ref in attribute_refs.items()),
     ):
         if ref is None:
             design[name] = pl.lit(None, pl.String)
@@ -430,7 +513,7 @@ def _ingest_file(
             if ref.column:
                 problems.add_frame(
                     df.filter(expr.is_not_null() & (recoded == "__unmapped__")), ref.column,
-                    f"value not in the mapping's recode for {name} (expected one of {sorted(ref.recode)})",
+                    f"value not in the mapping's recode for {name.removeprefix('__attr_')} (expected one of {sorted(ref.recode)})",
                 )
             expr = pl.when(recoded == "__unmapped__").then(None).otherwise(recoded)
         elif allowed is not None and ref.column:
@@ -511,6 +594,17 @@ def _ingest_file(
             for qid, code, num in answers
         ]
     ) if answers else pl.DataFrame()
+    attributes = pl.concat(
+        [
+            ok.select(
+                pl.lit(src_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"),
+                pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+                pl.col(id_col).cast(pl.String).alias("respondent_id"), pl.lit(key.removeprefix("__attr_")).alias("attribute"),
+                design[key].alias("value"),
+            ).filter(pl.col("value").is_not_null())
+            for key in attribute_refs
+        ]
+    ) if attribute_refs else pl.DataFrame(schema=ATTRIBUTE_SCHEMA)
     failures = contract_failures(SurveyRespondent, respondents)
     if long_answers.height:
         failures += contract_failures(SurveyAnswer, long_answers)
@@ -519,6 +613,7 @@ def _ingest_file(
         failed = {f[0] for f in failures}
         respondents = respondents.filter(~pl.col("row_number").is_in(list(failed)))
         long_answers = long_answers.filter(~pl.col("row_number").is_in(list(failed)))
+        attributes = attributes.filter(~pl.col("row_number").is_in(list(failed)))
         ok = ok.filter(~pl.col("__row").is_in(list(failed)))
 
     quarantine = problems.frame()
@@ -534,6 +629,7 @@ def _ingest_file(
     submissions, multi = _as_delivered(ok, mapping, form, wave_id, delivered.sha256)
     return {
         "survey_respondents": respondents,
+        "survey_respondent_attributes": attributes,
         "survey_answers": long_answers,
         "survey_submissions": submissions,
         "survey_multi_select": multi,

@@ -249,6 +249,10 @@ def test_answer_distributions_are_plausible(exports, wave: str) -> None:
     c = exports[wave].filter(pl.col("consent") == "yes")
     female = (c["gender_hoh"] == "female").mean()
     assert 0.04 <= female <= 0.10
+    assert set(c["displacement_status"].unique()) == {"non_displaced", "idp", "returnee"}
+    idp = c.group_by("governorate").agg((pl.col("displacement_status") == "idp").mean().alias("idp"))
+    idp = dict(idp.iter_rows())
+    assert 0.12 <= idp["duhok"] <= 0.35 and idp["basrah"] <= 0.05  # camps in Duhok, few IDPs in Basrah
     pna = (c["level_service"] == "prefer_not_answer").mean()
     assert 0.005 <= pna <= 0.04
     hours = c.filter(pl.col("hours_available_piped") != "")["hours_available_piped"].cast(pl.Int64)
@@ -305,6 +309,7 @@ def test_xlsform_sheets_and_questions(xlsform) -> None:
         "phone_number": "text",
         "gps": "geopoint",
         "gender_hoh": "select_one sex",
+        "displacement_status": "select_one displacement",
         "level_service": "select_one level_service",
         "regularity_supply": "select_one level_service",
         "water_office_receptiveness": "select_one level_service",
@@ -363,7 +368,7 @@ def test_choice_lists_cover_every_code_in_the_export(xlsform, exports, wave: str
             split_cols = [c for c in df.columns if c.startswith(q["name"] + "/")]
             assert {c.split("/", 1)[1] for c in split_cols} == choices[rest[0]]
             checked += 1
-    assert checked == 15
+    assert checked == 16
 
 
 # ---------------------------------------------------------------------------------------------

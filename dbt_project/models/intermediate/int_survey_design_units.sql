@@ -6,11 +6,13 @@
 --                        R options(survey.lonely.psu = "certainty"))
 --       certainty_units  the single PSU was a certainty selection: its respondents act as the PSUs of the
 --                        stratum (samplics SinglePSUEst.certainty without SSUs)
---       combine          collapsed strata (samplics SinglePSUEst.combine): the stratum joins the stratum the
---                        mapping names (strata_combine), else the nearest stratum of the same governorate
---                        with 2+ PSUs (the one before it in name order, else the one after), else the first
---                        single-PSU stratum of its governorate in name order (singletons pooled); a stratum
---                        nothing can join stays single (no variance). PSU ids become "<stratum> / <psu>".
+--       combine          collapsed strata (samplics SinglePSUEst.combine): a stratum the mapping names
+--                        (strata_combine) joins the stratum it names, whatever its PSUs; any other single-PSU
+--                        stratum joins the nearest stratum of the same governorate with 2+ PSUs (the one
+--                        before it in name order, else the one after), else the first single-PSU stratum of
+--                        its governorate in name order (singletons pooled); a stratum nothing can join stays
+--                        single (no variance). One step only: a target is not itself re-targeted. PSU ids
+--                        become "<stratum> / <psu>".
 -- design_weight  the weight as loaded (delivered, constant, or N_h / n_h from a sample frame)
 -- weight         design_weight x post-stratification factor: with post_stratify = governorate_population,
 --                population of the governorate in the fieldwork year / sum of design weights of the wave's
@@ -46,13 +48,19 @@ explicit_combine as (
     where s.single_psu_rule = 'combine'
 ),
 
+-- strata the mapping names join the stratum it names (any stratum: collapsing is the mapping's decision);
+-- every other single-PSU stratum joins the nearest stratum of its governorate (see the header)
 combine_targets as (
+    select source_id, wave_id, stratum, combined_into, true as is_explicit
+    from explicit_combine
+
+    union all
+
     select
         sg.source_id,
         sg.wave_id,
         sg.stratum,
         coalesce(
-            x.combined_into,
             (select max(m.stratum) from delivered_strata as m
              where m.source_id = sg.source_id and m.wave_id = sg.wave_id
                and m.governorate_pcode = sg.governorate_pcode and m.n_psu >= 2 and m.stratum < sg.stratum),
@@ -63,11 +71,13 @@ combine_targets as (
              where m.source_id = sg.source_id and m.wave_id = sg.wave_id
                and m.governorate_pcode = sg.governorate_pcode and m.n_psu = 1)
         ) as combined_into,
-        x.combined_into is not null as is_explicit
+        false as is_explicit
     from delivered_strata as sg
     inner join sources as s using (source_id, wave_id)
-    left join explicit_combine as x using (source_id, wave_id, stratum)
     where s.single_psu_rule = 'combine' and sg.n_psu = 1
+      and not exists (
+          select 1 from explicit_combine as x
+          where x.source_id = sg.source_id and x.wave_id = sg.wave_id and x.stratum = sg.stratum)
 ),
 
 weight_totals as (
