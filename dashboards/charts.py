@@ -16,6 +16,8 @@ from dashboards import tables as T
 BLUE = "#2b6cb0"
 AMBER = "#dd8a2b"
 GREY = "#8a8a8a"
+#: National estimates (Iraq as a whole): a colour of their own, never one of the governorates'.
+NATIONAL = "#553c9a"
 NO_DATA_BG = "#e6e6e6"
 
 
@@ -45,7 +47,10 @@ def _err(est: Any, lo: Any, hi: Any, scale: float) -> tuple[float, float]:
 
 
 def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
-    """Horizontal bars per governorate (x group) with CI error bars.
+    """Horizontal bars per governorate (x group) with CI error bars, and the national estimate
+    (Iraq as a whole) as a reference of its own: purple bars at the top, apart from the
+    governorates (never ranked among them), and, without a breakdown, a dotted vertical line at
+    the national estimate.
 
     Unreliable cells: amber hatched bars. Suppressed cells: grey x at zero labelled
     "suppressed (reason)", no bar. A source covering only part of a governorate labels its bar
@@ -56,15 +61,44 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     scale = _scale(kind, unit)
     rows = []
     for r in df.iter_rows(named=True):
-        label = T.area_label(r.get("name_en") or r.get("governorate_pcode"), r.get("coverage"))
+        label = T.area_name(r)
         if r.get("disaggregation") not in (None, "all"):
-            label = f"{label} · {r.get('disaggregation_value')}"
-        rows.append({**r, "label": label})
+            label = f"{label} · {T.disaggregation_label(r.get('disaggregation'), r.get('disaggregation_value'))}"
+        rows.append({**r, "label": label, "national": T.is_national(r)})
     published = sorted(
-        (r for r in rows if not r["is_suppressed"] and r["estimate"] is not None),
+        (r for r in rows if not r["is_suppressed"] and r["estimate"] is not None and not r["national"]),
         key=lambda r: r["estimate"],
     )
-    hidden = [r for r in rows if r["is_suppressed"] or r["estimate"] is None]
+    hidden = [r for r in rows if (r["is_suppressed"] or r["estimate"] is None)]
+    national = [r for r in rows if r["national"] and not r["is_suppressed"] and r["estimate"] is not None]
+
+    def bar(part: list[dict[str, Any]], name: str, color: str, pattern: str, unreliable_text: bool) -> go.Bar:
+        errs = [_err(r["estimate"], r["ci_lower"], r["ci_upper"], scale) for r in part]
+        return go.Bar(
+            x=[_r(r["estimate"] * scale) for r in part],
+            y=[r["label"] for r in part],
+            orientation="h",
+            name=name,
+            marker={"color": color, "pattern": {"shape": pattern}},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [e[0] for e in errs],
+                "arrayminus": [e[1] for e in errs],
+                "color": "#333333",
+                "thickness": 1.2,
+            },
+            text=[
+                T.fmt_value(r["estimate"], kind, unit) + (" unreliable" if unreliable_text and r.get("is_unreliable") else "")
+                for r in part
+            ],
+            textposition="inside",
+            insidetextanchor="start",
+            customdata=[
+                [T.fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit), r.get("n_unweighted")] for r in part
+            ],
+            hovertemplate="%{y}: %{text}<br>95% CI %{customdata[0]}<br>n = %{customdata[1]}<extra></extra>",
+        )
 
     fig = go.Figure()
     for unreliable, name, color, pattern in (
@@ -72,38 +106,10 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
         (True, "unreliable: wide CI", AMBER, "/"),
     ):
         part = [r for r in published if bool(r.get("is_unreliable")) == unreliable]
-        if not part:
-            continue
-        errs = [_err(r["estimate"], r["ci_lower"], r["ci_upper"], scale) for r in part]
-        fig.add_trace(
-            go.Bar(
-                x=[_r(r["estimate"] * scale) for r in part],
-                y=[r["label"] for r in part],
-                orientation="h",
-                name=name,
-                marker={"color": color, "pattern": {"shape": pattern}},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [e[0] for e in errs],
-                    "arrayminus": [e[1] for e in errs],
-                    "color": "#333333",
-                    "thickness": 1.2,
-                },
-                text=[
-                    T.fmt_value(r["estimate"], kind, unit) + (" unreliable" if unreliable else "")
-                    for r in part
-                ],
-                textposition="inside",
-                insidetextanchor="start",
-                customdata=[
-                    [T.fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit), r.get("n_unweighted")]
-                    for r in part
-                ],
-                hovertemplate="%{y}: %{text}<br>95% CI %{customdata[0]}<br>n = %{customdata[1]}"
-                "<extra></extra>",
-            )
-        )
+        if part:
+            fig.add_trace(bar(part, name, color, pattern, unreliable))
+    if national:
+        fig.add_trace(bar(national, f"{T.NATIONAL_LABEL} (95% CI)", NATIONAL, "", True))
     if hidden:
         fig.add_trace(
             go.Scatter(
@@ -118,7 +124,17 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
                 hovertemplate="%{y}: %{text}<extra></extra>",
             )
         )
-    order = [r["label"] for r in hidden] + [r["label"] for r in published]
+    hidden_gov = [r["label"] for r in hidden if not r["national"]]
+    hidden_nat = [r["label"] for r in hidden if r["national"]]
+    # plotly draws the first category at the bottom: national rows go last, i.e. on top
+    order = hidden_gov + [r["label"] for r in published] + hidden_nat + [r["label"] for r in national]
+    if len(national) == 1 and all(r.get("disaggregation") in (None, "all") for r in national):
+        ref = national[0]
+        fig.add_vline(
+            x=_r(ref["estimate"] * scale), line={"color": NATIONAL, "dash": "dot", "width": 1.5},
+            annotation_text=f"{T.NATIONAL_LABEL}: {T.fmt_value(ref['estimate'], kind, unit)}",
+            annotation_position="top", annotation_font={"color": NATIONAL, "size": 11},
+        )
     x_axis: dict[str, Any] = {"title": _axis_title(kind, unit), "zeroline": True}
     if T.is_proportion(kind, unit):
         x_axis["range"] = [0, 100]
@@ -128,8 +144,83 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
         xaxis=x_axis,
         yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
         height=max(260, 90 + 34 * len(order)),
-        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 40},
+        margin={"l": 10, "r": 10, "t": 70 if title else 40, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    )
+    return fig
+
+
+#: Segment colours of an answer scale, best first (blue) to worst (orange): colour-blind safe,
+#: no red/green judgement.
+_SCALE_COLORS = ["#2b6cb0", "#63b3ed", "#cbd5e0", "#f6ad55", "#c05621", "#7b341e", "#4a5568"]
+
+
+def _scale_colors(n: int) -> list[str]:
+    if n <= 1:
+        return _SCALE_COLORS[:1]
+    if n == 2:
+        return [_SCALE_COLORS[0], _SCALE_COLORS[4]]
+    if n == 3:
+        return [_SCALE_COLORS[0], _SCALE_COLORS[2], _SCALE_COLORS[4]]
+    if n == 4:
+        return [_SCALE_COLORS[0], _SCALE_COLORS[1], _SCALE_COLORS[3], _SCALE_COLORS[4]]
+    return (_SCALE_COLORS + [GREY] * n)[:n]
+
+
+def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
+    """100 % stacked horizontal bars of an answer distribution, one bar per area (x group), the
+    answers in scale order (first code on the left). The national distribution (Iraq as a
+    whole) is the top bar, apart from the governorates. A suppressed distribution has no bar and
+    no share at all: a grey x labelled "suppressed (reason)"."""
+    domains = T.distribution_domains(df)
+    choices = T.distribution_choices(df)
+    labels = []
+    for d in domains:
+        label = T.area_name(d)
+        if d.get("disaggregation") not in (None, "all"):
+            label = f"{label} · {T.disaggregation_label(d.get('disaggregation'), d.get('disaggregation_value'))}"
+        labels.append(label)
+    shown = [(d, lab) for d, lab in zip(domains, labels, strict=True) if not d["is_suppressed"]]
+    hidden = [(d, lab) for d, lab in zip(domains, labels, strict=True) if d["is_suppressed"]]
+    fig = go.Figure()
+    for (code, _order), color in zip(choices, _scale_colors(len(choices)), strict=True):
+        xs, ys, texts, cis = [], [], [], []
+        for d, lab in shown:
+            share = next((s for s in d["shares"] if s.get("choice_code") == code), None)
+            if share is None or share.get("estimate") is None:
+                continue
+            xs.append(_r(share["estimate"] * 100))
+            ys.append(lab)
+            texts.append(T.fmt_pct(share["estimate"]))
+            cis.append(T.fmt_ci(share.get("ci_lower"), share.get("ci_upper"), "proportion"))
+        fig.add_trace(
+            go.Bar(
+                x=xs, y=ys, orientation="h", name=T.choice_label(code), marker={"color": color},
+                text=texts, textposition="inside", insidetextanchor="middle", customdata=cis,
+                hovertemplate=f"%{{y}} — {T.choice_label(code)}: %{{text}}<br>95% CI %{{customdata}}<extra></extra>",
+            )
+        )
+    if hidden:
+        fig.add_trace(
+            go.Scatter(
+                x=[0] * len(hidden), y=[lab for _, lab in hidden], mode="markers+text",
+                name="suppressed (not shown)", marker={"symbol": "x", "color": GREY, "size": 11},
+                text=[T.status_label(True, d.get("suppression_reason"), False) for d, _ in hidden],
+                textposition="middle right", textfont={"color": "#555555"},
+                hovertemplate="%{y}: %{text}<extra></extra>",
+            )
+        )
+    nat = [lab for d, lab in zip(domains, labels, strict=True) if T.is_national(d)]
+    gov = [lab for d, lab in zip(domains, labels, strict=True) if not T.is_national(d)]
+    order = list(reversed(gov)) + list(reversed(nat))  # first category at the bottom: national on top
+    fig.update_layout(
+        title=title or None,
+        barmode="stack",
+        xaxis={"title": "share of answers, percent", "range": [0, 100]},
+        yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
+        height=max(260, 110 + 30 * len(order)),
+        margin={"l": 10, "r": 10, "t": 70 if title else 40, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "traceorder": "normal"},
     )
     return fig
 
@@ -137,9 +228,13 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
 def trend_figure(
     gov_rows: pl.DataFrame, medians: pl.DataFrame, waves: pl.DataFrame, gov_name: str,
     synthetic_sources: set[str], kind: str | None, unit: str | None,
-    coverage: dict[str, str] | None = None,
+    coverage: dict[str, str] | None = None, national_rows: pl.DataFrame | None = None,
 ) -> go.Figure:
-    """Estimate per wave for one governorate (CI error bars) and the median across governorates.
+    """Estimate per wave for one governorate (CI error bars), the median across governorates
+    and, for a source with national estimates, the national estimate (Iraq as a whole, CI error
+    bars) as a line of its own.
+
+    ``national_rows``: service_estimates rows of the indicator for IQ (disaggregation all).
 
     ``gov_rows``: service_estimates rows of one indicator and governorate (disaggregation all);
     ``medians``: wave_medians() of that indicator; ``waves``: source_id, wave_id, wave_order and
@@ -185,6 +280,31 @@ def trend_figure(
                 connectgaps=False,
             )
         )
+        nat = {} if national_rows is None or national_rows.is_empty() else {
+            r["wave_id"]: r for r in national_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)
+        }
+        if nat:
+            ny, nplus, nminus = [], [], []
+            for w, label in zip(wave_ids, x, strict=True):
+                r = nat.get(w)
+                est = None if r is None or r["is_suppressed"] else r["estimate"]
+                ny.append(None if est is None else _r(est * scale))
+                e = (0.0, 0.0) if est is None else _err(est, r["ci_lower"], r["ci_upper"], scale)
+                nplus.append(e[0])
+                nminus.append(e[1])
+                if r is not None and r["is_suppressed"]:
+                    fig.add_annotation(
+                        x=label, y=1, yref="paper", yanchor="top", showarrow=False,
+                        text=f"{T.NATIONAL_LABEL}: {T.status_label(True, r.get('suppression_reason'), False)}",
+                        font={"color": "#555555", "size": 11},
+                    )
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=ny, mode="lines+markers", name=f"{T.NATIONAL_LABEL} — {source_id}{tag}",
+                    error_y={"type": "data", "symmetric": False, "array": nplus, "arrayminus": nminus},
+                    line={"color": NATIONAL}, marker={"symbol": "diamond", "size": 9}, connectgaps=False,
+                )
+            )
         fig.add_trace(
             go.Scatter(
                 x=x,

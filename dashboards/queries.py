@@ -8,11 +8,24 @@ holding it open would block the next run (see DESIGN.md, "Known pitfalls").
 Privacy: for suppressed cells (``is_suppressed`` true, or unknown) every statistic derived from
 the answers is replaced by NULL here: the estimate, its standard error and confidence interval,
 and also ``ci_method``, ``degrees_of_freedom``, ``n_effective``, ``design_effect``,
-``excluded_share`` and ``is_unreliable``. Those look harmless but are not: the CI method switches
-to Clopper-Pearson and the design effect is NULL exactly when p̂ is 0 or 1, so they would reveal
-the hidden estimate. Only identifiers, ``n_unweighted``, ``is_suppressed`` and
-``suppression_reason`` are kept, so nothing above this layer (pages, charts, CSV downloads) can
-show or imply a suppressed value.
+``excluded_share``, ``is_unreliable`` and the domain's design facts (``weight_ratio_max_median``,
+``has_extreme_weights``, ``n_psu``, ``n_singleton_strata``). Those look harmless but are not: the
+CI method switches to Clopper-Pearson and the design effect is NULL exactly when p̂ is 0 or 1, so
+they would reveal the hidden estimate. Only identifiers, ``n_unweighted``, ``is_suppressed``,
+``suppression_reason`` and the wave's ``single_psu_rule`` are kept, so nothing above this layer
+(pages, charts, CSV downloads) can show or imply a suppressed value. The same holds for the answer
+distributions (``response_distribution``: a distribution with any suppressed share is hidden
+whole) and for changes between waves (``indicator_changes``: a pair with a suppressed side, in the
+mart's flag or in either wave's cell, carries no number at all, only the reason).
+
+Areas: ``governorate_pcode`` is a governorate, or ``IQ`` for a national estimate (Iraq as a whole;
+``marts.dim_governorate.area_level`` = ``national``). Every estimate query returns ``area_level``
+(``governorate`` | ``national``; for a warehouse without the column, ``IQ`` is national) so that a
+national row is never counted, ranked or listed as a governorate.
+
+Estimation rules: ``estimation_rules`` returns the snapshot's ``marts.dim_estimation_rules`` (the
+thresholds and ``rule_text``, the sentence every screen and download prints), or, for a warehouse
+that predates the table, the rule the dashboard used to print (``tables.SUPPRESSION_RULE``).
 
 Snapshots: the warehouse path the user configures is a *pointer* (a symlink replaced atomically by
 each published run, see ``pipelines/publish.py``). The dashboard resolves it once per page render and
@@ -39,7 +52,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboards.tables import parse_time
+from dashboards.tables import SUPPRESSION_RULE, parse_time
 from pipelines import publish
 
 PathLike = str | os.PathLike[str]
@@ -82,6 +95,48 @@ DERIVED_COLUMNS = (
     "design_effect",
     "excluded_share",
 )
+#: Design facts of a cell's domain (newer builds; NULL when the warehouse lacks them): NULL for
+#: suppressed cells too. The weight ratio describes the answering respondents of the domain.
+DESIGN_COLUMNS: dict[str, str] = {
+    "n_psu": "INTEGER",
+    "n_singleton_strata": "INTEGER",
+    "weight_ratio_max_median": "DOUBLE",
+    "has_extreme_weights": "BOOLEAN",
+}
+
+#: The p-code of national estimates (COD-AB ADM0) and the two area levels of dim_governorate.
+NATIONAL_PCODE = "IQ"
+NATIONAL = "national"
+GOVERNORATE = "governorate"
+
+
+#: marts.dim_estimation_rules (the rules a snapshot was built with) and their SQL types.
+ESTIMATION_RULE_COLUMNS: dict[str, str] = {
+    "confidence_level": "DOUBLE",
+    "suppression_min_n": "INTEGER",
+    "suppression_min_n_eff": "DOUBLE",
+    "unreliable_ci_width": "DOUBLE",
+    "unreliable_relative_width": "DOUBLE",
+    "default_single_psu_rule": "VARCHAR",
+    "extreme_weight_ratio": "DOUBLE",
+    "rule_text": "VARCHAR",
+}
+_POLARS_TYPES: dict[str, Any] = {
+    "DOUBLE": pl.Float64, "INTEGER": pl.Int32, "BIGINT": pl.Int64, "VARCHAR": pl.String,
+    "BOOLEAN": pl.Boolean, "DATE": pl.Date, "TIMESTAMP": pl.Datetime("us"),
+}
+#: The rules of a warehouse from before marts.dim_estimation_rules: the thresholds hard-coded
+#: then, and the sentence the dashboard printed then.
+FALLBACK_RULES: dict[str, Any] = {
+    "confidence_level": 0.95,
+    "suppression_min_n": 30,
+    "suppression_min_n_eff": 30.0,
+    "unreliable_ci_width": 0.30,
+    "unreliable_relative_width": 1.30,
+    "default_single_psu_rule": "skip",
+    "extreme_weight_ratio": 10.0,
+    "rule_text": SUPPRESSION_RULE,
+}
 
 
 class WarehouseNotFound(FileNotFoundError):
@@ -135,6 +190,34 @@ def _column_or_null(
         [schema, name, column],
     ).fetchone()
     return f"{alias}.{column}" if found and found[0] else f"CAST(NULL AS {sql_type})"
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return not _column_or_null(con, table, column, "x").startswith("CAST(NULL")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """True when ``table`` (``schema.name``) exists in the open warehouse."""
+    schema, name = table.split(".", 1)
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _empty_relation(columns: dict[str, str]) -> str:
+    """SQL of an empty relation with these columns (name -> SQL type)."""
+    cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns.items())
+    return f"SELECT {cols} WHERE false"
+
+
+def _area_level(con: duckdb.DuckDBPyConnection, g_alias: str, pcode: str) -> str:
+    """SQL for the area level of ``pcode`` (``governorate`` | ``national``): from
+    ``dim_governorate.area_level`` (alias ``g_alias``), else IQ is national (older warehouses)."""
+    fallback = f"CASE WHEN {pcode} = '{NATIONAL_PCODE}' THEN '{NATIONAL}' ELSE '{GOVERNORATE}' END"
+    col = _column_or_null(con, "marts.dim_governorate", "area_level", g_alias)
+    return fallback if col.startswith("CAST(NULL") else f"coalesce({col}, {fallback})"
 
 
 def _where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
@@ -308,8 +391,45 @@ def missing_tables(path: PathLike, required: Iterable[str]) -> list[str]:
 # dimensions
 # --------------------------------------------------------------------------------------
 def governorates(path: PathLike) -> pl.DataFrame:
-    """``marts.dim_governorate`` (all columns), ordered by English name."""
-    return _fetch(path, "SELECT * FROM marts.dim_governorate ORDER BY name_en, governorate_pcode")
+    """``marts.dim_governorate`` (all columns) ordered by English name, with ``area_level``
+    always present (``governorate`` | ``national``; IQ is national in a warehouse without the
+    column). Callers that list governorates keep ``area_level == 'governorate'``."""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        level = _area_level(con, "g", "g.governorate_pcode")
+        keep = "g.* EXCLUDE (area_level)" if _has_column(con, "marts.dim_governorate", "area_level") else "g.*"
+        return f"""
+        SELECT {keep}, {level} AS area_level
+        FROM marts.dim_governorate g
+        ORDER BY g.name_en, g.governorate_pcode
+        """
+
+    return _fetch(path, sql)
+
+
+def estimation_rules(path: PathLike) -> pl.DataFrame:
+    """The estimation rules of this snapshot: one row of ``marts.dim_estimation_rules``
+    (``ESTIMATION_RULE_COLUMNS``: confidence_level, suppression_min_n, suppression_min_n_eff,
+    unreliable_ci_width, unreliable_relative_width, default_single_psu_rule, extreme_weight_ratio,
+    rule_text) plus ``origin``: ``snapshot``, or ``fallback`` for a warehouse that predates the
+    table (then the thresholds are the defaults of that time and ``rule_text`` is
+    ``tables.SUPPRESSION_RULE``, the sentence the dashboard printed then)."""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, "marts.dim_estimation_rules"):
+            return _empty_relation(ESTIMATION_RULE_COLUMNS)
+        cols = ", ".join(
+            f"CAST({_column_or_null(con, 'marts.dim_estimation_rules', c, 'r', t)} AS {t}) AS {c}"
+            for c, t in ESTIMATION_RULE_COLUMNS.items()
+        )
+        return f"SELECT {cols} FROM marts.dim_estimation_rules r WHERE r.rule_text IS NOT NULL LIMIT 1"
+
+    df = _fetch(path, sql)
+    if df.height:
+        return df.with_columns(pl.lit("snapshot").alias("origin"))
+    return pl.DataFrame([{**FALLBACK_RULES, "origin": "fallback"}]).cast(
+        {c: _POLARS_TYPES[t] for c, t in ESTIMATION_RULE_COLUMNS.items()}
+    )
 
 
 _DIM_INDICATOR_LATEST = """
@@ -325,8 +445,8 @@ def indicators(path: PathLike) -> pl.DataFrame:
 
 def waves(path: PathLike) -> pl.DataFrame:
     """``marts.dim_wave`` (all its columns) ordered by source and fieldwork start, plus:
-    ``coverage`` (always present; NULL = governorate-wide, and for a warehouse that predates the
-    column), ``is_approved``, ``approval_status`` and the latest decision on the wave:
+    ``coverage`` and the design columns of ``WAVE_DESIGN_COLUMNS`` (always present; NULL for a
+    warehouse that predates them; coverage NULL = governorate-wide), ``is_approved``, ``approval_status`` and the latest decision on the wave:
     ``approval_action`` (``approve`` | ``revoke``), ``approval_by``, ``approval_at``,
     ``approval_note`` (NULL when nobody decided)."""
 
@@ -342,31 +462,74 @@ def waves(path: PathLike) -> pl.DataFrame:
         """
 
     df = _fetch(path, sql)
-    if "coverage" not in df.columns:
-        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("coverage"))
-    return df
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in WAVE_DESIGN_COLUMNS.items() if c not in df.columns]
+    return df.with_columns(missing) if missing else df
+
+
+#: Columns of marts.dim_wave the dashboard reads beyond the basics (NULL when an older warehouse
+#: lacks them): coverage, and the design the variance used (docs/methodology.md).
+WAVE_DESIGN_COLUMNS: dict[str, Any] = {
+    "coverage": pl.String,
+    "n_strata": pl.Int64,
+    "n_psu": pl.Int64,
+    "degrees_of_freedom": pl.Int64,
+    "n_singleton_strata": pl.Int64,
+    "single_psu_rule": pl.String,
+    "n_strata_delivered": pl.Int64,
+    "n_singleton_strata_delivered": pl.Int64,
+    "weight_method": pl.String,
+    "post_stratify": pl.String,
+    "weight_min": pl.Float64,
+    "weight_median": pl.Float64,
+    "weight_max": pl.Float64,
+    "weight_ratio_max_median": pl.Float64,
+    "has_extreme_weights": pl.Boolean,
+    "n_effective": pl.Float64,
+    "has_national_estimates": pl.Boolean,
+}
 
 
 def indicator_options(path: PathLike) -> pl.DataFrame:
-    """What can be explored: one row per indicator x source x wave x disaggregation.
+    """What can be explored: one row per indicator x source x wave x disaggregation, for the
+    service indicators (``marts.fct_service_indicators``) and the answer distributions
+    (``marts.fct_response_distribution``, when the warehouse has it).
 
-    Columns: indicator_id, name_en, sector, source_id, wave_id, wave_title, fieldwork_start,
-    disaggregation, is_synthetic, n_cells, n_published (cells not suppressed), is_approved,
+    Columns: indicator_id, name_en, sector, indicator_type (``proportion`` | ``mean`` |
+    ``distribution``; NULL when the indicator is not in dim_indicator), source_id, wave_id,
+    wave_title, fieldwork_start, disaggregation, is_synthetic, n_cells (areas x groups; answers
+    not counted), n_published (cells, or distributions, not suppressed), is_approved,
     approval_status (of the wave).
     """
 
     def sql(con: duckdb.DuckDBPyConnection) -> str:
+        cells = """
+            SELECT indicator_id, source_id, wave_id, governorate_pcode, disaggregation,
+                   disaggregation_value, is_synthetic, (is_suppressed IS DISTINCT FROM false) AS supp
+            FROM marts.fct_service_indicators
+        """
+        if _has_table(con, "marts.fct_response_distribution"):
+            # one "cell" per distribution (area x group): hidden when any share is
+            cells += """
+            UNION ALL
+            SELECT indicator_id, source_id, wave_id, governorate_pcode, disaggregation,
+                   disaggregation_value, bool_or(is_synthetic),
+                   bool_or(is_suppressed IS DISTINCT FROM false)
+            FROM marts.fct_response_distribution
+            GROUP BY ALL
+            """
         return f"""
-        WITH ap AS ({_approval_relation(con)})
+        WITH ap AS ({_approval_relation(con)}),
+        f AS ({cells})
         SELECT f.indicator_id, any_value(i.name_en) AS name_en, any_value(i.sector) AS sector,
+               any_value(i.indicator_type) AS indicator_type,
                f.source_id, f.wave_id, any_value(w.title) AS wave_title,
                any_value(w.fieldwork_start) AS fieldwork_start, f.disaggregation,
                coalesce(bool_or(coalesce(w.is_synthetic, f.is_synthetic)), false) AS is_synthetic,
                count(*) AS n_cells,
-               count(*) FILTER (WHERE NOT {_SUPPRESSED}) AS n_published,
+               count(*) FILTER (WHERE NOT f.supp) AS n_published,
                coalesce(bool_or(ap.is_approved), false) AS is_approved,
                coalesce(any_value(ap.approval_status), '{PROVISIONAL}') AS approval_status
-        FROM marts.fct_service_indicators f
+        FROM f
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
         LEFT JOIN marts.dim_wave w USING (source_id, wave_id)
         LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
@@ -400,8 +563,12 @@ def service_estimates(
     NULL: ``estimate``, ``std_error``, ``ci_lower``, ``ci_upper``, ``ci_method``,
     ``degrees_of_freedom``, ``n_effective``, ``design_effect``, ``excluded_share`` and
     ``is_unreliable``; only identifiers, ``n_unweighted``, ``is_suppressed`` (true) and
-    ``suppression_reason`` remain. Adds governorate names (``name_en``, ``name_ar``; the p-code
-    when the governorate is not in ``dim_governorate``), the indicator's ``indicator_name``,
+    ``suppression_reason`` remain; the design facts of ``DESIGN_COLUMNS`` (PSUs, single-PSU strata,
+    max/median weight ratio, extreme-weight flag) are NULL for them too, and for a warehouse that
+    predates them; ``single_psu_rule`` (the wave's rule) is kept. Adds governorate names
+    (``name_en``, ``name_ar``; the p-code when the area is not in ``dim_governorate``),
+    ``area_level`` (``governorate`` | ``national``; national rows, IQ, come first in each
+    wave), the indicator's ``indicator_name``,
     ``indicator_type``, ``unit``, ``direction``, and the wave's ``wave_title``,
     ``fieldwork_start``, ``wave_order`` (1 = first wave of the source) and ``coverage`` (NULL =
     governorate-wide; e.g. "Tal Afar city only (...)"; NULL when the warehouse predates it), and
@@ -420,6 +587,13 @@ def service_estimates(
 
     def sql(con: duckdb.DuckDBPyConnection) -> str:
         coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        design = ",\n               ".join(
+            f"CASE WHEN {_SUPPRESSED} THEN NULL ELSE "
+            f"CAST({_column_or_null(con, 'marts.fct_service_indicators', c, 'f', t)} AS {t}) END AS {c}"
+            for c, t in DESIGN_COLUMNS.items()
+        )
+        psu_rule = _column_or_null(con, "marts.fct_service_indicators", "single_psu_rule", "f")
+        level = _area_level(con, "g", "f.governorate_pcode")
         return f"""
         WITH wv AS (
             SELECT w.source_id, w.wave_id, w.title AS wave_title, w.fieldwork_start,
@@ -437,8 +611,11 @@ def service_estimates(
                f.governorate_pcode,
                coalesce(g.name_en, f.governorate_pcode) AS name_en,
                g.name_ar,
+               {level} AS area_level,
                f.disaggregation, f.disaggregation_value,
                {derived},
+               {design},
+               {psu_rule} AS single_psu_rule,
                f.n_unweighted,
                {_SUPPRESSED} AS is_suppressed,
                f.suppression_reason,
@@ -453,8 +630,8 @@ def service_estimates(
         LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
         {where}
         ORDER BY f.indicator_id, f.source_id, wv.wave_order NULLS LAST, f.wave_id,
-                 coalesce(g.name_en, f.governorate_pcode), f.disaggregation,
-                 f.disaggregation_value
+                 ({level} = '{NATIONAL}') DESC, coalesce(g.name_en, f.governorate_pcode),
+                 f.disaggregation, f.disaggregation_value
         """
 
     return _fetch(path, sql, params)
@@ -462,38 +639,47 @@ def service_estimates(
 
 def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFrame:
     """For each indicator and source, its latest wave **with a published estimate**, summarised
-    across governorates. With ``approved_only`` only approved waves count (the latest *approved*
-    wave with a published estimate; a source without one has no row).
+    across governorates, with the national estimate when the wave has one. With
+    ``approved_only`` only approved waves count (the latest *approved* wave with a published
+    estimate; a source without one has no row).
 
-    National estimates do not exist (estimates are per governorate), so this is the spread of
-    governorate estimates, disaggregation ``all`` only, suppressed cells left out. A wave in
-    which no cell was published (e.g. the question was not asked, every cell "no answers in
-    domain") is never the headline wave; when no wave of the source has a published estimate,
-    the latest wave is returned with ``has_published`` false and no estimates.
+    Disaggregation ``all`` only, suppressed cells left out. The spread (median, range, count) is
+    over **governorates only**: a national row (IQ, ``area_level`` national) is never counted as
+    a governorate; it is returned beside them (``national_*``). A wave in which no cell was
+    published (e.g. the question was not asked, every cell "no answers in domain") is never the
+    headline wave; when no wave of the source has a published estimate, the latest wave is
+    returned with ``has_published`` false and no estimates.
 
     Columns: indicator_id, indicator_name, name_ar, sector, indicator_type, unit, direction,
     source_id, wave_id, wave_title, coverage (NULL = governorate-wide), n_waves (waves of the
     source with a published estimate of the indicator; approved ones only with ``approved_only``),
     has_published, is_synthetic, is_approved, approval_status (of the headline wave),
-    n_governorates (with a published estimate), n_suppressed, n_unreliable, median_estimate,
-    min_estimate, max_estimate, and — only when exactly one governorate has a published
-    estimate — single_governorate_pcode, single_name_en, single_name_ar, single_estimate,
-    single_ci_lower, single_ci_upper (else NULL).
+    n_governorates (governorates with a published estimate), n_suppressed, n_unreliable
+    (governorate cells), median_estimate, min_estimate, max_estimate, and — only when exactly one
+    governorate has a published estimate — single_governorate_pcode, single_name_en,
+    single_name_ar, single_estimate, single_ci_lower, single_ci_upper (else NULL); the national
+    cell of the wave: has_national (a national cell exists), national_is_suppressed,
+    national_suppression_reason, national_estimate, national_ci_lower, national_ci_upper,
+    national_is_unreliable (NULL numbers when suppressed or absent).
     """
 
     def sql(con: duckdb.DuckDBPyConnection) -> str:
         coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
         approved = "AND coalesce(ap.is_approved, false)" if approved_only else ""
+        level = _area_level(con, "g", "f.governorate_pcode")
         return f"""
         WITH ap AS ({_approval_relation(con)}),
         est AS (
             SELECT f.indicator_id, f.source_id, f.wave_id, f.governorate_pcode, f.is_synthetic,
+                   {level} = '{NATIONAL}' AS is_national,
                    {_SUPPRESSED} AS supp,
+                   f.suppression_reason,
                    coalesce(f.is_unreliable, false) AS unrel,
                    CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.estimate END AS estimate,
                    CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_lower END AS ci_lower,
                    CASE WHEN {_SUPPRESSED} THEN NULL ELSE f.ci_upper END AS ci_upper
             FROM marts.fct_service_indicators f
+            LEFT JOIN marts.dim_governorate g USING (governorate_pcode)
             LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
             WHERE f.disaggregation = 'all' {approved}
         ),
@@ -530,17 +716,29 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
                    any_value(l.has_published) AS has_published,
                    coalesce(bool_or(coalesce(l.wave_is_synthetic, e.is_synthetic)), false)
                        AS is_synthetic,
-                   count(DISTINCT e.governorate_pcode) FILTER (WHERE e.estimate IS NOT NULL)
-                       AS n_governorates,
-                   count(*) FILTER (WHERE e.supp) AS n_suppressed,
-                   count(*) FILTER (WHERE e.unrel AND NOT e.supp) AS n_unreliable,
-                   median(e.estimate) AS median_estimate,
-                   min(e.estimate) AS min_estimate,
-                   max(e.estimate) AS max_estimate,
-                   any_value(e.governorate_pcode) FILTER (WHERE e.estimate IS NOT NULL) AS one_pcode,
-                   any_value(e.estimate) FILTER (WHERE e.estimate IS NOT NULL) AS one_estimate,
-                   any_value(e.ci_lower) FILTER (WHERE e.estimate IS NOT NULL) AS one_ci_lower,
-                   any_value(e.ci_upper) FILTER (WHERE e.estimate IS NOT NULL) AS one_ci_upper
+                   count(DISTINCT e.governorate_pcode)
+                       FILTER (WHERE e.estimate IS NOT NULL AND NOT e.is_national) AS n_governorates,
+                   count(*) FILTER (WHERE e.supp AND NOT e.is_national) AS n_suppressed,
+                   count(*) FILTER (WHERE e.unrel AND NOT e.supp AND NOT e.is_national) AS n_unreliable,
+                   median(e.estimate) FILTER (WHERE NOT e.is_national) AS median_estimate,
+                   min(e.estimate) FILTER (WHERE NOT e.is_national) AS min_estimate,
+                   max(e.estimate) FILTER (WHERE NOT e.is_national) AS max_estimate,
+                   any_value(e.governorate_pcode)
+                       FILTER (WHERE e.estimate IS NOT NULL AND NOT e.is_national) AS one_pcode,
+                   any_value(e.estimate)
+                       FILTER (WHERE e.estimate IS NOT NULL AND NOT e.is_national) AS one_estimate,
+                   any_value(e.ci_lower)
+                       FILTER (WHERE e.estimate IS NOT NULL AND NOT e.is_national) AS one_ci_lower,
+                   any_value(e.ci_upper)
+                       FILTER (WHERE e.estimate IS NOT NULL AND NOT e.is_national) AS one_ci_upper,
+                   count(*) FILTER (WHERE e.is_national) > 0 AS has_national,
+                   bool_or(e.supp) FILTER (WHERE e.is_national) AS national_is_suppressed,
+                   any_value(e.suppression_reason)
+                       FILTER (WHERE e.is_national AND e.supp) AS national_suppression_reason,
+                   any_value(e.estimate) FILTER (WHERE e.is_national) AS national_estimate,
+                   any_value(e.ci_lower) FILTER (WHERE e.is_national) AS national_ci_lower,
+                   any_value(e.ci_upper) FILTER (WHERE e.is_national) AS national_ci_upper,
+                   bool_or(e.unrel AND NOT e.supp) FILTER (WHERE e.is_national) AS national_is_unreliable
             FROM latest l
             JOIN est e USING (indicator_id, source_id, wave_id)
             GROUP BY l.indicator_id, l.source_id, l.wave_id
@@ -557,7 +755,11 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
                CASE WHEN a.n_governorates = 1 THEN g.name_ar END AS single_name_ar,
                CASE WHEN a.n_governorates = 1 THEN a.one_estimate END AS single_estimate,
                CASE WHEN a.n_governorates = 1 THEN a.one_ci_lower END AS single_ci_lower,
-               CASE WHEN a.n_governorates = 1 THEN a.one_ci_upper END AS single_ci_upper
+               CASE WHEN a.n_governorates = 1 THEN a.one_ci_upper END AS single_ci_upper,
+               a.has_national,
+               a.national_is_suppressed, a.national_suppression_reason,
+               a.national_estimate, a.national_ci_lower, a.national_ci_upper,
+               a.national_is_unreliable
         FROM agg a
         LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
         LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = a.one_pcode
@@ -566,6 +768,234 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
         """
 
     return _fetch(path, sql)
+
+
+# --------------------------------------------------------------------------------------
+# change between waves, answer distributions
+# --------------------------------------------------------------------------------------
+#: Columns of ``indicator_changes`` (SQL types of the empty result for a warehouse without
+#: marts.fct_indicator_change).
+CHANGE_COLUMNS: dict[str, str] = {
+    "indicator_id": "VARCHAR", "indicator_name": "VARCHAR", "indicator_type": "VARCHAR",
+    "unit": "VARCHAR", "direction": "VARCHAR", "source_id": "VARCHAR", "wave_from": "VARCHAR",
+    "wave_to": "VARCHAR", "wave_to_order": "BIGINT", "governorate_pcode": "VARCHAR",
+    "name_en": "VARCHAR", "name_ar": "VARCHAR", "area_level": "VARCHAR", "coverage": "VARCHAR",
+    "disaggregation": "VARCHAR", "disaggregation_value": "VARCHAR", "is_comparable": "BOOLEAN",
+    "not_comparable_reason": "VARCHAR", "estimate_from": "DOUBLE", "estimate_to": "DOUBLE",
+    "difference": "DOUBLE", "std_error": "DOUBLE", "degrees_of_freedom": "INTEGER",
+    "ci_lower": "DOUBLE", "ci_upper": "DOUBLE", "is_significant": "BOOLEAN",
+    "is_synthetic": "BOOLEAN", "is_approved_from": "BOOLEAN", "approval_status_from": "VARCHAR",
+    "is_approved_to": "BOOLEAN", "approval_status_to": "VARCHAR", "is_approved": "BOOLEAN",
+}
+#: The numbers of a change: NULL unless the pair is comparable (both cells published).
+CHANGE_NUMBERS = (
+    "estimate_from", "estimate_to", "difference", "std_error", "degrees_of_freedom", "ci_lower",
+    "ci_upper", "is_significant",
+)
+
+
+def indicator_changes(
+    path: PathLike,
+    indicator_id: str | None = None,
+    source_id: str | None = None,
+    wave_to: str | None = None,
+    disaggregation: str | None = None,
+    governorate_pcode: str | None = None,
+) -> pl.DataFrame:
+    """``marts.fct_indicator_change`` (change between consecutive waves of a source) with names,
+    indicator type / unit / direction, ``area_level``, the later wave's order (``wave_to_order``,
+    1 = first wave of the source) and coverage, and the approval of both waves
+    (``is_approved_from`` / ``approval_status_from``, ``..._to``; ``is_approved`` = both).
+
+    Privacy: a pair is comparable (``is_comparable``) only when the mart gives no
+    ``not_comparable_reason`` **and** both waves' cells in ``marts.fct_service_indicators`` are
+    published (``is_suppressed`` false) **and** it has a difference and an interval; otherwise every
+    number (``CHANGE_NUMBERS``) is NULL and ``not_comparable_reason`` says why ("suppressed in
+    2024", "suppressed in both waves", "no standard error"). Columns: ``CHANGE_COLUMNS``; empty
+    for a warehouse without the mart. National rows (IQ) come first in each wave pair.
+    """
+    where, params = _where(
+        [
+            ("c.indicator_id", indicator_id),
+            ("c.source_id", source_id),
+            ("c.wave_to", wave_to),
+            ("c.disaggregation", disaggregation),
+            ("c.governorate_pcode", governorate_pcode),
+        ]
+    )
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, "marts.fct_indicator_change"):
+            return _empty_relation(CHANGE_COLUMNS)
+        coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        level = _area_level(con, "g", "c.governorate_pcode")
+        sf = "(sf.is_suppressed IS DISTINCT FROM false)"
+        st = "(st.is_suppressed IS DISTINCT FROM false)"
+        reason = f"""coalesce(
+                   c.not_comparable_reason,
+                   CASE WHEN {sf} AND {st} THEN 'suppressed in both waves'
+                        WHEN {sf} THEN 'suppressed in ' || c.wave_from
+                        WHEN {st} THEN 'suppressed in ' || c.wave_to END,
+                   CASE WHEN c.difference IS NULL OR c.ci_lower IS NULL OR c.ci_upper IS NULL
+                             OR c.is_significant IS NULL THEN 'no standard error' END)"""
+        numbers = ",\n               ".join(
+            f"CASE WHEN {reason} IS NULL THEN c.{col} END AS {col}" for col in CHANGE_NUMBERS
+        )
+        return f"""
+        WITH ap AS ({_approval_relation(con)}),
+        wv AS (
+            SELECT w.source_id, w.wave_id, w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage,
+                   row_number() OVER (PARTITION BY w.source_id
+                                      ORDER BY w.fieldwork_start NULLS LAST, w.wave_id) AS wave_order
+            FROM marts.dim_wave w
+        )
+        SELECT c.indicator_id,
+               coalesce(i.name_en, c.indicator_id) AS indicator_name,
+               i.indicator_type, i.unit, i.direction,
+               c.source_id, c.wave_from, c.wave_to, wt.wave_order AS wave_to_order,
+               c.governorate_pcode,
+               coalesce(g.name_en, c.governorate_pcode) AS name_en, g.name_ar,
+               {level} AS area_level,
+               wt.coverage,
+               c.disaggregation, c.disaggregation_value,
+               {reason} IS NULL AS is_comparable,
+               {reason} AS not_comparable_reason,
+               {numbers},
+               coalesce(wt.wave_is_synthetic, c.is_synthetic, false)
+                   OR coalesce(wf.wave_is_synthetic, false) AS is_synthetic,
+               coalesce(apf.is_approved, false) AS is_approved_from,
+               coalesce(apf.approval_status, '{PROVISIONAL}') AS approval_status_from,
+               coalesce(apt.is_approved, false) AS is_approved_to,
+               coalesce(apt.approval_status, '{PROVISIONAL}') AS approval_status_to,
+               coalesce(apf.is_approved, false) AND coalesce(apt.is_approved, false) AS is_approved
+        FROM marts.fct_indicator_change c
+        LEFT JOIN marts.fct_service_indicators sf
+            ON sf.indicator_id = c.indicator_id AND sf.source_id = c.source_id
+           AND sf.wave_id = c.wave_from AND sf.governorate_pcode = c.governorate_pcode
+           AND sf.disaggregation = c.disaggregation AND sf.disaggregation_value = c.disaggregation_value
+        LEFT JOIN marts.fct_service_indicators st
+            ON st.indicator_id = c.indicator_id AND st.source_id = c.source_id
+           AND st.wave_id = c.wave_to AND st.governorate_pcode = c.governorate_pcode
+           AND st.disaggregation = c.disaggregation AND st.disaggregation_value = c.disaggregation_value
+        LEFT JOIN ({_DIM_INDICATOR_LATEST}) i ON i.indicator_id = c.indicator_id
+        LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = c.governorate_pcode
+        LEFT JOIN wv wt ON wt.source_id = c.source_id AND wt.wave_id = c.wave_to
+        LEFT JOIN wv wf ON wf.source_id = c.source_id AND wf.wave_id = c.wave_from
+        LEFT JOIN ap apf ON apf.source_id = c.source_id AND apf.wave_id = c.wave_from
+        LEFT JOIN ap apt ON apt.source_id = c.source_id AND apt.wave_id = c.wave_to
+        {where}
+        ORDER BY c.indicator_id, c.source_id, wt.wave_order NULLS LAST, c.wave_to,
+                 ({level} = '{NATIONAL}') DESC, coalesce(g.name_en, c.governorate_pcode),
+                 c.disaggregation, c.disaggregation_value
+        """
+
+    df = _fetch(path, sql, params)
+    return df.select(
+        pl.col(c).cast(_POLARS_TYPES[t]) if c in df.columns else pl.lit(None, dtype=_POLARS_TYPES[t]).alias(c)
+        for c, t in CHANGE_COLUMNS.items()
+    )
+
+
+#: Columns of ``response_distribution``.
+DISTRIBUTION_COLUMNS: dict[str, str] = {
+    "indicator_id": "VARCHAR", "indicator_name": "VARCHAR", "question_id": "VARCHAR",
+    "source_id": "VARCHAR", "wave_id": "VARCHAR", "wave_title": "VARCHAR",
+    "governorate_pcode": "VARCHAR", "name_en": "VARCHAR", "name_ar": "VARCHAR",
+    "area_level": "VARCHAR", "coverage": "VARCHAR", "disaggregation": "VARCHAR",
+    "disaggregation_value": "VARCHAR", "choice_code": "VARCHAR", "choice_order": "INTEGER",
+    "estimate": "DOUBLE", "std_error": "DOUBLE", "ci_lower": "DOUBLE", "ci_upper": "DOUBLE",
+    "ci_method": "VARCHAR", "degrees_of_freedom": "INTEGER", "n_effective": "DOUBLE",
+    "design_effect": "DOUBLE", "excluded_share": "DOUBLE", "single_psu_rule": "VARCHAR",
+    "n_unweighted": "INTEGER", "is_suppressed": "BOOLEAN", "suppression_reason": "VARCHAR",
+    "is_unreliable": "BOOLEAN", "is_synthetic": "BOOLEAN", "is_approved": "BOOLEAN",
+    "approval_status": "VARCHAR",
+}
+
+
+def response_distribution(
+    path: PathLike,
+    indicator_id: str | None = None,
+    source_id: str | None = None,
+    wave_id: str | None = None,
+    disaggregation: str | None = None,
+) -> pl.DataFrame:
+    """``marts.fct_response_distribution``: one row per area x group x answer (``choice_code``,
+    ``choice_order`` = position on the question's scale, 1 = first/best), with area names,
+    ``area_level``, coverage and the wave's approval.
+
+    Privacy: a distribution (area x group) is suppressed **whole** when any of its shares is
+    suppressed or of unknown status: then every row of it has ``is_suppressed`` true, the first
+    reason given, and NULL for every statistic derived from the answers (estimate, SE, CI,
+    ci_method, degrees_of_freedom, n_effective, design_effect, excluded_share, is_unreliable);
+    ``n_unweighted`` (the domain's answers) is kept. Columns: ``DISTRIBUTION_COLUMNS``; empty for a
+    warehouse without the mart. National rows first, then governorates by name, answers in scale
+    order.
+    """
+    where, params = _where(
+        [
+            ("d.indicator_id", indicator_id),
+            ("d.source_id", source_id),
+            ("d.wave_id", wave_id),
+            ("d.disaggregation", disaggregation),
+        ]
+    )
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, "marts.fct_response_distribution"):
+            return _empty_relation(DISTRIBUTION_COLUMNS)
+        coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        level = _area_level(con, "g", "d.governorate_pcode")
+        psu_rule = _column_or_null(con, "marts.fct_response_distribution", "single_psu_rule", "d")
+        hidden = "d.domain_hidden"
+        derived = ",\n               ".join(
+            f"CASE WHEN {hidden} THEN NULL ELSE d.{c} END AS {c}"
+            for c in ("estimate", "std_error", "ci_lower", "ci_upper", "ci_method", "degrees_of_freedom",
+                      "n_effective", "design_effect", "excluded_share")
+        )
+        return f"""
+        WITH ap AS ({_approval_relation(con)}),
+        d AS (
+            SELECT *,
+                   bool_or(is_suppressed IS DISTINCT FROM false) OVER dom AS domain_hidden,
+                   min(suppression_reason) OVER dom AS domain_reason
+            FROM marts.fct_response_distribution
+            WINDOW dom AS (PARTITION BY indicator_id, source_id, wave_id, governorate_pcode,
+                           disaggregation, disaggregation_value)
+        ),
+        wv AS (
+            SELECT w.source_id, w.wave_id, w.title AS wave_title, w.is_synthetic AS wave_is_synthetic,
+                   {coverage} AS coverage
+            FROM marts.dim_wave w
+        )
+        SELECT d.indicator_id, coalesce(i.name_en, d.indicator_id) AS indicator_name, i.question_id,
+               d.source_id, d.wave_id, wv.wave_title,
+               d.governorate_pcode, coalesce(g.name_en, d.governorate_pcode) AS name_en, g.name_ar,
+               {level} AS area_level, wv.coverage,
+               d.disaggregation, d.disaggregation_value, d.choice_code, d.choice_order,
+               {derived},
+               {psu_rule} AS single_psu_rule,
+               d.n_unweighted,
+               {hidden} AS is_suppressed,
+               CASE WHEN {hidden} THEN coalesce(d.domain_reason, 'suppressed') END AS suppression_reason,
+               CASE WHEN {hidden} THEN NULL ELSE coalesce(d.is_unreliable, false) END AS is_unreliable,
+               coalesce(wv.wave_is_synthetic, d.is_synthetic, false) AS is_synthetic,
+               {_APPROVAL_COLUMNS}
+        FROM d
+        LEFT JOIN ({_DIM_INDICATOR_LATEST}) i ON i.indicator_id = d.indicator_id
+        LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = d.governorate_pcode
+        LEFT JOIN wv ON wv.source_id = d.source_id AND wv.wave_id = d.wave_id
+        LEFT JOIN ap ON ap.source_id = d.source_id AND ap.wave_id = d.wave_id
+        {where}
+        ORDER BY d.indicator_id, d.source_id, d.wave_id, ({level} = '{NATIONAL}') DESC,
+                 coalesce(g.name_en, d.governorate_pcode), d.disaggregation, d.disaggregation_value,
+                 d.choice_order NULLS LAST, d.choice_code
+        """
+
+    df = _fetch(path, sql, params)
+    return df.select(
+        pl.col(c).cast(_POLARS_TYPES[t]) if c in df.columns else pl.lit(None, dtype=_POLARS_TYPES[t]).alias(c)
+        for c, t in DISTRIBUTION_COLUMNS.items()
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -830,8 +1260,11 @@ QUERIES = {
         indicators,
         waves,
         indicator_options,
+        estimation_rules,
         service_estimates,
         headline_summary,
+        indicator_changes,
+        response_distribution,
         budget_execution,
         run_log,
         file_registry,

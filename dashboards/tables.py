@@ -19,11 +19,17 @@ from typing import Any
 
 import polars as pl
 
+#: The rule printed for a warehouse that predates ``marts.dim_estimation_rules`` (the rule of that
+#: time). A snapshot that has the table states its own rule (``queries.estimation_rules``), on screen
+#: and in a CSV column ``estimation_rules``.
 SUPPRESSION_RULE = (
-    "Suppression rule: an estimate is **suppressed** (not shown) when its unweighted n < 30 or "
-    "its effective n < 30; it is flagged **unreliable** when its 95% confidence interval is "
-    "30 percentage points wide or more, or wider than 130 % of the estimate (NCHS 2017 style)."
+    "Suppression rule: an estimate is suppressed (not shown) when its unweighted n < 30 or "
+    "its effective n < 30; it is flagged unreliable when its 95% confidence interval is "
+    "30 percentage points wide or more, or wider than 130% of the estimate (NCHS 2017 style)."
 )
+#: Label of national estimates (IQ) wherever areas are listed.
+NATIONAL_LABEL = "Iraq (national)"
+NATIONAL_PCODE = "IQ"
 SYNTHETIC_LABEL = "SYNTHETIC demo data"
 REAL_LABEL = "real data"
 NO_DATA = "no data"
@@ -41,12 +47,57 @@ APPROVE_COMMAND = "mizan approve --source S --wave W --by NAME"
 
 _UNIT_SUFFIX = {"hours/day": " h/day", "hours": " h", "hours per day": " h/day"}
 _DIRECTION = {"higher_is_better": "↑ higher is better", "lower_is_better": "↓ lower is better"}
-_DISAGG_VALUE = {"male": "male-headed households", "female": "female-headed households"}
+#: Breakdowns (``disaggregation``) as people say them; others: snake_case -> words.
+DISAGGREGATION_LABELS = {
+    "all": "None (all respondents)",
+    "hoh_sex": "Sex of household head",
+    "urban_rural": "Urban / rural",
+    "displacement_status": "Displacement status: IDP / returnee / not displaced",
+    "district": "District",
+}
+#: Groups (``disaggregation_value``) as people say them, per breakdown; others: words.
+_DISAGG_VALUE = {
+    "hoh_sex": {"male": "male-headed households", "female": "female-headed households"},
+    "urban_rural": {"urban": "urban", "rural": "rural"},
+    "displacement_status": {
+        "non_displaced": "not displaced", "idp": "IDPs (internally displaced)", "returnee": "returnees",
+    },
+}
+#: CI methods (``ci_method``) as the tables and the design box name them.
+CI_METHOD_LABELS = {
+    "logit": "logit",
+    "korn_graubard": "Korn–Graubard",
+    "t": "t",
+    "clopper_pearson_neff": "Clopper–Pearson (estimate 0 or 100 %)",
+}
+#: Single-PSU rules (``single_psu_rule``): short label, and what it does.
+SINGLE_PSU_LABELS = {"skip": "skip", "certainty_units": "certainty units", "combine": "combine"}
+SINGLE_PSU_MEANING = {
+    "skip": "a stratum with a single PSU contributes no variance",
+    "certainty_units": "the PSU of a single-PSU stratum is taken with certainty: its respondents act as the PSUs",
+    "combine": "a single-PSU stratum is collapsed into a neighbouring stratum",
+}
+WEIGHT_METHOD_LABELS = {
+    "delivered": "delivered with the data",
+    "constant": "equal weights",
+    "sample_frame": "from the sample frame (N_h / n_h)",
+}
+POST_STRATIFY_LABELS = {"none": "none", "governorate_population": "to governorate population"}
+#: Answer codes of the question bank (``choice_code``) as readable English; others: words.
+CHOICE_LABELS = {
+    "excellent": "Excellent", "good": "Good", "adequate": "Adequate", "poor": "Poor",
+    "very_poor": "Very poor", "all_or_nearly_all": "All or nearly all", "most": "Most",
+    "less_than_half": "Less than half", "less_than_quarter": "Less than a quarter", "none": "None",
+    "yes": "Yes", "no": "No", "dont_know": "Don't know", "refused": "Refused",
+}
+#: Design facts of a cell's domain: blank for suppressed cells too (see queries.DESIGN_COLUMNS).
+DESIGN_COLUMNS = ("n_psu", "n_singleton_strata", "weight_ratio_max_median", "has_extreme_weights")
 #: Everything derived from the answers: blank for suppressed cells. Only identifiers,
-#: n_unweighted, is_suppressed and suppression_reason survive (see queries.service_estimates).
+#: n_unweighted, is_suppressed, suppression_reason and the wave's single_psu_rule survive (see
+#: queries.service_estimates).
 _MASKED = (
     "estimate", "std_error", "ci_lower", "ci_upper", "ci_method", "degrees_of_freedom",
-    "n_effective", "design_effect", "excluded_share", "is_unreliable",
+    "n_effective", "design_effect", "excluded_share", "is_unreliable", *DESIGN_COLUMNS,
 )
 
 
@@ -186,10 +237,94 @@ def direction_label(direction: Any) -> str:
     return _DIRECTION.get(direction or "", direction or DASH)
 
 
+def words(code: Any) -> str:
+    """'less_than_half' -> 'Less than half' (snake_case code to words, first letter upper)."""
+    text = "" if _missing(code) else re.sub(r"[_\s]+", " ", str(code)).strip()
+    return text[:1].upper() + text[1:] if text else DASH
+
+
+def disaggregation_name(disaggregation: Any) -> str:
+    """The breakdown picker's label: 'Sex of household head', 'Urban / rural', …; others as words."""
+    if _missing(disaggregation):
+        return DISAGGREGATION_LABELS["all"]
+    return DISAGGREGATION_LABELS.get(str(disaggregation), words(disaggregation))
+
+
 def disaggregation_label(disaggregation: Any, value: Any) -> str:
+    """One group of a breakdown: 'female-headed households', 'IDPs (internally displaced)',
+    'urban'; 'District: IQG15D001'; an unknown breakdown 'Camp type: formal camp'."""
     if disaggregation in (None, "all") or value in (None, "all"):
         return "all"
-    return _DISAGG_VALUE.get(str(value), f"{disaggregation} = {value}")
+    known = _DISAGG_VALUE.get(str(disaggregation), {})
+    if str(value) in known:
+        return known[str(value)]
+    if disaggregation == "district":
+        return f"District: {value}"
+    return f"{disaggregation_name(disaggregation)}: {words(value).lower() if '_' in str(value) else value}"
+
+
+def ci_method_label(method: Any) -> str:
+    return DASH if _missing(method) else CI_METHOD_LABELS.get(str(method), words(method))
+
+
+def single_psu_label(rule: Any) -> str:
+    return DASH if _missing(rule) else SINGLE_PSU_LABELS.get(str(rule), words(rule).lower())
+
+
+def choice_label(code: Any) -> str:
+    """An answer code of the question bank as English ('very_poor' -> 'Very poor')."""
+    return DASH if _missing(code) else CHOICE_LABELS.get(str(code), words(code))
+
+
+def is_national(r: dict[str, Any]) -> bool:
+    """A national row (IQ): ``area_level`` 'national', or the IQ p-code when the level is unknown."""
+    level = r.get("area_level")
+    if not _missing(level):
+        return str(level) == "national"
+    return r.get("governorate_pcode") == NATIONAL_PCODE
+
+
+def area_name(r: dict[str, Any]) -> str:
+    """The area of a row as listed: 'Iraq (national)' for a national row, else the governorate's
+    English name with the part it covers ('Ninewa — Tal Afar city only')."""
+    if is_national(r):
+        name = r.get("name_en")
+        return NATIONAL_LABEL if _missing(name) or name == NATIONAL_PCODE else str(name)
+    return area_label(r.get("name_en") or r.get("governorate_pcode"), r.get("coverage"))
+
+
+def national_expr(df: pl.DataFrame) -> pl.Expr:
+    """Polars expression: the row is national (see ``is_national``)."""
+    if "area_level" in df.columns:
+        return pl.when(pl.col("area_level").is_not_null()).then(pl.col("area_level") == "national").otherwise(
+            pl.col("governorate_pcode") == NATIONAL_PCODE
+        )
+    return pl.col("governorate_pcode") == NATIONAL_PCODE
+
+
+def split_national(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(governorate rows, national rows) of an estimate frame."""
+    if df.is_empty():
+        return df, df
+    flag = national_expr(df)
+    return df.filter(~flag), df.filter(flag)
+
+
+def fmt_weight(v: Any) -> str:
+    """A survey weight or a weight ratio: '1,587.6', '114.4'."""
+    if _missing(v):
+        return DASH
+    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
+
+
+def extreme_weights_label(flag: Any, ratio: Any, threshold: Any = None) -> str:
+    """'⚠ extreme weights (max/median 114.4 > 10)', 'no (max/median 2.0)', '–' when unknown."""
+    if _missing(flag) and _missing(ratio):
+        return DASH
+    limit = "" if _missing(threshold) else f" > {threshold:g}"
+    if flag:
+        return f"⚠ extreme weights (max/median {fmt_weight(ratio)}{limit})"
+    return f"no (max/median {fmt_weight(ratio)})" if not _missing(ratio) else "no"
 
 
 def to_text(v: Any) -> str:
@@ -223,17 +358,17 @@ def _rows(df: pl.DataFrame) -> Iterable[dict[str, Any]]:
 
 
 def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
-    """Explorer table: one row per governorate (x disaggregation value), formatted; 'Approval'
-    is 'approved' or a 'provisional …' label."""
+    """Explorer table: one row per area (x disaggregation value), formatted, national rows
+    ('Iraq (national)') first as given by the query; 'Approval' is 'approved' or a
+    'provisional …' label. 'CI method', 'Single-PSU rule', 'PSUs' and 'Extreme weights' state
+    the design behind each estimate (all blank for a suppressed row except the wave's rule)."""
     df = mask_suppressed(df)
     out = []
     for r in _rows(df):
         kind, unit = r.get("indicator_type"), r.get("unit")
         out.append(
             {
-                "Governorate": area_label(
-                    r.get("name_en") or r.get("governorate_pcode"), r.get("coverage")
-                ),
+                "Area": area_name(r),
                 "Arabic name": r.get("name_ar") or "",
                 "Group": disaggregation_label(r.get("disaggregation"), r.get("disaggregation_value")),
                 "Estimate": (
@@ -247,6 +382,12 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
                 "n eff.": fmt_number(r.get("n_effective"), 1),
                 "Design effect": fmt_number(r.get("design_effect"), 2),
                 "Excluded share": fmt_pct(r.get("excluded_share")),
+                "CI method": ci_method_label(r.get("ci_method")),
+                "Single-PSU rule": single_psu_label(r.get("single_psu_rule")),
+                "PSUs": r.get("n_psu"),
+                "Extreme weights": extreme_weights_label(
+                    r.get("has_extreme_weights"), r.get("weight_ratio_max_median")
+                ),
                 "Status": status_label(
                     r["is_suppressed"], r.get("suppression_reason"), r.get("is_unreliable")
                 ),
@@ -256,30 +397,48 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
             }
         )
     schema = {
-        "Governorate": pl.String, "Arabic name": pl.String, "Group": pl.String,
+        "Area": pl.String, "Arabic name": pl.String, "Group": pl.String,
         "Estimate": pl.String, "95% CI": pl.String, "SE": pl.String, "n": pl.Int64,
         "n eff.": pl.String, "Design effect": pl.String, "Excluded share": pl.String,
-        "Status": pl.String, "Data": pl.String, "Approval": pl.String, "P-code": pl.String,
+        "CI method": pl.String, "Single-PSU rule": pl.String, "PSUs": pl.Int64,
+        "Extreme weights": pl.String, "Status": pl.String, "Data": pl.String, "Approval": pl.String,
+        "P-code": pl.String,
     }
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
 EXPORT_COLUMNS = [
     "indicator_id", "indicator_name", "unit", "source_id", "wave_id", "data", "approval_status",
-    "governorate_pcode", "name_en", "name_ar", "coverage", "disaggregation", "disaggregation_value",
-    "estimate", "ci_lower", "ci_upper", "std_error", "ci_method", "degrees_of_freedom",
-    "n_unweighted", "n_effective", "design_effect", "excluded_share",
-    "is_suppressed", "suppression_reason", "is_unreliable", "status",
+    "governorate_pcode", "name_en", "name_ar", "area_level", "coverage", "disaggregation",
+    "disaggregation_value", "estimate", "ci_lower", "ci_upper", "std_error", "ci_method",
+    "degrees_of_freedom", "n_unweighted", "n_effective", "design_effect", "excluded_share",
+    "single_psu_rule", "n_psu", "n_singleton_strata", "weight_ratio_max_median", "has_extreme_weights",
+    "is_suppressed", "suppression_reason", "is_unreliable", "status", "estimation_rules",
 ]
 
 
-def estimates_export(df: pl.DataFrame) -> pl.DataFrame:
+def _with_rules(df: pl.DataFrame, rules_text: str | None) -> pl.DataFrame:
+    """The ``estimation_rules`` column: the snapshot's rule sentence on every row."""
+    return df.with_columns(pl.lit(rules_text or SUPPRESSION_RULE, dtype=pl.String).alias("estimation_rules"))
+
+
+def _with_area_level(df: pl.DataFrame) -> pl.DataFrame:
+    level = pl.when(national_expr(df)).then(pl.lit("national")).otherwise(pl.lit("governorate"))
+    return df.with_columns(level.alias("area_level"))
+
+
+def estimates_export(df: pl.DataFrame, rules_text: str | None = None) -> pl.DataFrame:
     """CSV export of explorer rows (``EXPORT_COLUMNS``): raw numbers (proportions as fractions);
-    every answer-derived statistic of a suppressed row is blank. ``coverage`` is blank for
-    governorate-wide sources; ``approval_status`` is 'approved' or a 'provisional …' label."""
+    every answer-derived statistic of a suppressed row is blank (design facts of its domain too).
+    ``area_level`` is 'national' for Iraq as a whole (IQ), else 'governorate'; ``coverage`` is
+    blank for governorate-wide sources; ``approval_status`` is 'approved' or a 'provisional …'
+    label; ``estimation_rules`` repeats on every row the rules the numbers were made with
+    (``rules_text``, the snapshot's ``dim_estimation_rules.rule_text``)."""
     df = mask_suppressed(df)
-    if "coverage" not in df.columns:
-        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("coverage"))
+    for col, dtype in (("coverage", pl.String), ("single_psu_rule", pl.String)):
+        if col not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=dtype).alias(col))
+    df = _with_area_level(df)
     approval = [
         approval_label(r.get("approval_status"), r.get("is_approved", False)) for r in _rows(df)
     ]
@@ -294,6 +453,7 @@ def estimates_export(df: pl.DataFrame) -> pl.DataFrame:
         if "is_synthetic" in df.columns
         else pl.lit(None, dtype=pl.String).alias("data"),
     )
+    df = _with_rules(df, rules_text)
     return df.select([c for c in EXPORT_COLUMNS if c in df.columns])
 
 
@@ -308,21 +468,53 @@ def _is_single_area(r: dict[str, Any]) -> bool:
     return (r.get("n_governorates") or 0) < 2 or bool(coverage_short(r.get("coverage")))
 
 
-def headline_cells(r: dict[str, Any]) -> dict[str, str]:
-    """The headline of one headline_summary row: 'Headline', 'Headline is', 'Range or 95% CI'.
+def _national_published(r: dict[str, Any]) -> bool:
+    return bool(r.get("has_national")) and not r.get("national_is_suppressed") and not _missing(
+        r.get("national_estimate")
+    )
 
-    Several governorate-wide estimates: their median and range. One governorate (or a source
-    covering only part of one): that estimate itself with its 95% CI, named by its area
-    ('Ninewa — Tal Afar city only'), never 'median across governorates'.
+
+def _spread_text(r: dict[str, Any]) -> str:
+    """'median 31.5%, range 10.4% to 53.4% (19 governorates)'; '–' for fewer than two
+    governorate-wide estimates."""
+    kind, unit = r.get("indicator_type"), r.get("unit")
+    n = r.get("n_governorates") or 0
+    if n < 2 or coverage_short(r.get("coverage")):
+        return DASH
+    return (
+        f"median {fmt_value(r.get('median_estimate'), kind, unit)}, range "
+        f"{fmt_value(r.get('min_estimate'), kind, unit)} to {fmt_value(r.get('max_estimate'), kind, unit)} "
+        f"({n} governorates)"
+    )
+
+
+def headline_cells(r: dict[str, Any]) -> dict[str, str]:
+    """The headline of one headline_summary row: 'Headline', 'Headline is', 'Range or 95% CI',
+    'Across governorates'.
+
+    A wave with a published national estimate (a survey that reached every governorate): that
+    design-based estimate with its 95% CI; the median and range of governorates stay as context
+    ('Across governorates'). Otherwise, several governorate-wide estimates: their median and
+    range. One governorate (or a source covering only part of one): that estimate itself with its
+    95% CI, named by its area ('Ninewa — Tal Afar city only'), never 'median across governorates'.
     """
     kind, unit = r.get("indicator_type"), r.get("unit")
     n = r.get("n_governorates") or 0
     short = coverage_short(r.get("coverage"))
+    if _national_published(r):
+        ci = fmt_ci(r.get("national_ci_lower"), r.get("national_ci_upper"), kind, unit)
+        return {
+            "Headline": fmt_value(r.get("national_estimate"), kind, unit),
+            "Headline is": "design-based national estimate for Iraq",
+            "Range or 95% CI": DASH if ci == DASH else f"{ci} (95% CI)",
+            "Across governorates": _spread_text(r),
+        }
     if r.get("has_published") is False or n == 0:
         return {
             "Headline": DASH,
             "Headline is": "no published estimate in any wave (all cells suppressed)",
             "Range or 95% CI": DASH,
+            "Across governorates": DASH,
         }
     if n == 1:
         area = area_label(r.get("single_name_en") or r.get("single_governorate_pcode"), r.get("coverage"))
@@ -334,6 +526,7 @@ def headline_cells(r: dict[str, Any]) -> dict[str, str]:
             "Headline": fmt_value(r.get("single_estimate"), kind, unit),
             "Headline is": what,
             "Range or 95% CI": DASH if ci == DASH else f"{ci} (95% CI)",
+            "Across governorates": DASH,
         }
     rng = f"{fmt_value(r.get('min_estimate'), kind, unit)} to {fmt_value(r.get('max_estimate'), kind, unit)}"
     what = f"median of {n} governorate estimates"
@@ -343,12 +536,14 @@ def headline_cells(r: dict[str, Any]) -> dict[str, str]:
         "Headline": fmt_value(r.get("median_estimate"), kind, unit),
         "Headline is": what,
         "Range or 95% CI": f"{rng} (range)",
+        "Across governorates": DASH,
     }
 
 
 def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
     """Overview: one row per indicator x source (latest wave with a published estimate); the
-    'Approval' column labels a provisional headline wave."""
+    'Approval' column labels a provisional headline wave. 'Governorates with an estimate' counts
+    governorates only (never the national estimate)."""
     out = []
     for r in _rows(summary):
         flags = []
@@ -356,6 +551,11 @@ def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
             flags.append(f"{r['n_unreliable']} unreliable")
         if r.get("n_suppressed"):
             flags.append(f"{r['n_suppressed']} suppressed")
+        if r.get("has_national") and r.get("national_is_suppressed"):
+            reason = r.get("national_suppression_reason")
+            flags.append("national estimate suppressed" + (f" ({reason})" if reason else ""))
+        elif _national_published(r) and r.get("national_is_unreliable"):
+            flags.append("national estimate unreliable (wide CI)")
         out.append(
             {
                 "Indicator": r.get("indicator_name"),
@@ -373,18 +573,32 @@ def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
     schema = {
         "Indicator": pl.String, "Source · wave": pl.String, "Data": pl.String, "Approval": pl.String,
         "Coverage": pl.String, "Governorates with an estimate": pl.Int64, "Headline": pl.String,
-        "Headline is": pl.String, "Range or 95% CI": pl.String, "Flags": pl.String,
-        "Direction": pl.String, "Waves": pl.Int64,
+        "Headline is": pl.String, "Range or 95% CI": pl.String, "Across governorates": pl.String,
+        "Flags": pl.String, "Direction": pl.String, "Waves": pl.Int64,
     }
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
+def _national_cell(s: dict[str, Any]) -> str:
+    """The national estimate of a headline row for the governorate table: '32.3% (30.5–34.2%)'."""
+    kind, unit = s.get("indicator_type"), s.get("unit")
+    if not s.get("has_national"):
+        return "n/a (no national estimate)"
+    if s.get("national_is_suppressed") or _missing(s.get("national_estimate")):
+        reason = s.get("national_suppression_reason")
+        return f"suppressed ({reason})" if reason else "suppressed"
+    ci = fmt_ci(s.get("national_ci_lower"), s.get("national_ci_upper"), kind, unit)
+    return fmt_value(s.get("national_estimate"), kind, unit) + ("" if ci == DASH else f" ({ci})")
+
+
 def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: str) -> pl.DataFrame:
-    """Overview: the chosen governorate's estimate for each headline (latest-wave) row.
+    """Overview: the chosen governorate's estimate for each headline (latest-wave) row, beside
+    the median across governorates and the national estimate of the same wave.
 
     'Area' names what the estimate covers ('Ninewa — Tal Afar city only' for a city survey).
     'Median across governorates' is 'n/a' when the source has fewer than two governorate-wide
-    estimates (a median of one area is not a median across governorates).
+    estimates (a median of one area is not a median across governorates); 'Iraq (national)' is
+    the national estimate with its 95% CI, or why there is none.
     """
     est = mask_suppressed(estimates.filter(pl.col("governorate_pcode") == pcode))
     by_key = {(r["indicator_id"], r["source_id"], r["wave_id"]): r for r in _rows(est)}
@@ -420,19 +634,21 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
                 "95% CI": ci,
                 "Status": status,
                 "Median across governorates": median,
+                NATIONAL_LABEL: _national_cell(s),
             }
         )
     schema = dict.fromkeys(
         ["Indicator", "Source · wave", "Data", "Approval", "Area", "Estimate", "95% CI", "Status",
-         "Median across governorates"],
+         "Median across governorates", NATIONAL_LABEL],
         pl.String,
     )
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
 def wave_medians(estimates: pl.DataFrame) -> pl.DataFrame:
-    """Median of published governorate estimates per indicator x source x wave."""
-    est = mask_suppressed(estimates)
+    """Median of published **governorate** estimates (never the national one) per indicator x
+    source x wave."""
+    est, _ = split_national(mask_suppressed(estimates))
     return (
         est.filter(pl.col("estimate").is_not_null())
         .group_by("indicator_id", "source_id", "wave_id")
@@ -441,6 +657,390 @@ def wave_medians(estimates: pl.DataFrame) -> pl.DataFrame:
             pl.col("governorate_pcode").n_unique().alias("n_governorates"),
         )
     )
+
+
+# --------------------------------------------------------------------------------------
+# change between waves
+# --------------------------------------------------------------------------------------
+MINUS = "\u2212"
+CHANGE_NOT_SIGNIFICANT = "no significant change"
+
+
+def _signed(v: float, decimals: int = 1) -> str:
+    """'+4.0', '−3.5', '0.0'; a value that rounds to 0 keeps its sign ('+0.0', '−0.0')."""
+    text = f"{abs(v):.{decimals}f}"
+    if v > 0:
+        return "+" + text
+    if v < 0:
+        return MINUS + text
+    return text
+
+
+def change_unit(kind: Any, unit: Any) -> tuple[float, str]:
+    """(scale, unit word) of a difference: percentage points for proportions, the unit for means."""
+    if is_proportion(kind, unit):
+        return 100.0, "points"
+    return 1.0, unit_suffix(unit).strip() or "units"
+
+
+def change_ci_text(r: dict[str, Any]) -> str:
+    """'95% CI −6.1 to −1.0 points' ('–' when not comparable)."""
+    if not r.get("is_comparable", True) or _missing(r.get("ci_lower")) or _missing(r.get("ci_upper")):
+        return DASH
+    scale, word = change_unit(r.get("indicator_type"), r.get("unit"))
+    return f"{_signed(r['ci_lower'] * scale)} to {_signed(r['ci_upper'] * scale)} {word}"
+
+
+def change_text(r: dict[str, Any]) -> str:
+    """How a screen words one change between waves (the issue's rule: never call a change that is
+    not significant a change).
+
+    Not comparable (a side suppressed, or no standard error): 'no comparison: <reason>', no
+    number. Not significant: 'no significant change (95% CI −3.5 to +1.2 points)', never a
+    direction. Significant: 'rose by 4.0 points (95% CI +0.1 to +7.9)', with ' — an improvement'
+    / ' — a deterioration' when the indicator has a direction of good change. Proportions in
+    percentage points, means in their unit.
+    """
+    if not r.get("is_comparable", True) or _missing(r.get("difference")) or r.get("is_significant") is None:
+        reason = r.get("not_comparable_reason") or "not comparable"
+        return f"no comparison: {reason}"
+    scale, word = change_unit(r.get("indicator_type"), r.get("unit"))
+    ci = f"{_signed(r['ci_lower'] * scale)} to {_signed(r['ci_upper'] * scale)}"
+    if not r["is_significant"]:
+        return f"{CHANGE_NOT_SIGNIFICANT} (95% CI {ci} {word})"
+    diff = r["difference"]
+    verb = "rose" if diff > 0 else "fell"
+    text = f"{verb} by {abs(diff) * scale:.1f} {word} (95% CI {ci})"
+    direction = r.get("direction")
+    if direction in ("higher_is_better", "lower_is_better"):
+        good = (diff > 0) == (direction == "higher_is_better")
+        text += " — an improvement" if good else " — a deterioration"
+    return text
+
+
+def significance_label(r: dict[str, Any]) -> str:
+    if not r.get("is_comparable", True) or r.get("is_significant") is None:
+        return DASH
+    return "yes" if r["is_significant"] else "no"
+
+
+def change_approval_label(r: dict[str, Any]) -> str:
+    """'approved' when both waves are; else 'provisional (2025 not approved)' (names each wave that
+    is not approved, with its status: '2024 not approved (approval revoked)')."""
+    parts = []
+    for side in ("from", "to"):
+        if r.get(f"is_approved_{side}") is True:
+            continue
+        label = approval_label(r.get(f"approval_status_{side}"), False)
+        detail = label[len(PROVISIONAL_LABEL):].strip()
+        parts.append(f"{r.get(f'wave_{side}')} not approved" + (f" {detail}" if detail else ""))
+    return APPROVED_LABEL if not parts else f"{PROVISIONAL_LABEL} ({'; '.join(parts)})"
+
+
+def _masked_change(r: dict[str, Any]) -> dict[str, Any]:
+    """A change row with its numbers blanked unless comparable (belt and braces: the query does it)."""
+    if r.get("is_comparable") is True and not _missing(r.get("difference")):
+        return r
+    return {**r, **dict.fromkeys(
+        ("estimate_from", "estimate_to", "difference", "std_error", "degrees_of_freedom", "ci_lower",
+         "ci_upper", "is_significant")), "is_comparable": False}
+
+
+def latest_changes(changes: pl.DataFrame, keys: pl.DataFrame, pcode: str | None,
+                   approved_only: bool) -> pl.DataFrame:
+    """Overview: for each indicator x source of ``keys`` (headline rows), the change between its two
+    latest waves (the latest pair in ``changes``; with ``approved_only`` the latest pair whose both
+    waves are approved) for the governorate ``pcode`` and for the national level. Governorate row
+    first, then Iraq (national)."""
+    if changes.is_empty() or keys.is_empty():
+        return changes.clear()
+    areas = [NATIONAL_PCODE] if pcode is None else [pcode, NATIONAL_PCODE]
+    df = changes.join(keys.select("indicator_id", "source_id").unique(), on=["indicator_id", "source_id"])
+    df = df.filter(pl.col("governorate_pcode").is_in(areas) & (pl.col("disaggregation") == "all"))
+    if approved_only:
+        df = df.filter(pl.col("is_approved"))
+    if df.is_empty():
+        return df
+    latest = df.group_by("indicator_id", "source_id").agg(pl.col("wave_to_order").max().alias("_latest"))
+    df = df.join(latest, on=["indicator_id", "source_id"]).filter(
+        pl.col("wave_to_order") == pl.col("_latest")
+    ).drop("_latest")
+    return df.with_columns(national_expr(df).alias("_nat")).sort(
+        "indicator_name", "source_id", "_nat"
+    ).drop("_nat")
+
+
+def changes_display(df: pl.DataFrame, overview: bool = False) -> pl.DataFrame:
+    """A table of changes between waves, worded by ``change_text`` (no number for a pair with a
+    suppressed side, no direction for a change that is not significant).
+
+    Overview (``overview=True``): Indicator, Source, Waves, Data, Approval, Area, Earlier, Later,
+    Change. Explorer: Area, Group, Waves, Earlier, Later, Change, 'Difference, 95% CI', SE, df,
+    'Significant (95%)', Status, Data, Approval, P-code.
+    """
+    out = []
+    for r in _rows(df):
+        r = _masked_change(r)
+        kind, unit = r.get("indicator_type"), r.get("unit")
+        row = {
+            "Area": area_name(r),
+            "Group": disaggregation_label(r.get("disaggregation"), r.get("disaggregation_value")),
+            "Waves": f"{r.get('wave_from')} → {r.get('wave_to')}",
+            "Earlier": fmt_value(r.get("estimate_from"), kind, unit),
+            "Later": fmt_value(r.get("estimate_to"), kind, unit),
+            "Change": change_text(r),
+        }
+        if overview:
+            out.append({
+                "Indicator": r.get("indicator_name"), "Source": r.get("source_id"), "Waves": row["Waves"],
+                "Data": data_label(r.get("is_synthetic")), "Approval": change_approval_label(r),
+                "Area": row["Area"], "Earlier": row["Earlier"], "Later": row["Later"], "Change": row["Change"],
+            })
+            continue
+        scale, word = change_unit(kind, unit)
+        se = r.get("std_error")
+        out.append({
+            **row,
+            "Difference, 95% CI": change_ci_text(r),
+            "SE": DASH if _missing(se) else fmt_se(se, kind, unit),
+            "df": r.get("degrees_of_freedom"),
+            "Significant (95%)": significance_label(r),
+            "Data": data_label(r.get("is_synthetic")),
+            "Approval": change_approval_label(r),
+            "P-code": r.get("governorate_pcode"),
+        })
+    if overview:
+        schema = dict.fromkeys(
+            ["Indicator", "Source", "Waves", "Data", "Approval", "Area", "Earlier", "Later", "Change"], pl.String
+        )
+    else:
+        schema = {
+            "Area": pl.String, "Group": pl.String, "Waves": pl.String, "Earlier": pl.String, "Later": pl.String,
+            "Change": pl.String, "Difference, 95% CI": pl.String, "SE": pl.String, "df": pl.Int64,
+            "Significant (95%)": pl.String, "Data": pl.String, "Approval": pl.String, "P-code": pl.String,
+        }
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+CHANGE_EXPORT_COLUMNS = [
+    "indicator_id", "indicator_name", "unit", "source_id", "wave_from", "wave_to", "data",
+    "approval_status", "governorate_pcode", "name_en", "area_level", "coverage", "disaggregation",
+    "disaggregation_value", "estimate_from", "estimate_to", "difference", "std_error",
+    "degrees_of_freedom", "ci_lower", "ci_upper", "is_significant", "not_comparable_reason",
+    "change", "estimation_rules",
+]
+
+
+def changes_export(df: pl.DataFrame, rules_text: str | None = None) -> pl.DataFrame:
+    """CSV of changes (``CHANGE_EXPORT_COLUMNS``): raw numbers (proportions as fractions:
+    0.05 = 5 points), blank for a pair that is not comparable (``not_comparable_reason`` says
+    why); ``change`` is the sentence the screen shows; ``approval_status`` 'approved' only when
+    both waves are; ``estimation_rules`` on every row."""
+    rows = [_masked_change(r) for r in _rows(df)]
+    out = []
+    for r in rows:
+        out.append({
+            **{c: r.get(c) for c in CHANGE_EXPORT_COLUMNS if c in r},
+            "area_level": "national" if is_national(r) else "governorate",
+            "data": data_label(r.get("is_synthetic")),
+            "approval_status": change_approval_label(r),
+            "change": change_text(r),
+        })
+    schema = {
+        "indicator_id": pl.String, "indicator_name": pl.String, "unit": pl.String, "source_id": pl.String,
+        "wave_from": pl.String, "wave_to": pl.String, "data": pl.String, "approval_status": pl.String,
+        "governorate_pcode": pl.String, "name_en": pl.String, "area_level": pl.String, "coverage": pl.String,
+        "disaggregation": pl.String, "disaggregation_value": pl.String, "estimate_from": pl.Float64,
+        "estimate_to": pl.Float64, "difference": pl.Float64, "std_error": pl.Float64,
+        "degrees_of_freedom": pl.Int64, "ci_lower": pl.Float64, "ci_upper": pl.Float64,
+        "is_significant": pl.Boolean, "not_comparable_reason": pl.String, "change": pl.String,
+    }
+    frame = pl.DataFrame(
+        [{c: r.get(c) for c in schema} for r in out], schema=schema, orient="row"
+    ) if out else pl.DataFrame(schema=schema)
+    return _with_rules(frame, rules_text).select(CHANGE_EXPORT_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------
+# answer distributions
+# --------------------------------------------------------------------------------------
+_DOMAIN = ["governorate_pcode", "disaggregation", "disaggregation_value"]
+
+
+def distribution_domains(df: pl.DataFrame) -> list[dict[str, Any]]:
+    """One dict per area x group of a ``queries.response_distribution`` frame, in its order:
+    the area's identifiers and names, ``is_suppressed``, ``suppression_reason``, ``n_unweighted``,
+    and ``shares`` (rows in scale order; empty for a suppressed distribution — hidden whole)."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for r in _rows(df):
+        key = tuple(r.get(c) for c in _DOMAIN)
+        d = out.get(key)
+        if d is None:
+            d = out[key] = {**{k: r.get(k) for k in (
+                "governorate_pcode", "name_en", "name_ar", "area_level", "coverage", "disaggregation",
+                "disaggregation_value", "is_synthetic", "approval_status", "is_approved", "n_unweighted",
+            )}, "is_suppressed": False, "suppression_reason": None, "shares": []}
+        if r.get("is_suppressed") is not False:
+            d["is_suppressed"] = True
+            d["suppression_reason"] = d["suppression_reason"] or r.get("suppression_reason")
+        d["shares"].append(r)
+    for d in out.values():
+        if d["is_suppressed"]:
+            d["shares"] = []  # a distribution is hidden whole: no share at all
+        else:
+            d["shares"].sort(key=lambda s: (s.get("choice_order") is None, s.get("choice_order") or 0))
+    return list(out.values())
+
+
+def distribution_choices(df: pl.DataFrame) -> list[tuple[str, int | None]]:
+    """The answer codes of a distribution frame in scale order: [(choice_code, choice_order)]."""
+    if df.is_empty():
+        return []
+    pairs = df.select("choice_code", "choice_order").unique().sort("choice_order", "choice_code", nulls_last=True)
+    return [(c, o) for c, o in pairs.iter_rows()]
+
+
+def distribution_display(df: pl.DataFrame) -> pl.DataFrame:
+    """Explorer table of an answer distribution: one row per area x group x answer (Share and its
+    95% CI); a suppressed distribution is one row, 'all answers', with no share at all."""
+    out = []
+    for d in distribution_domains(df):
+        base = {
+            "Area": area_name(d),
+            "Arabic name": d.get("name_ar") or "",
+            "Group": disaggregation_label(d.get("disaggregation"), d.get("disaggregation_value")),
+        }
+        tail = {"Data": data_label(d.get("is_synthetic")),
+                "Approval": approval_label(d.get("approval_status"), d.get("is_approved", False)),
+                "P-code": d.get("governorate_pcode")}
+        if d["is_suppressed"]:
+            status = status_label(True, d.get("suppression_reason"), False)
+            out.append({**base, "Answer": "all answers", "Share": status, "95% CI": DASH,
+                        "n": d.get("n_unweighted"), "Status": status, **tail})
+            continue
+        for sh in d["shares"]:
+            out.append({
+                **base,
+                "Answer": choice_label(sh.get("choice_code")),
+                "Share": fmt_pct(sh.get("estimate")),
+                "95% CI": fmt_ci(sh.get("ci_lower"), sh.get("ci_upper"), "proportion"),
+                "n": sh.get("n_unweighted"),
+                "Status": status_label(False, None, sh.get("is_unreliable")),
+                **tail,
+            })
+    schema = {
+        "Area": pl.String, "Arabic name": pl.String, "Group": pl.String, "Answer": pl.String,
+        "Share": pl.String, "95% CI": pl.String, "n": pl.Int64, "Status": pl.String, "Data": pl.String,
+        "Approval": pl.String, "P-code": pl.String,
+    }
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+DISTRIBUTION_EXPORT_COLUMNS = [
+    "indicator_id", "indicator_name", "source_id", "wave_id", "data", "approval_status",
+    "governorate_pcode", "name_en", "name_ar", "area_level", "coverage", "disaggregation",
+    "disaggregation_value", "choice_order", "choice_code", "choice_label", "estimate", "ci_lower",
+    "ci_upper", "std_error", "ci_method", "degrees_of_freedom", "n_unweighted", "n_effective",
+    "design_effect", "excluded_share", "single_psu_rule", "is_suppressed", "suppression_reason",
+    "is_unreliable", "status", "estimation_rules",
+]
+
+
+def distribution_export(df: pl.DataFrame, rules_text: str | None = None) -> pl.DataFrame:
+    """CSV of an answer distribution (``DISTRIBUTION_EXPORT_COLUMNS``): one row per area x group x
+    answer with the share as a fraction and its CI; a suppressed distribution is **one** row with
+    no answer code and no statistic (identifiers, n, status and reason only)."""
+    out = []
+    first = next(iter(_rows(df.head(1))), {})
+    for d in distribution_domains(df):
+        shares = d["shares"] or [None]
+        for sh in shares:
+            row = {k: d.get(k) for k in ("governorate_pcode", "name_en", "name_ar", "coverage", "disaggregation",
+                                         "disaggregation_value", "n_unweighted")}
+            row.update(
+                indicator_id=first.get("indicator_id"), indicator_name=first.get("indicator_name"),
+                source_id=first.get("source_id"), wave_id=first.get("wave_id"),
+                data=data_label(d.get("is_synthetic")),
+                approval_status=approval_label(d.get("approval_status"), d.get("is_approved", False)),
+                area_level="national" if is_national(d) else "governorate",
+                is_suppressed=d["is_suppressed"],
+                suppression_reason=d.get("suppression_reason") if d["is_suppressed"] else None,
+            )
+            if sh is None:
+                row.update(choice_label="all answers (suppressed)",
+                           status=status_label(True, d.get("suppression_reason"), False))
+            else:
+                row.update({k: sh.get(k) for k in (
+                    "choice_order", "choice_code", "estimate", "ci_lower", "ci_upper", "std_error", "ci_method",
+                    "degrees_of_freedom", "n_unweighted", "n_effective", "design_effect", "excluded_share",
+                    "single_psu_rule", "is_unreliable")})
+                row.update(choice_label=choice_label(sh.get("choice_code")),
+                           status=status_label(False, None, sh.get("is_unreliable")))
+            out.append(row)
+    schema = {
+        "indicator_id": pl.String, "indicator_name": pl.String, "source_id": pl.String, "wave_id": pl.String,
+        "data": pl.String, "approval_status": pl.String, "governorate_pcode": pl.String, "name_en": pl.String,
+        "name_ar": pl.String, "area_level": pl.String, "coverage": pl.String, "disaggregation": pl.String,
+        "disaggregation_value": pl.String, "choice_order": pl.Int64, "choice_code": pl.String,
+        "choice_label": pl.String, "estimate": pl.Float64, "ci_lower": pl.Float64, "ci_upper": pl.Float64,
+        "std_error": pl.Float64, "ci_method": pl.String, "degrees_of_freedom": pl.Int64,
+        "n_unweighted": pl.Int64, "n_effective": pl.Float64, "design_effect": pl.Float64,
+        "excluded_share": pl.Float64, "single_psu_rule": pl.String, "is_suppressed": pl.Boolean,
+        "suppression_reason": pl.String, "is_unreliable": pl.Boolean, "status": pl.String,
+    }
+    frame = pl.DataFrame([{c: r.get(c) for c in schema} for r in out], schema=schema, orient="row") \
+        if out else pl.DataFrame(schema=schema)
+    return _with_rules(frame, rules_text).select(DISTRIBUTION_EXPORT_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------
+# survey designs (Data quality)
+# --------------------------------------------------------------------------------------
+def designs_display(waves: pl.DataFrame, extreme_ratio: Any = None) -> pl.DataFrame:
+    """``queries.waves`` as the Data quality page's "Survey designs" table: one row per wave with
+    the strata as delivered and the single-PSU strata with the rule applied, variance strata /
+    PSUs / df, weight method, post-stratification, min / median / max weight, max/median ratio
+    and the extreme-weights flag (threshold ``extreme_ratio``, the snapshot's rule)."""
+    out = []
+    for w in _rows(waves):
+        rule = w.get("single_psu_rule")
+        singles = w.get("n_singleton_strata_delivered")
+        out.append({
+            "Source": w.get("source_id"),
+            "Wave": w.get("wave_id"),
+            "Data": data_label(w.get("is_synthetic")),
+            "Respondents": w.get("n_respondents"),
+            "Strata delivered": w.get("n_strata_delivered"),
+            "Single-PSU strata delivered": singles,
+            "Single-PSU rule": single_psu_label(rule),
+            "Variance strata": w.get("n_strata"),
+            "Single-PSU strata left": w.get("n_singleton_strata"),
+            "PSUs": w.get("n_psu"),
+            "df": w.get("degrees_of_freedom"),
+            "Weight method": DASH if _missing(w.get("weight_method"))
+            else WEIGHT_METHOD_LABELS.get(str(w["weight_method"]), words(w["weight_method"]).lower()),
+            "Post-stratification": DASH if _missing(w.get("post_stratify"))
+            else POST_STRATIFY_LABELS.get(str(w["post_stratify"]), words(w["post_stratify"]).lower()),
+            "Weight min": fmt_weight(w.get("weight_min")),
+            "Weight median": fmt_weight(w.get("weight_median")),
+            "Weight max": fmt_weight(w.get("weight_max")),
+            "Max / median": fmt_weight(w.get("weight_ratio_max_median")),
+            "Extreme weights": extreme_weights_label(
+                w.get("has_extreme_weights"), w.get("weight_ratio_max_median"), extreme_ratio
+            ),
+            "Effective n (Kish)": fmt_number(w.get("n_effective"), 1),
+            "National estimates": DASH if w.get("has_national_estimates") is None
+            else ("yes" if w["has_national_estimates"] else "no"),
+        })
+    schema = {
+        "Source": pl.String, "Wave": pl.String, "Data": pl.String, "Respondents": pl.Int64,
+        "Strata delivered": pl.Int64, "Single-PSU strata delivered": pl.Int64, "Single-PSU rule": pl.String,
+        "Variance strata": pl.Int64, "Single-PSU strata left": pl.Int64, "PSUs": pl.Int64, "df": pl.Int64,
+        "Weight method": pl.String, "Post-stratification": pl.String, "Weight min": pl.String,
+        "Weight median": pl.String, "Weight max": pl.String, "Max / median": pl.String,
+        "Extreme weights": pl.String, "Effective n (Kish)": pl.String, "National estimates": pl.String,
+    }
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
 
 # --------------------------------------------------------------------------------------
@@ -475,8 +1075,8 @@ def budget_matrix(df: pl.DataFrame, governorates: pl.DataFrame | None = None) ->
 
     Years run from the first to the last year present, so a year inside the range without
     figures shows as a gap ('no data', or 'no budget law' for 2014, 2020 and 2022), never as
-    zero. ``governorates`` (e.g. marts.dim_governorate: governorate_pcode, name_en, name_ar)
-    adds a row for every governorate the source does not cover at all, labelled 'not reported'
+    zero. ``governorates`` (e.g. marts.dim_governorate: governorate_pcode, name_en, name_ar; its
+    national row, IQ, is left out) adds a row for every governorate the source does not cover at all, labelled 'not reported'
     in every year (grey, never zero). Returns dict(governorates=[labels], years=[int],
     z=[[pct|None]], text=[[str]], hover=[[str]]); hover adds the as-of date of year-to-date
     figures.
@@ -486,6 +1086,7 @@ def budget_matrix(df: pl.DataFrame, governorates: pl.DataFrame | None = None) ->
     years = list(range(int(df["fiscal_year"].min()), int(df["fiscal_year"].max()) + 1))
     govs = df.select("governorate_pcode", "name_en", "name_ar")
     if governorates is not None and not governorates.is_empty():
+        governorates, _ = split_national(governorates)  # Iraq as a whole is not a governorate row
         extra = governorates.select(
             pl.col("governorate_pcode").cast(pl.String),
             pl.col("name_en").cast(pl.String),

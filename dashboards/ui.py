@@ -191,8 +191,25 @@ def load(query_name: str, path: str, **params: Any) -> pl.DataFrame:
     raise AssertionError("unreachable")  # st.stop() raises
 
 
-def suppression_caption() -> None:
-    st.caption(T.SUPPRESSION_RULE)
+def estimation_rules(path: str) -> dict[str, Any]:
+    """The estimation rules of the snapshot ``path`` (``queries.estimation_rules``) as a dict:
+    thresholds, ``rule_text`` and ``origin`` ('snapshot' | 'fallback')."""
+    return load("estimation_rules", path).row(0, named=True)
+
+
+def rules_caption(path: str) -> str:
+    """State the rules the snapshot's numbers were made with, as a caption (the snapshot's
+    ``marts.dim_estimation_rules.rule_text``, verbatim; for an older warehouse without the table,
+    the rule of that time and a note saying so). Returns the rule text, for the CSV downloads."""
+    rules = estimation_rules(path)
+    text = str(rules.get("rule_text") or T.SUPPRESSION_RULE)
+    st.caption(text)
+    if rules.get("origin") != "snapshot":
+        st.caption(
+            "This warehouse does not record its estimation rules (`marts.dim_estimation_rules`: it predates "
+            "them); the rule above is the default of that time."
+        )
+    return text
 
 
 def provenance_banner(df: pl.DataFrame, source_col: str = "source_id") -> None:

@@ -220,3 +220,41 @@ with c2:
             st.success("No source was skipped.")
         else:
             st.dataframe(skipped, hide_index=True)
+
+# --- survey designs ---------------------------------------------------------------------
+st.subheader("Survey designs")
+if ui.missing_tables(path, ["marts.dim_wave"]):
+    st.info("This warehouse has no `marts.dim_wave`, so no survey design to show.")
+else:
+    designs = ui.load("waves", path)
+    if designs.is_empty():
+        st.info("No survey wave in this warehouse.")
+    else:
+        rules = ui.estimation_rules(path)
+        threshold = rules.get("extreme_weight_ratio")
+        st.caption(
+            "The design each wave's variance used: strata as delivered and those with a single PSU, the "
+            "single-PSU rule applied (skip: such a stratum adds no variance; certainty units: its "
+            "respondents act as PSUs; combine: it is collapsed into a neighbouring stratum), the variance "
+            "strata and PSUs after the rule, degrees of freedom (PSUs − strata), how the weights were made "
+            "(delivered, equal, or from the sample frame), post-stratification, and the weights' spread. "
+            f"Extreme weights: the largest weight is more than {T.fmt_weight(threshold)} times the median "
+            "(this snapshot's rule), so a few respondents carry much of every estimate."
+        )
+        st.dataframe(
+            T.designs_display(designs, threshold),
+            hide_index=True,
+            column_config={"Extreme weights": st.column_config.TextColumn(width="medium")},
+        )
+        flagged = designs.filter(pl.col("has_extreme_weights").fill_null(False))
+        if not flagged.is_empty():
+            st.markdown(
+                "**⚠ Extreme weights** in "
+                + "; ".join(
+                    f"`{r['source_id']}` · `{r['wave_id']}` (max/median {T.fmt_weight(r['weight_ratio_max_median'])})"
+                    for r in flagged.iter_rows(named=True)
+                )
+                + ": check the weighting with the survey firm before reading small differences."
+            )
+        if designs["single_psu_rule"].null_count() == designs.height:
+            st.caption("This warehouse predates the design columns of `marts.dim_wave` (single-PSU rule, weights).")

@@ -1,11 +1,16 @@
 """Indicator explorer — for M&E officers: one indicator, one wave, every governorate.
 
 Every wave is offered, approved or not; a provisional wave is labelled in the wave picker, the chart
-title, a warning, the table's 'Approval' column and the CSV's ``approval_status`` column.
+title, a warning, the table's 'Approval' column and the CSV's ``approval_status`` column. The national
+estimate (Iraq as a whole, IQ) is a reference of its own, never one of the governorates. A service
+indicator shows its estimates and the change since the previous wave of the source; a distribution
+indicator shows its answer shares as 100 % stacked bars. Every table's CSV repeats the snapshot's
+estimation rules on each row (column ``estimation_rules``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import polars as pl
@@ -19,12 +24,15 @@ path = ui.current_warehouse()
 st.title("Indicator explorer")
 st.caption(
     "Pick an indicator, a survey wave and a breakdown: governorate estimates with 95% confidence "
-    "intervals, the design information behind them, and the indicator's reference sheet."
+    f"intervals, the national estimate ({T.NATIONAL_LABEL}) when the survey reached every governorate, "
+    "the change since the previous wave, the design information behind them, and the indicator's "
+    "reference sheet. Answer distributions show the share of every answer."
 )
-ui.suppression_caption()
 
 if not ui.require_tables(path, queries.SERVICE_TABLES, "the indicator explorer"):
     st.stop()
+rules = ui.estimation_rules(path)
+rules_text = ui.rules_caption(path)
 
 options = ui.load("indicator_options", path)
 if options.is_empty():
@@ -53,12 +61,14 @@ def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> 
 
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
-    names = dict(
-        options.select("indicator_id", "name_en").unique("indicator_id", maintain_order=True).iter_rows()
-    )
-    names = {k: (v or k) for k, v in names.items()}
+    meta = options.select("indicator_id", "name_en", "indicator_type").unique("indicator_id", maintain_order=True)
+    names = {
+        i: (n or i) + (" — answer distribution" if t == "distribution" else "")
+        for i, n, t in meta.iter_rows()
+    }
     indicator_id = _select("Indicator", list(names), names, "explorer_indicator")
 ind_opts = options.filter(pl.col("indicator_id") == indicator_id)
+is_distribution = ind_opts["indicator_type"][0] == "distribution"
 with c2:
     waves = ind_opts.select(
         "source_id", "wave_id", "wave_title", "is_synthetic", "is_approved", "approval_status"
@@ -78,13 +88,19 @@ with c3:
     disaggs = ind_opts.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))[
         "disaggregation"
     ].to_list()
-    disagg_labels = {"all": "None (all respondents)", "hoh_sex": "Sex of household head"}
+    disagg_labels = {d: T.disaggregation_name(d) for d in disaggs}
     disaggregation = _select("Breakdown", disaggs, disagg_labels, "explorer_disaggregation")
 
-rows = ui.load(
-    "service_estimates", path,
-    indicator_id=indicator_id, source_id=source_id, wave_id=wave_id, disaggregation=disaggregation,
-)
+if is_distribution:
+    rows = ui.load(
+        "response_distribution", path,
+        indicator_id=indicator_id, source_id=source_id, wave_id=wave_id, disaggregation=disaggregation,
+    )
+else:
+    rows = ui.load(
+        "service_estimates", path,
+        indicator_id=indicator_id, source_id=source_id, wave_id=wave_id, disaggregation=disaggregation,
+    )
 ui.provenance_banner(rows)
 if rows.is_empty():
     st.info("No estimates for this selection.")
@@ -100,27 +116,50 @@ if approval != T.APPROVED_LABEL:
 
 ref = ui.load("indicators", path).filter(pl.col("indicator_id") == indicator_id)
 sheet = ref.row(0, named=True) if ref.height else {}
+all_waves = ui.load("waves", path)
+design = all_waves.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))
 
-left, right = st.columns([3, 2], gap="large")
-with left:
+title = names.get(indicator_id, indicator_id)
+if rows["is_synthetic"].any():
+    title += f" — {T.SYNTHETIC_LABEL}"
+if approval != T.APPROVED_LABEL:
+    title += f" — {approval}"
+suffix = f"{indicator_id}_{source_id}_{wave_id}_{disaggregation}"
+
+
+def _estimates_view() -> None:
+    gov_rows, national_rows = T.split_national(rows)
     m1, m2, m3 = st.columns(3)
     m1.metric(
         "Governorates with an estimate",
-        rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(),
+        gov_rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(),
+        help=f"Governorates only: the national estimate ({T.NATIONAL_LABEL}) is not counted",
     )
     m2.metric("Suppressed cells", int(rows["is_suppressed"].sum()))
-    m3.metric("Unreliable cells", int(rows["is_unreliable"].sum()))
+    m3.metric("Unreliable cells", int(rows["is_unreliable"].fill_null(False).sum()))
+    if not national_rows.is_empty():
+        kind, unit = rows["indicator_type"][0], rows["unit"][0]
+        parts = []
+        for r in T.mask_suppressed(national_rows).iter_rows(named=True):
+            group = T.disaggregation_label(r.get("disaggregation"), r.get("disaggregation_value"))
+            head = "" if group == "all" else f"{group}: "
+            if r["is_suppressed"]:
+                parts.append(head + T.status_label(True, r.get("suppression_reason"), False))
+            else:
+                parts.append(
+                    head + f"**{T.fmt_value(r['estimate'], kind, unit)}** "
+                    f"(95% CI {T.fmt_ci(r['ci_lower'], r['ci_upper'], kind, unit)})"
+                    + (" ⚠ unreliable" if r.get("is_unreliable") else "")
+                )
+        st.markdown(f"**{T.NATIONAL_LABEL}** (design-based national estimate, not a governorate): " + "; ".join(parts))
 
-    title = names.get(indicator_id, indicator_id)
-    if rows["is_synthetic"].any():
-        title += f" — {T.SYNTHETIC_LABEL}"
-    if approval != T.APPROVED_LABEL:
-        title += f" — {approval}"
     st.plotly_chart(charts.indicator_bars(rows, title=title), key="explorer_bars")
     st.caption(
         "Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
         "Grey ✕: suppressed — too few respondents, no estimate is shown (nor any statistic "
         "computed from the answers)."
+        + (f" Purple bar (top) and dotted line: the national estimate ({T.NATIONAL_LABEL}), a reference, "
+           "not ranked among the governorates." if not national_rows.is_empty() else "")
     )
     ui.coverage_caption(rows)
 
@@ -131,20 +170,123 @@ with left:
         display,
         hide_index=True,
         column_config={
-            "n": st.column_config.NumberColumn("n", help="Unweighted respondents with a substantive answer")
+            "n": st.column_config.NumberColumn("n", help="Unweighted respondents with a substantive answer"),
+            "PSUs": st.column_config.NumberColumn("PSUs", help="PSUs with an answer in this domain"),
+            "Single-PSU rule": st.column_config.TextColumn(
+                help="What a stratum with a single PSU does in the variance (skip | certainty units | combine)"
+            ),
         },
     )
     st.download_button(
         "Download this table (CSV)",
-        data=T.to_csv_bytes(T.estimates_export(rows)),
-        file_name=f"mizan_{indicator_id}_{source_id}_{wave_id}_{disaggregation}.csv",
+        data=T.to_csv_bytes(T.estimates_export(rows, rules_text)),
+        file_name=f"mizan_{suffix}.csv",
         mime="text/csv",
         on_click="ignore",
         key="explorer_download",
         help="Proportions as fractions; suppressed cells have no estimate, SE, CI or any other "
-        "statistic computed from the answers. coverage: blank = the whole governorate. "
-        "approval_status: approved, or provisional (not approved by the M&E lead).",
+        "statistic computed from the answers. area_level: national for Iraq as a whole (IQ). "
+        "coverage: blank = the whole governorate. approval_status: approved, or provisional (not "
+        "approved by the M&E lead). estimation_rules: the rules these numbers were made with.",
     )
+
+    # --- change since the previous wave --------------------------------------------------
+    source_waves = all_waves.filter(pl.col("source_id") == source_id)["wave_id"].to_list()
+    position = source_waves.index(wave_id) if wave_id in source_waves else -1
+    previous = source_waves[position - 1] if position > 0 else None
+    st.subheader("Change since the previous wave" + (f" ({previous} → {wave_id})" if previous else ""))
+    if previous is None:
+        st.info(f"`{wave_id}` is the first wave of `{source_id}`: there is no earlier wave to compare with.")
+        return
+    if "marts.fct_indicator_change" in ui.missing_tables(path, ["marts.fct_indicator_change"]):
+        st.info("This warehouse has no `marts.fct_indicator_change` (it predates changes between waves).")
+        return
+    changes = ui.load(
+        "indicator_changes", path,
+        indicator_id=indicator_id, source_id=source_id, wave_to=wave_id, disaggregation=disaggregation,
+    )
+    if changes.is_empty():
+        st.info(f"No change was computed between `{previous}` and `{wave_id}` for this selection.")
+        return
+    change_table = T.changes_display(changes)
+    if disaggregation == "all":
+        change_table = change_table.drop("Group")
+    st.dataframe(change_table, hide_index=True,
+                 column_config={"Change": st.column_config.TextColumn(width="large")})
+    st.caption(
+        "Difference = later minus earlier wave (percentage points for proportions); independent samples, "
+        "SE = √(SE₁² + SE₂²), 95% t interval on the smaller of the two waves' degrees of freedom. A change "
+        "is called a change only when that interval excludes zero; otherwise “no significant change”. "
+        "A pair where either wave's estimate is suppressed carries no number, only the reason."
+    )
+    st.download_button(
+        "Download the changes (CSV)",
+        data=T.to_csv_bytes(T.changes_export(changes, rules_text)),
+        file_name=f"mizan_change_{indicator_id}_{source_id}_{previous}_{wave_id}_{disaggregation}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="explorer_change_download",
+        help="difference, ci_lower, ci_upper as fractions for proportions (0.05 = 5 points); blank where "
+        "not comparable (not_comparable_reason); change: the sentence shown on screen; "
+        "estimation_rules: the rules these numbers were made with.",
+    )
+
+
+def _distribution_view() -> None:
+    domains = T.distribution_domains(rows)
+    gov = [d for d in domains if not T.is_national(d)]
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        "Governorates with a distribution",
+        len({d["governorate_pcode"] for d in gov if not d["is_suppressed"]}),
+        help=f"Governorates only: the national distribution ({T.NATIONAL_LABEL}) is not counted",
+    )
+    m2.metric("Suppressed distributions", sum(1 for d in domains if d["is_suppressed"]))
+    m3.metric("Answers on the scale", len(T.distribution_choices(rows)))
+    st.plotly_chart(charts.distribution_bars(rows, title=title), key="explorer_distribution")
+    st.caption(
+        "Each bar is one area's answers (100 %), in the order of the question's scale. "
+        f"The top bar is the national distribution ({T.NATIONAL_LABEL}) when the survey reached every "
+        "governorate. A distribution is suppressed whole (grey ✕, no share at all) when any of its shares "
+        "would be; the 95% CI of every share is in the table."
+    )
+    ui.coverage_caption(rows)
+    table = T.distribution_display(rows)
+    if disaggregation == "all":
+        table = table.drop("Group")
+    st.dataframe(table, hide_index=True)
+    st.download_button(
+        "Download this distribution (CSV)",
+        data=T.to_csv_bytes(T.distribution_export(rows, rules_text)),
+        file_name=f"mizan_{suffix}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="explorer_download",
+        help="One row per area, group and answer (choice_order = position on the scale); shares as "
+        "fractions; a suppressed distribution is one row without any share. estimation_rules: the rules "
+        "these numbers were made with.",
+    )
+
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    if is_distribution:
+        _distribution_view()
+    else:
+        _estimates_view()
+
+
+def _methods_used() -> str:
+    """'logit (19), Clopper–Pearson (estimate 0 or 100 %) (1)' over the published rows shown."""
+    if "ci_method" not in rows.columns:
+        return T.DASH
+    used = Counter(
+        T.ci_method_label(m)
+        for m in T.mask_suppressed(rows)["ci_method"].to_list()
+        if m is not None
+    )
+    return ", ".join(f"{m} ({n})" for m, n in used.most_common()) or T.DASH
+
 
 with right, st.container(border=True):
     st.subheader("Reference sheet")
@@ -159,14 +301,15 @@ with right, st.container(border=True):
             ("Definition", sheet.get("definition")),
             ("Numerator", sheet.get("numerator")),
             ("Denominator", sheet.get("denominator")),
-            ("Unit", f"{unit} ({'shown as %' if T.is_proportion(kind, unit) else 'one decimal'})"),
+            ("Unit", f"{unit} ({'shown as %' if T.is_proportion(kind, unit) or kind == 'distribution' else 'one decimal'})"),
             ("Type", kind),
             ("Universe", sheet.get("universe")),
             ("Source questions", sheet.get("source_questions") or sheet.get("question_id")),
-            ("Disaggregations", sheet.get("disaggregations")),
+            ("Disaggregations", ", ".join(T.disaggregation_name(d) for d in (sheet.get("disaggregations") or []))
+             or None),
             ("Estimation method", sheet.get("estimation_method")),
-            ("CI method", sheet.get("ci_method")),
-            ("Suppression rule", sheet.get("suppression_rule")),
+            ("CI method", T.ci_method_label(sheet.get("ci_method"))),
+            ("Suppression rule", rules_text),
             ("Version", sheet.get("version")),
             ("Direction of good change", T.direction_label(sheet.get("direction"))),
         ]
@@ -175,14 +318,36 @@ with right, st.container(border=True):
                 st.markdown(f"**{label}:** {value}")
             else:
                 st.markdown(f"**{label}:** {ui.md_escape(value)}")
+        st.caption("Suppression rule: the rule of this snapshot (`marts.dim_estimation_rules`), which the numbers "
+                   "on this page were made with.")
 
 with right, st.container(border=True):
     st.subheader("Survey design of this wave")
-    design = ui.load("waves", path).filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))
     if design.is_empty():
         st.info("No design information in `marts.dim_wave` for this wave.")
     else:
         w = design.row(0, named=True)
+        rule = w.get("single_psu_rule")
+        psu_line = T.DASH
+        if rule is not None:
+            psu_line = f"{T.single_psu_label(rule)} — {T.SINGLE_PSU_MEANING.get(rule, rule)}"
+            if w.get("n_strata_delivered") is not None:
+                psu_line += (
+                    f". Strata delivered: {w.get('n_strata_delivered')}, of which "
+                    f"{w.get('n_singleton_strata_delivered')} with a single PSU; after the rule "
+                    f"{w.get('n_singleton_strata')} variance strata have a single PSU"
+                )
+        weighting = T.DASH
+        if w.get("weight_method") is not None:
+            weighting = (
+                f"{T.WEIGHT_METHOD_LABELS.get(w['weight_method'], w['weight_method'])}; post-stratification: "
+                f"{T.POST_STRATIFY_LABELS.get(w.get('post_stratify') or 'none', w.get('post_stratify'))}; "
+                f"min / median / max {T.fmt_weight(w.get('weight_min'))} / {T.fmt_weight(w.get('weight_median'))} "
+                f"/ {T.fmt_weight(w.get('weight_max'))}; "
+                + T.extreme_weights_label(w.get("has_extreme_weights"), w.get("weight_ratio_max_median"),
+                                          rules.get("extreme_weight_ratio"))
+            )
+        national = w.get("has_national_estimates")
         for label, value in [
             ("Survey", w.get("title")),
             ("Data", T.data_label(w.get("is_synthetic"))),
@@ -192,6 +357,12 @@ with right, st.container(border=True):
             ("Unit of analysis", w.get("unit_of_analysis")),
             ("Respondents loaded", w.get("n_respondents")),
             ("Strata · PSUs · degrees of freedom", f"{w.get('n_strata')} · {w.get('n_psu')} · {w.get('degrees_of_freedom')}"),
+            ("Single-PSU rule", psu_line),
+            ("CI method", f"requested {T.ci_method_label(sheet.get('ci_method'))}; used for the estimates shown: "
+                          f"{_methods_used()}"),
+            ("Weighting", weighting),
+            ("National estimates", T.DASH if national is None else (
+                "yes (the wave reached every governorate)" if national else "no (the wave did not reach every governorate)")),
             ("Weights", w.get("weight_note")),
             ("Design", w.get("design_note")),
         ]:

@@ -1,7 +1,9 @@
-"""Overview — for steering-committee members: headline indicators and trends.
+"""Overview — for steering-committee members: headline indicators, change and trends.
 
 Approved survey waves only by default (``audit.wave_approval_status``); the toggle "Include
-provisional waves" adds the others, each labelled provisional in the tables and the trend chart.
+provisional waves" adds the others, each labelled provisional in the tables and the trend chart. A
+change between waves is shown only when both waves are shown (approved, or provisional with the
+toggle, then labelled), and it is called a change only when it is significant.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ path = ui.current_warehouse()
 st.title("Overview")
 st.caption(
     "Where each service indicator stands in the latest wave of each survey that published an "
-    "estimate of it, and how it moved between waves. Estimates are made per governorate: there is "
-    "**no national figure**, so the headline is the spread of governorate estimates (median and "
-    "range). For a source with a single governorate, or covering only part of one (e.g. one "
-    "city), the headline is that estimate itself with its 95% CI."
+    "estimate of it, whether it changed since the wave before, and how it moved across waves. For a "
+    "survey that reached every governorate the headline is the **national estimate** "
+    f"({T.NATIONAL_LABEL}, design-based, with its 95% CI); the median and range of the governorate "
+    "estimates are given beside it. For other surveys the headline is the median and range of "
+    "governorate estimates; for a source with a single governorate, or covering only part of one "
+    "(e.g. one city), it is that estimate itself with its 95% CI."
 )
-ui.suppression_caption()
 
 if not ui.require_tables(path, queries.SERVICE_TABLES, "the indicator overview"):
     st.stop()
+rules_text = ui.rules_caption(path)
 
 include_provisional = st.toggle(
     "Include provisional waves",
@@ -89,11 +93,16 @@ st.dataframe(
             help="governorate-wide, or the part of a governorate the source covers (e.g. one city)"
         ),
         "Governorates with an estimate": st.column_config.NumberColumn(
-            help="Governorates with a published (not suppressed) estimate"
+            help="Governorates with a published (not suppressed) estimate; the national estimate is "
+            "not a governorate and is not counted"
         ),
         "Headline": st.column_config.TextColumn(
-            help="Median of the governorate estimates (not a national estimate); for a single "
-            "governorate or a partial-coverage source, the estimate itself"
+            help=f"The national estimate ({T.NATIONAL_LABEL}) when the survey reached every governorate; "
+            "else the median of the governorate estimates; for a single governorate or a "
+            "partial-coverage source, the estimate itself"
+        ),
+        "Across governorates": st.column_config.TextColumn(
+            help="Context for a national headline: median and range of the governorate estimates"
         ),
         "Waves": st.column_config.NumberColumn(
             help="Waves of this source with a published estimate of the indicator"
@@ -113,13 +122,21 @@ if not unpublished.is_empty():
         + "; ".join(f"{r['indicator_name']} (`{r['source_id']}`)" for r in unpublished.iter_rows(named=True))
         + ". Every cell is suppressed (e.g. the question was not asked)."
     )
+distributions = ui.load("indicators", path).filter(pl.col("indicator_type") == "distribution")
+if not distributions.is_empty():
+    st.caption(
+        "Answer distributions ("
+        + ", ".join(str(n or i) for i, n in distributions.select("indicator_id", "name_en").iter_rows())
+        + ") are shown in the Indicator explorer."
+    )
 
 # --- one governorate ----------------------------------------------------------------------
 estimates = ui.load("service_estimates", path, disaggregation="all")
 if not include_provisional:
     estimates = estimates.filter(pl.col("is_approved"))
+gov_estimates, national_estimates = T.split_national(estimates)
 govs = (
-    estimates.select("governorate_pcode", "name_en", "name_ar")
+    gov_estimates.select("governorate_pcode", "name_en", "name_ar")
     .unique("governorate_pcode")
     .sort("name_en", "governorate_pcode")
 )
@@ -135,16 +152,41 @@ pcode = st.selectbox(
     key="overview_governorate",
 )
 if pcode is None:
+    st.info("No governorate has an estimate in the waves shown.")
     st.stop()
 gov_name = govs.filter(pl.col("governorate_pcode") == pcode)["name_en"][0]
-snapshot = T.governorate_snapshot(summary, estimates, pcode)
+snapshot = T.governorate_snapshot(summary, gov_estimates, pcode)
 covered = snapshot.filter(pl.col("Status") != T.NOT_COVERED)
 st.dataframe(covered, hide_index=True)
-ui.coverage_caption(estimates.filter(pl.col("governorate_pcode") == pcode))
+ui.coverage_caption(gov_estimates.filter(pl.col("governorate_pcode") == pcode))
 if covered.height < snapshot.height:
     st.caption(
         f"{snapshot.height - covered.height} headline indicator(s) have no estimate for {gov_name}: "
         "their surveys did not cover it."
+    )
+
+# --- change between the two latest waves -------------------------------------------------
+st.subheader(f"Change between the two latest waves — {gov_name} and {T.NATIONAL_LABEL}")
+changes = T.latest_changes(
+    ui.load("indicator_changes", path, disaggregation="all"), summary, pcode,
+    approved_only=not include_provisional,
+)
+if changes.is_empty():
+    st.info(
+        "No change to show: a change needs two waves of the same source"
+        + ("." if include_provisional else " that are both approved (turn on **Include provisional waves** "
+           "to see changes involving a provisional wave).")
+    )
+else:
+    st.dataframe(T.changes_display(changes, overview=True), hide_index=True,
+                 column_config={"Change": st.column_config.TextColumn(width="large")})
+    st.caption(
+        "A change is called a change only when its 95% confidence interval excludes zero; otherwise it "
+        "is “no significant change” with the interval, whichever way the two estimates point. Proportions "
+        "change in percentage points (points). A pair where either wave's estimate is suppressed gets no "
+        "number, only the reason."
+        + (" “provisional (… not approved)”: the change involves a wave the M&E lead has not approved."
+           if not changes.filter(~pl.col("is_approved")).is_empty() else "")
     )
 
 # --- trend ------------------------------------------------------------------------------
@@ -165,6 +207,7 @@ indicator_id = st.selectbox(
 )
 sources = multi.filter(pl.col("indicator_id") == indicator_id)["source_id"].to_list()
 ind_rows = estimates.filter((pl.col("indicator_id") == indicator_id) & pl.col("source_id").is_in(sources))
+gov_ind_rows, national_rows = T.split_national(ind_rows)
 waves = (
     ind_rows.select("source_id", "wave_id", "wave_order", "is_approved")
     .unique(["source_id", "wave_id"])
@@ -177,7 +220,7 @@ coverage = {
     for r in ind_rows.filter(pl.col("coverage").is_not_null()).select("source_id", "coverage").unique().iter_rows(named=True)
 }
 
-gov_rows = ind_rows.filter(pl.col("governorate_pcode") == pcode)
+gov_rows = gov_ind_rows.filter(pl.col("governorate_pcode") == pcode)
 if gov_rows.is_empty():
     st.caption(
         f"{gov_name} has no estimate for this indicator in these sources; the median line is shown alone."
@@ -186,13 +229,16 @@ if synthetic:
     st.caption(f"Lines marked [{T.SYNTHETIC_LABEL}] come from generated demonstration data.")
 st.plotly_chart(
     charts.trend_figure(
-        gov_rows, T.wave_medians(ind_rows), waves, gov_name, synthetic, kind, unit, coverage=coverage
+        gov_rows, T.wave_medians(gov_ind_rows), waves, gov_name, synthetic, kind, unit, coverage=coverage,
+        national_rows=national_rows,
     ),
     key="overview_trend_chart",
 )
 st.caption(
     "Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "
-    "the governorates' published estimates in that wave. A suppressed wave shows no point."
+    "the governorates' published estimates in that wave."
+    + (f" Purple line: the national estimate ({T.NATIONAL_LABEL}) with its 95% CI." if not national_rows.is_empty() else "")
+    + " A suppressed wave shows no point. Whether two waves differ significantly is in the change table above."
     + (
         " A wave marked “(provisional)” is not approved by the M&E lead."
         if not waves.filter(~pl.col("is_approved")).is_empty()

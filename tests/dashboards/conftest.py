@@ -84,14 +84,44 @@ def open_app(monkeypatch: pytest.MonkeyPatch):
     return _open
 
 
+class Download(bytes):
+    """The bytes of one download, with the button's ``file_name``."""
+
+    file_name: str = ""
+
+
+class Downloads(list):
+    """Every download the app rendered, in order (``Download`` items)."""
+
+    def named(self, prefix: str) -> list[Download]:
+        return [d for d in self if d.file_name.startswith(prefix)]
+
+    @property
+    def estimates(self) -> Download:
+        """The last estimates (or distribution) CSV of the explorer — not its change CSV."""
+        found = [d for d in self if not d.file_name.startswith("mizan_change_")]
+        assert found, "no estimates CSV offered"
+        return found[-1]
+
+    @property
+    def changes(self) -> Download:
+        """The last change CSV (explorer: change since the previous wave)."""
+        found = self.named("mizan_change_")
+        assert found, "no change CSV offered"
+        return found[-1]
+
+
 @pytest.fixture()
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The bytes of every ``st.download_button`` the app renders, in order."""
-    captured: list[bytes] = []
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    """Every ``st.download_button`` the app renders, in order: bytes with ``.file_name``
+    (``downloads.estimates``: the last estimates CSV; ``downloads.changes``: the last change CSV)."""
+    captured = Downloads()
     original = streamlit.download_button
 
     def spy(label, data, *args, **kwargs):
-        captured.append(bytes(data() if callable(data) else data))
+        item = Download(bytes(data() if callable(data) else data))
+        item.file_name = str(kwargs.get("file_name") or "")
+        captured.append(item)
         return original(label, data, *args, **kwargs)
 
     monkeypatch.setattr(streamlit, "download_button", spy)

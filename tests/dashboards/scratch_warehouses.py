@@ -22,6 +22,17 @@ old shapes).
 ``marts.dim_wave.coverage`` is set for the Tal Afar source only ("Tal Afar city only …"), and
 the SIGIR 2009 budget rows carry ``as_of`` 2009-10-13.
 
+The marts are those of the current engine: ``dim_governorate.area_level`` with the national row IQ
+("Iraq (national)") and national estimates of ``demo_services`` (both waves); the design columns of
+``dim_wave`` and ``fct_service_indicators``; ``dim_estimation_rules`` (thresholds from
+``build_warehouse(rules=...)``, default 30 / 30 / 30 points / 130 %); ``fct_indicator_change``
+(demo_services 2023-01 -> 2024-01: significant and non-significant changes, and a pair suppressed in
+2023-01 that *carries planted numbers*, which the dashboard must not show); and
+``fct_response_distribution`` (the answer distribution of the water rating, 2024-01: a suppressed
+distribution with planted shares, and one where a single share is flagged suppressed, which must be
+hidden whole). Planted values that must never reach a screen or a CSV: ``SUPPRESSED_VALUES`` and
+``SUPPRESSED_EXTRA``. ``legacy_warehouse`` keeps the old marts (none of this), for the fallbacks.
+
 ``sparse_warehouse`` has the same tables but no budget rows, no hoh_sex disaggregation, one
 wave per source and empty quarantine / dropped-columns / skipped-sources tables.
 """
@@ -50,11 +61,41 @@ SUPPRESSED_VALUES = {
 }
 
 
+#: More planted values of hidden cells: the weight ratio of suppressed cells, the numbers a
+#: change row with a suppressed side carries in the scratch mart, and the shares of suppressed
+#: distributions. None may appear anywhere (raw, scaled to %, or formatted).
+SUPPRESSED_WEIGHT_RATIO = 87.654321
+PLANTED_CHANGE = {"difference": 0.456544, "std_error": 0.045678, "ci_lower": 0.366111, "ci_upper": 0.546977}
+PLANTED_SHARES = {
+    "IQG02": (0.101010, 0.212121, 0.313131, 0.242424, 0.131314),  # suppressed whole
+    "IQG11": (0.171717, 0.282828, 0.191919, 0.252525, 0.101011),  # one share flagged: hidden whole
+}
+SUPPRESSED_EXTRA = (
+    SUPPRESSED_WEIGHT_RATIO, *PLANTED_CHANGE.values(), *(v for vs in PLANTED_SHARES.values() for v in vs),
+)
+#: The rule thresholds of the default scratch snapshot (those of dbt_project.yml).
+DEFAULT_RULES = {"min_n": 30, "min_n_eff": 30, "ci_width": 0.30, "relative_width": 1.30,
+                 "single_psu": "skip", "extreme_ratio": 10.0}
+
+
+def rule_text(min_n: int = 30, min_n_eff: float = 30, ci_width: float = 0.30, relative_width: float = 1.30,
+              **_: Any) -> str:
+    """The sentence marts.dim_estimation_rules.rule_text carries (as the dbt model writes it)."""
+    return (
+        f"Suppression rule: an estimate is suppressed (not shown) when its unweighted n < {min_n} or its "
+        f"effective n < {min_n_eff:g}, when no sampling variance can be estimated, or to protect another "
+        "suppressed cell (complementary suppression); it is flagged unreliable when its 95% confidence "
+        f"interval is {round(ci_width * 100)} percentage points wide or more, or wider than "
+        f"{round(relative_width * 100)}% of the estimate (NCHS 2017 style)."
+    )
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-SCHEMA_SQL = """
+#: The marts of a warehouse from before national estimates, rules, changes and distributions.
+OLD_SCHEMA_SQL = """
 CREATE SCHEMA marts;
 
 CREATE TABLE marts.dim_governorate (
@@ -71,7 +112,7 @@ CREATE TABLE marts.dim_indicator (
 CREATE TABLE marts.dim_wave (
     source_id VARCHAR, wave_id VARCHAR, title VARCHAR, is_synthetic BOOLEAN,
     fieldwork_start DATE, fieldwork_end DATE, n_respondents INTEGER, n_strata INTEGER,
-    n_psus INTEGER, degrees_of_freedom INTEGER, unit_of_analysis VARCHAR, weight_note VARCHAR,
+    n_psu INTEGER, degrees_of_freedom INTEGER, unit_of_analysis VARCHAR, weight_note VARCHAR,
     design_note VARCHAR, coverage VARCHAR
 );
 CREATE TABLE marts.fct_service_indicators (
@@ -88,6 +129,76 @@ CREATE TABLE marts.fct_budget_execution (
     currency VARCHAR, unit VARCHAR, is_synthetic BOOLEAN, as_of DATE
 );
 """
+
+#: The marts of the current engine (columns the dashboard reads; docs/architecture.md).
+SCHEMA_SQL = """
+CREATE SCHEMA marts;
+
+CREATE TABLE marts.dim_governorate (
+    governorate_pcode VARCHAR, area_level VARCHAR, name_en VARCHAR, name_ar VARCHAR, name_ckb VARCHAR,
+    region VARCHAR, capital VARCHAR
+);
+CREATE TABLE marts.dim_indicator (
+    indicator_id VARCHAR, version VARCHAR, sector VARCHAR, name_en VARCHAR, name_ar VARCHAR,
+    definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR,
+    indicator_type VARCHAR, question_id VARCHAR, source_questions VARCHAR,
+    estimation_method VARCHAR, ci_method VARCHAR, suppression_rule VARCHAR, universe VARCHAR,
+    direction VARCHAR, disaggregations VARCHAR[]
+);
+CREATE TABLE marts.dim_wave (
+    source_id VARCHAR, wave_id VARCHAR, title VARCHAR, is_synthetic BOOLEAN,
+    fieldwork_start DATE, fieldwork_end DATE, n_respondents INTEGER, n_strata INTEGER,
+    n_psu INTEGER, degrees_of_freedom INTEGER, unit_of_analysis VARCHAR, weight_note VARCHAR,
+    design_note VARCHAR, coverage VARCHAR,
+    n_singleton_strata INTEGER, single_psu_rule VARCHAR, n_strata_delivered INTEGER,
+    n_singleton_strata_delivered INTEGER, weight_method VARCHAR, post_stratify VARCHAR,
+    weight_min DOUBLE, weight_median DOUBLE, weight_max DOUBLE, weight_ratio_max_median DOUBLE,
+    has_extreme_weights BOOLEAN, n_effective DOUBLE, has_national_estimates BOOLEAN
+);
+CREATE TABLE marts.fct_service_indicators (
+    indicator_id VARCHAR, source_id VARCHAR, wave_id VARCHAR, governorate_pcode VARCHAR,
+    disaggregation VARCHAR, disaggregation_value VARCHAR, estimate DOUBLE, std_error DOUBLE,
+    ci_lower DOUBLE, ci_upper DOUBLE, ci_method VARCHAR, degrees_of_freedom INTEGER,
+    n_unweighted INTEGER, n_effective DOUBLE, design_effect DOUBLE, excluded_share DOUBLE,
+    is_suppressed BOOLEAN, suppression_reason VARCHAR, is_unreliable BOOLEAN,
+    is_synthetic BOOLEAN,
+    n_psu INTEGER, n_singleton_strata INTEGER, single_psu_rule VARCHAR,
+    weight_ratio_max_median DOUBLE, has_extreme_weights BOOLEAN
+);
+CREATE TABLE marts.fct_budget_execution (
+    governorate_pcode VARCHAR, fiscal_year INTEGER, source_id VARCHAR, budget_scope VARCHAR,
+    allocation DOUBLE, expenditure DOUBLE, execution_rate DOUBLE, execution_rate_source VARCHAR,
+    currency VARCHAR, unit VARCHAR, is_synthetic BOOLEAN, as_of DATE
+);
+CREATE TABLE marts.dim_estimation_rules (
+    confidence_level DOUBLE, suppression_min_n INTEGER, suppression_min_n_eff DOUBLE,
+    unreliable_ci_width DOUBLE, unreliable_relative_width DOUBLE, default_single_psu_rule VARCHAR,
+    extreme_weight_ratio DOUBLE, rule_text VARCHAR
+);
+CREATE TABLE marts.fct_indicator_change (
+    indicator_id VARCHAR, source_id VARCHAR, wave_from VARCHAR, wave_to VARCHAR,
+    governorate_pcode VARCHAR, disaggregation VARCHAR, disaggregation_value VARCHAR,
+    estimate_from DOUBLE, estimate_to DOUBLE, difference DOUBLE, std_error DOUBLE,
+    degrees_of_freedom INTEGER, ci_lower DOUBLE, ci_upper DOUBLE, is_significant BOOLEAN,
+    not_comparable_reason VARCHAR, is_synthetic BOOLEAN
+);
+CREATE TABLE marts.fct_response_distribution (
+    indicator_id VARCHAR, source_id VARCHAR, wave_id VARCHAR, governorate_pcode VARCHAR,
+    disaggregation VARCHAR, disaggregation_value VARCHAR, choice_code VARCHAR, choice_order INTEGER,
+    estimate DOUBLE, std_error DOUBLE, ci_lower DOUBLE, ci_upper DOUBLE, ci_method VARCHAR,
+    degrees_of_freedom INTEGER, n_unweighted INTEGER, n_effective DOUBLE, design_effect DOUBLE,
+    excluded_share DOUBLE, single_psu_rule VARCHAR, is_suppressed BOOLEAN, suppression_reason VARCHAR,
+    is_unreliable BOOLEAN, is_synthetic BOOLEAN
+);
+"""
+#: The 20 columns of marts.fct_service_indicators common to old and new warehouses (tests that
+#: plant a cell name them, so the insert works on both).
+FCT_COLUMNS = (
+    "indicator_id, source_id, wave_id, governorate_pcode, disaggregation, disaggregation_value, "
+    "estimate, std_error, ci_lower, ci_upper, ci_method, degrees_of_freedom, n_unweighted, n_effective, "
+    "design_effect, excluded_share, is_suppressed, suppression_reason, is_unreliable, is_synthetic"
+)
+
 
 #: The audit tables of a warehouse from before snapshots, file registry by SHA-256 and approvals.
 LEGACY_AUDIT_SQL = """
@@ -153,6 +264,23 @@ INDICATORS = [
     ),
 ]
 
+#: The answer distribution of the water rating (indicator type distribution: no rows in
+#: fct_service_indicators, rows in fct_response_distribution).
+DISTRIBUTION_INDICATOR = (
+    "water_service_rating_distribution", "1.0", "water",
+    "Rating of municipal water service (all answers)",
+    "تقييم خدمة مياه البلدية (جميع الإجابات)",
+    "Distribution of households' ratings of the municipal water supply, of those who answered.",
+    "Households giving each answer (weighted).",
+    "Households giving a substantive rating.",
+    "proportion", "distribution", "water_service_rating", "water_service_rating",
+    "Weighted share of each answer; Taylor linearisation, PSUs within strata.",
+    "logit", _SUPPRESSION_RULE, "Households asked the question.", None, ["all"],
+)
+WATER_RATING_CODES = ("excellent", "good", "adequate", "poor", "very_poor")
+#: The national row of dim_governorate (new marts only).
+NATIONAL_AREA = ("IQ", "national", "Iraq (national)", "العراق (على المستوى الوطني)", "عێراق", None, "Baghdad")
+
 #: marts.dim_wave.coverage of the Tal Afar source (NULL = governorate-wide for the others).
 TALAFAR_COVERAGE = "Tal Afar city only (a city in Ninewa), not the whole governorate"
 
@@ -167,10 +295,97 @@ WAVES = [
 ]
 
 
+#: The design columns of dim_wave (new marts): n_singleton_strata, single_psu_rule,
+#: n_strata_delivered, n_singleton_strata_delivered, weight_method, post_stratify, weight_min,
+#: weight_median, weight_max, weight_ratio_max_median, has_extreme_weights, n_effective,
+#: has_national_estimates. Wave 2024-01 has extreme weights and the certainty_units rule.
+WAVE_DESIGN = {
+    ("demo_services", "2023-01"): (1, "skip", 8, 1, "delivered", "none", 50.0, 400.0, 2000.0, 5.0, False, 1250.0, True),
+    ("demo_services", "2024-01"): (0, "certainty_units", 8, 1, "sample_frame", "governorate_population",
+                                   40.0, 320.0, 4000.0, 12.5, True, 1100.0, True),
+    ("talafar_water_2021", "2021-07"): (1, "skip", 42, 1, "constant", "none", 1.0, 1.0, 1.0, 1.0, False, 632.0, False),
+}
+
+
 def _cell(ind, src, wave, gov, disagg, value, est, se, lo, hi, n, neff, deff, excl,
           supp=False, reason=None, unrel=False, synth=True, ci_method="logit", df=56):
     return (ind, src, wave, gov, disagg, value, est, se, lo, hi, ci_method, df, n, neff, deff,
             excl, supp, reason, unrel, synth)
+
+
+def _national_rows(*, hoh_sex: bool, second_wave: bool) -> list[tuple]:
+    """National cells (IQ) of demo_services: the surveys reached every governorate (new marts)."""
+    W, H = "water_service_good", "water_piped_hours_mean"
+    rows = []
+    if second_wave:
+        rows.append(_cell(W, "demo_services", "2023-01", "IQ", "all", "all", 0.560, 0.010, 0.540, 0.580,
+                          1250, 980.0, 1.28, 0.030))
+    rows += [
+        _cell(W, "demo_services", "2024-01", "IQ", "all", "all", 0.600, 0.011, 0.578, 0.621, 1265, 990.0, 1.30, 0.026),
+        _cell(H, "demo_services", "2024-01", "IQ", "all", "all", 13.10, 0.40, 12.30, 13.90, 1000, 800.0, 1.22, 0.012,
+              ci_method="t"),
+    ]
+    if hoh_sex:
+        rows += [
+            _cell(W, "demo_services", "2024-01", "IQ", "hoh_sex", "male", 0.605, 0.012, 0.581, 0.628, 1000, 790.0, 1.29, 0.020),
+            _cell(W, "demo_services", "2024-01", "IQ", "hoh_sex", "female", 0.590, 0.025, 0.540, 0.638, 265, 200.0, 1.31, 0.030),
+        ]
+    return rows
+
+
+def _design_facts(cell: tuple) -> tuple:
+    """n_psu, n_singleton_strata, single_psu_rule, weight_ratio_max_median, has_extreme_weights of a
+    cell (new marts): a suppressed cell carries the planted ratio SUPPRESSED_WEIGHT_RATIO."""
+    rule = WAVE_DESIGN[(cell[1], cell[2])][1]
+    if cell[16]:
+        return (max(1, cell[12] // 12), 0, rule, SUPPRESSED_WEIGHT_RATIO, True)
+    ratio = 12.5 if cell[2] == "2024-01" and cell[3] == "IQ" else 3.25
+    return (max(1, cell[12] // 12), 0, rule, ratio, ratio > 10)
+
+
+def _changes() -> list[tuple]:
+    """marts.fct_indicator_change, water_service_good demo_services 2023-01 -> 2024-01 ('all'):
+    national and Erbil significant, Baghdad and Ninewa not; Basrah suppressed in 2023-01 — with
+    planted numbers (the real mart leaves them NULL), which must never be shown."""
+    W, S = "water_service_good", "demo_services"
+
+    def row(gov, frm, to, diff, se, lo, hi, sig):
+        return (W, S, "2023-01", "2024-01", gov, "all", "all", frm, to, diff, se, 56, lo, hi, sig, None, True)
+
+    return [
+        row("IQ", 0.560, 0.600, 0.040, 0.0149, 0.0102, 0.0698, True),
+        row("IQG08", 0.610, 0.660, 0.050, 0.0410, -0.0321, 0.1321, False),
+        row("IQG15", 0.480, 0.520, 0.040, 0.0482, -0.0566, 0.1366, False),
+        row("IQG11", 0.350, 0.770, 0.420, 0.1140, 0.1916, 0.6484, True),
+        (W, S, "2023-01", "2024-01", "IQG02", "all", "all",
+         SUPPRESSED_VALUES[(W, S, "2023-01", "IQG02", "all")][0], 0.580, PLANTED_CHANGE["difference"],
+         PLANTED_CHANGE["std_error"], 56, PLANTED_CHANGE["ci_lower"], PLANTED_CHANGE["ci_upper"], True,
+         "suppressed in 2023-01", True),
+    ]
+
+
+#: Published shares of the water-rating distribution, 2024-01 ('all'), excellent .. very poor.
+PUBLISHED_SHARES = {
+    "IQ": (0.150, 0.450, 0.200, 0.120, 0.080),
+    "IQG08": (0.180, 0.480, 0.160, 0.110, 0.070),
+    "IQG15": (0.120, 0.400, 0.230, 0.150, 0.100),
+}
+
+
+def _distribution_rows() -> list[tuple]:
+    """marts.fct_response_distribution rows (see PUBLISHED_SHARES and PLANTED_SHARES)."""
+    out = []
+    for gov, shares in [*PUBLISHED_SHARES.items(), *PLANTED_SHARES.items()]:
+        n = {"IQ": 1265, "IQG08": 410, "IQG15": 395, "IQG02": 18, "IQG11": 250}[gov]
+        for order, (code, share) in enumerate(zip(WATER_RATING_CODES, shares, strict=True), start=1):
+            supp = gov == "IQG02" or (gov == "IQG11" and code == "poor")
+            reason = ("n < 30" if gov == "IQG02" else "complementary suppression: planted") if supp else None
+            out.append((
+                "water_service_rating_distribution", "demo_services", "2024-01", gov, "all", "all", code, order,
+                share, 0.02, max(share - 0.04, 0.0), min(share + 0.04, 1.0), "logit", 56, n, n * 0.8, 1.2, 0.02,
+                "certainty_units", supp, reason, False, True,
+            ))
+    return out
 
 
 def _service_rows(*, hoh_sex: bool, second_wave: bool) -> list[tuple]:
@@ -409,33 +624,57 @@ def _approvals(waves: list[tuple], decisions: Mapping[tuple[str, str], str]) -> 
 def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
                     second_wave: bool = True, audit_rows: bool = True, legacy: bool = False,
                     approvals: Mapping[tuple[str, str], str] | None = None,
-                    estimate_shift: float = 0.0) -> Path:
+                    estimate_shift: float = 0.0, rules: Mapping[str, Any] | None = None) -> Path:
     """Write a small warehouse to ``path`` (a new file) and close it.
 
     ``approvals``: (source_id, wave_id) -> APPROVE | REVOKE | STALE | UNDECIDED (default: every
-    wave approved). ``legacy``: the audit tables of a warehouse from before snapshots (old run
-    log and file registry, no deliveries, no approvals). ``estimate_shift`` is added to every
+    wave approved). ``legacy``: a warehouse from before snapshots — the audit tables of that time
+    (old run log and file registry, no deliveries, no approvals) and the old marts (no national
+    rows, rules, changes, distributions or design columns). ``estimate_shift`` is added to every
     published (not suppressed) estimate, CI bound included, so two builds are told apart.
+    ``rules``: thresholds of marts.dim_estimation_rules (keys of ``DEFAULT_RULES``), written with
+    the matching ``rule_text``.
     """
     con = duckdb.connect(str(path))
     try:
-        con.execute(SCHEMA_SQL)
-        con.executemany("INSERT INTO marts.dim_governorate VALUES (?, ?, ?, ?, ?, ?)", GOVERNORATES)
-        con.executemany(
-            "INSERT INTO marts.dim_indicator VALUES (" + ", ".join("?" * 18) + ")", INDICATORS
-        )
+        con.execute(OLD_SCHEMA_SQL if legacy else SCHEMA_SQL)
         waves = WAVES if second_wave else [w for w in WAVES if w[1] != "2023-01"]
-        con.executemany("INSERT INTO marts.dim_wave VALUES (" + ", ".join("?" * 14) + ")", waves)
         cells = _service_rows(hoh_sex=hoh_sex, second_wave=second_wave)
+        if not legacy:
+            cells = _national_rows(hoh_sex=hoh_sex, second_wave=second_wave) + cells
         if estimate_shift:
             cells = [
                 c if c[16] else (*c[:6], round(c[6] + estimate_shift, 6), c[7], round(c[8] + estimate_shift, 6),
                                  round(c[9] + estimate_shift, 6), *c[10:])
                 for c in cells
             ]
-        con.executemany(
-            "INSERT INTO marts.fct_service_indicators VALUES (" + ", ".join("?" * 20) + ")", cells,
-        )
+        if legacy:
+            con.executemany("INSERT INTO marts.dim_governorate VALUES (?, ?, ?, ?, ?, ?)", GOVERNORATES)
+            con.executemany("INSERT INTO marts.dim_indicator VALUES (" + ", ".join("?" * 18) + ")", INDICATORS)
+            con.executemany("INSERT INTO marts.dim_wave VALUES (" + ", ".join("?" * 14) + ")", waves)
+            con.executemany("INSERT INTO marts.fct_service_indicators VALUES (" + ", ".join("?" * 20) + ")", cells)
+        else:
+            con.executemany(
+                "INSERT INTO marts.dim_governorate VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [NATIONAL_AREA, *((g[0], "governorate", *g[1:]) for g in GOVERNORATES)],
+            )
+            con.executemany("INSERT INTO marts.dim_indicator VALUES (" + ", ".join("?" * 18) + ")",
+                            [*INDICATORS, DISTRIBUTION_INDICATOR])
+            con.executemany("INSERT INTO marts.dim_wave VALUES (" + ", ".join("?" * 27) + ")",
+                            [(*w, *WAVE_DESIGN[(w[0], w[1])]) for w in waves])
+            con.executemany("INSERT INTO marts.fct_service_indicators VALUES (" + ", ".join("?" * 25) + ")",
+                            [(*c, *_design_facts(c)) for c in cells])
+            r = {**DEFAULT_RULES, **(rules or {})}
+            con.execute(
+                "INSERT INTO marts.dim_estimation_rules VALUES (0.95, ?, ?, ?, ?, ?, ?, ?)",
+                [r["min_n"], r["min_n_eff"], r["ci_width"], r["relative_width"], r["single_psu"],
+                 r["extreme_ratio"], rule_text(**r)],
+            )
+            if second_wave:
+                con.executemany("INSERT INTO marts.fct_indicator_change VALUES (" + ", ".join("?" * 17) + ")",
+                                _changes())
+            con.executemany("INSERT INTO marts.fct_response_distribution VALUES (" + ", ".join("?" * 23) + ")",
+                            _distribution_rows())
         if budget:
             con.executemany(
                 "INSERT INTO marts.fct_budget_execution VALUES (" + ", ".join("?" * 12) + ")",

@@ -25,8 +25,9 @@ import streamlit
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
+from dashboards import queries
 from dashboards import tables as T
-from scratch_warehouses import SCRATCH_RUN_ID, SHA_BUDGET
+from scratch_warehouses import SCRATCH_RUN_ID, SHA_BUDGET, SUPPRESSED_EXTRA
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PAGES = {
@@ -123,9 +124,29 @@ def rendered_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def forbidden_patterns(suppressed: dict) -> list[re.Pattern[str]]:
-    """Every way a planted suppressed value could show up: raw, scaled to %, formatted."""
+def estimates_csv(downloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last estimates (or distribution) CSV the explorer offered (not the change CSV)."""
+    found = [d for d in downloads if not str(d["file_name"]).startswith("mizan_change_")]
+    assert found, "no estimates CSV offered"
+    return found[-1]
+
+
+def forbidden_patterns(suppressed: dict, extra: tuple[float, ...] = SUPPRESSED_EXTRA) -> list[re.Pattern[str]]:
+    """Every way a planted suppressed value could show up: raw, scaled to %, formatted. ``extra``:
+    more planted values of hidden cells (weight ratios, numbers of a change with a suppressed side,
+    shares of suppressed distributions), searched raw, scaled and formatted as %, points or a ratio."""
     pats: set[str] = set()
+    for v in extra:
+        pats.add(re.escape(repr(v)))
+        pats.add(re.escape(f"{v * 100:.4f}"))
+        pats.add(re.escape(repr(round(v * 100, 6))))
+        if v < 1:
+            pats.add(re.escape(f"{v * 100:.1f}%"))
+            pats.add(re.escape(f"{v * 100:.1f} points"))
+            pats.add(re.escape(f"{v * 100:.1f} pts"))
+        else:
+            pats.add(re.escape(f"{v:.1f}"))
+            pats.add(re.escape(f"{v:.2f}"))
     for (indicator_id, *_), values in suppressed.items():
         kind, unit = ("mean", "hours/day") if indicator_id.endswith("hours_mean") else ("proportion", "proportion")
         est, se, lo, hi = values
@@ -160,7 +181,8 @@ def test_page_renders_without_exception(request, open_app, warehouse_name: str, 
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == [title]
     if title in ("Overview", "Indicator explorer"):
-        assert any(c.value == T.SUPPRESSION_RULE for c in at.caption), "suppression rule not stated"
+        rule = queries.estimation_rules(path)["rule_text"][0]  # the snapshot's own rule (or the fallback)
+        assert any(c.value == rule for c in at.caption), "estimation rules not stated"
 
 
 @pytest.mark.parametrize("title", ["Overview", "Indicator explorer", "Budget execution"])
@@ -271,9 +293,10 @@ def test_explorer_never_shows_or_exports_suppressed_values(
         _select_explorer(at, *combo)
         assert_no_suppressed_values(rendered_text(at), f"explorer {combo}", scratch_suppressed_values)
         assert downloads, "no CSV download offered"
-        csv = downloads[-1]["data"].decode("utf-8-sig")
-        assert_no_suppressed_values(csv, f"CSV download {combo}", scratch_suppressed_values)
-        assert downloads[-1]["file_name"].endswith(".csv")
+        for d in downloads:  # estimates and change CSVs
+            assert_no_suppressed_values(d["data"].decode("utf-8-sig"), f"CSV {d['file_name']} {combo}",
+                                        scratch_suppressed_values)
+            assert d["file_name"].endswith(".csv")
 
     # the planted cells are there, labelled, without values
     downloads.clear()
@@ -281,7 +304,7 @@ def test_explorer_never_shows_or_exports_suppressed_values(
     text = rendered_text(at)
     assert "suppressed (n < 30)" in text and "61.0%" in text  # Baghdad 2023 is published
     assert "unreliable" in text  # Erbil 2023
-    csv_lines = downloads[-1]["data"].decode("utf-8-sig").splitlines()
+    csv_lines = estimates_csv(downloads)["data"].decode("utf-8-sig").splitlines()
     basra = next(line for line in csv_lines if ",IQG02," in line)
     assert ",,,," in basra  # estimate, ci_lower, ci_upper, std_error blank
     assert "suppressed (n < 30)" in basra
@@ -314,6 +337,7 @@ def test_budget_and_quality_pages_show_no_suppressed_values(
 DERIVED_CSV_COLUMNS = [
     "estimate", "ci_lower", "ci_upper", "std_error", "ci_method", "degrees_of_freedom",
     "n_effective", "design_effect", "excluded_share", "is_unreliable",
+    "n_psu", "n_singleton_strata", "weight_ratio_max_median", "has_extreme_weights",
 ]
 
 
@@ -353,7 +377,7 @@ def test_pipeline_warehouse_suppressed_values_not_rendered(
         shown = rendered_text(at) + "\n" + csv_text
         for v in secret.get(combo, ()):
             assert v not in shown, f"suppressed value {v} of {combo} rendered"
-        export = pl.read_csv(io.StringIO(downloads[-1]["data"].decode("utf-8-sig")), infer_schema=False)
+        export = pl.read_csv(io.StringIO(estimates_csv(downloads)["data"].decode("utf-8-sig")), infer_schema=False)
         suppressed = export.filter(pl.col("is_suppressed") == "true")
         assert suppressed.height >= 1, combo
         for col in DERIVED_CSV_COLUMNS:

@@ -36,7 +36,7 @@ def _row(df: pl.DataFrame, **where) -> dict:
 # --------------------------------------------------------------------------------------
 def test_service_estimates_blanks_suppressed_cells(scratch_warehouse: Path) -> None:
     df = queries.service_estimates(scratch_warehouse)
-    assert df.height == 17
+    assert df.height == 22  # 17 governorate cells + 5 national (IQ)
     suppressed = df.filter(pl.col("is_suppressed"))
     assert sorted(
         zip(suppressed["indicator_id"], suppressed["wave_id"], suppressed["governorate_pcode"],
@@ -60,8 +60,10 @@ def test_service_estimates_published_values_and_filters(scratch_warehouse: Path)
         scratch_warehouse, indicator_id="water_service_good", source_id="demo_services",
         wave_id="2024-01", disaggregation="all",
     )
-    assert df["name_en"].to_list() == ["Al-Basrah", "Baghdad", "Erbil", "Ninewa"]
-    assert df["estimate"].to_list() == [0.58, 0.66, 0.77, 0.52]
+    # the national estimate first, then the governorates by name
+    assert df["name_en"].to_list() == ["Iraq (national)", "Al-Basrah", "Baghdad", "Erbil", "Ninewa"]
+    assert df["area_level"].to_list() == ["national"] + ["governorate"] * 4
+    assert df["estimate"].to_list() == [0.60, 0.58, 0.66, 0.77, 0.52]
     baghdad = _row(df, governorate_pcode="IQG08")
     assert (baghdad["ci_lower"], baghdad["ci_upper"], baghdad["std_error"]) == (0.603, 0.713, 0.028)
     assert (baghdad["indicator_type"], baghdad["unit"], baghdad["wave_order"]) == ("proportion", "proportion", 2)
@@ -107,19 +109,27 @@ def test_headline_summary_latest_wave_per_source(scratch_warehouse: Path) -> Non
 
 def test_indicator_options(scratch_warehouse: Path) -> None:
     df = queries.indicator_options(scratch_warehouse)
-    assert df.select("indicator_id", "source_id", "wave_id", "disaggregation", "n_cells", "n_published").rows() == [
-        ("water_piped_hours_mean", "demo_services", "2024-01", "all", 4, 3),
-        ("water_service_good", "demo_services", "2024-01", "all", 4, 4),
-        ("water_service_good", "demo_services", "2024-01", "hoh_sex", 4, 3),
-        ("water_service_good", "demo_services", "2023-01", "all", 4, 3),
-        ("water_service_good", "talafar_water_2021", "2021-07", "all", 1, 1),
+    # cells include the national one (IQ); a distribution counts once per area (hidden whole)
+    assert df.select("indicator_id", "indicator_type", "source_id", "wave_id", "disaggregation", "n_cells",
+                     "n_published").rows() == [
+        ("water_piped_hours_mean", "mean", "demo_services", "2024-01", "all", 5, 4),
+        ("water_service_good", "proportion", "demo_services", "2024-01", "all", 5, 5),
+        ("water_service_good", "proportion", "demo_services", "2024-01", "hoh_sex", 6, 5),
+        ("water_service_good", "proportion", "demo_services", "2023-01", "all", 5, 4),
+        ("water_service_good", "proportion", "talafar_water_2021", "2021-07", "all", 1, 1),
+        ("water_service_rating_distribution", "distribution", "demo_services", "2024-01", "all", 5, 3),
     ]
 
 
 def test_dimensions(scratch_warehouse: Path) -> None:
-    assert queries.governorates(scratch_warehouse)["governorate_pcode"].to_list() == ["IQG02", "IQG08", "IQG11", "IQG15"]
+    areas = queries.governorates(scratch_warehouse)
+    assert areas.select("governorate_pcode", "area_level").rows() == [
+        ("IQG02", "governorate"), ("IQG08", "governorate"), ("IQG11", "governorate"), ("IQ", "national"),
+        ("IQG15", "governorate"),
+    ]  # by English name: "Iraq (national)" sorts between Erbil and Ninewa
     ind = queries.indicators(scratch_warehouse)
-    assert ind["indicator_id"].to_list() == ["water_piped_hours_mean", "water_service_good"]
+    assert ind["indicator_id"].to_list() == [
+        "water_piped_hours_mean", "water_service_good", "water_service_rating_distribution"]
     assert _row(ind, indicator_id="water_service_good")["disaggregations"] == ["all", "hoh_sex"]
     assert queries.waves(scratch_warehouse).select("source_id", "wave_id").rows() == [
         ("demo_services", "2023-01"), ("demo_services", "2024-01"), ("talafar_water_2021", "2021-07"),

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import charts, queries
 from dashboards import tables as T
+from scratch_warehouses import FCT_COLUMNS
 
 #: marts.dim_wave.coverage of talafar_water_2021 (scratch fixture and pipeline alike)
 TALAFAR_COVERAGE = "Tal Afar city only (a city in Ninewa), not the whole governorate"
@@ -69,7 +70,7 @@ def _plant_boundary_cell(path: Path) -> None:
     effective n, SE 0, design effect NULL (p̂(1-p̂) = 0)."""
     _execute(
         path,
-        "INSERT INTO marts.fct_service_indicators VALUES ('water_service_good', 'demo_services', "
+        f"INSERT INTO marts.fct_service_indicators ({FCT_COLUMNS}) VALUES ('water_service_good', 'demo_services', "
         "'2024-01', 'IQG11', 'hoh_sex', 'female', 1.0, 0.0, 0.437253, 1.0, 'clopper_pearson_neff', "
         "56, 19, 4.459247, NULL, 0.0, true, 'n < 30; effective n < 30', true, true)",
     )
@@ -121,13 +122,13 @@ def test_explorer_table_and_csv_do_not_reveal_p_hat_one(open_app, downloads, scr
     assert (erbil["Estimate"], erbil["SE"], erbil["n eff."], erbil["Design effect"], erbil["Excluded share"]) == (
         "suppressed (n < 30; effective n < 30)", "–", "–", "–", "–")
     assert erbil["n"] == 19
-    csv = _csv(downloads[-1])
+    csv = _csv(downloads.estimates)
     suppressed = csv.filter(pl.col("is_suppressed") == "true")
     assert suppressed.height == 2  # Ninewa female (planted by conftest) and Erbil female (p̂ = 1)
     for col in DERIVED_CSV:
         assert suppressed[col].null_count() == 2, col
-    assert "clopper_pearson_neff" not in downloads[-1].decode("utf-8-sig")
-    assert "4.459247" not in downloads[-1].decode("utf-8-sig")
+    assert "clopper_pearson_neff" not in downloads.estimates.decode("utf-8-sig")
+    assert "4.459247" not in downloads.estimates.decode("utf-8-sig")
 
 
 def test_real_clinic_access_csv_has_no_statistic_of_suppressed_rows(open_app, downloads, real_warehouse: Path) -> None:
@@ -136,7 +137,7 @@ def test_real_clinic_access_csv_has_no_statistic_of_suppressed_rows(open_app, do
     at = open_app(real_warehouse, EXPLORER)
     _select(at, explorer_indicator="clinic_access", explorer_wave="iom_dtm_ila5_2020|2020-ILA5",
             explorer_disaggregation="all")
-    csv = _csv(downloads[-1])
+    csv = _csv(downloads.estimates)
     suppressed = csv.filter(pl.col("is_suppressed") == "true")
     assert suppressed.height >= 1
     assert "IQG14" in suppressed["governorate_pcode"].to_list()
@@ -188,13 +189,17 @@ def test_headline_of_a_city_is_its_estimate_not_a_median(scratch_warehouse: Path
         "Range or 95% CI": "39.6–49.3% (95% CI)",
     }
     assert "median" not in " ".join(str(v) for v in talafar.values()).lower()
+    # demo_services reached every governorate: its headline is the national estimate, the
+    # median and range of governorates stay as context
     demo = rows["demo_services · 2024-01 Municipal water service rated good or excellent"]
-    assert {k: demo[k] for k in ("Coverage", "Headline", "Headline is", "Range or 95% CI")} == {
+    assert {k: demo[k] for k in ("Coverage", "Headline", "Headline is", "Range or 95% CI", "Across governorates")} == {
         "Coverage": "governorate-wide",
-        "Headline": "62.0%",
-        "Headline is": "median of 4 governorate estimates",
-        "Range or 95% CI": "52.0% to 77.0% (range)",
+        "Headline": "60.0%",
+        "Headline is": "design-based national estimate for Iraq",
+        "Range or 95% CI": "57.8–62.1% (95% CI)",
+        "Across governorates": "median 62.0%, range 52.0% to 77.0% (4 governorates)",
     }
+    assert demo["Governorates with an estimate"] == 4  # the national estimate is not a governorate
 
 
 def test_headline_of_a_single_governorate_without_coverage(scratch_warehouse_copy: Path) -> None:
@@ -231,8 +236,8 @@ def test_explorer_labels_city_bars_table_and_csv(open_app, downloads, scratch_wa
             explorer_disaggregation="all")
     bars = _plotly(at)
     assert [y for trace in bars["data"] for y in trace["y"]] == ["Ninewa — Tal Afar city only"]
-    assert at.dataframe[0].value["Governorate"].tolist() == ["Ninewa — Tal Afar city only"]
-    csv = _csv(downloads[-1])
+    assert at.dataframe[0].value["Area"].tolist() == ["Ninewa — Tal Afar city only"]
+    csv = _csv(downloads.estimates)
     assert csv["coverage"].to_list() == [TALAFAR_COVERAGE]
     captions = [c.value.replace("\\", "") for c in at.caption]
     assert any(TALAFAR_COVERAGE in c for c in captions)
@@ -241,8 +246,8 @@ def test_explorer_labels_city_bars_table_and_csv(open_app, downloads, scratch_wa
 
     downloads.clear()
     _select(at, explorer_wave="demo_services|2024-01")
-    assert _csv(downloads[-1])["coverage"].null_count() == 4  # governorate-wide: blank
-    assert "Ninewa" in at.dataframe[0].value["Governorate"].tolist()
+    assert _csv(downloads.estimates)["coverage"].null_count() == 5  # governorate-wide (and national): blank
+    assert "Ninewa" in at.dataframe[0].value["Area"].tolist()
 
 
 def test_warehouse_without_coverage_column(open_app, scratch_warehouse_copy: Path) -> None:
@@ -279,7 +284,7 @@ def test_real_warehouse_tal_afar_is_labelled_as_a_city(open_app, downloads, real
     at = open_app(real_warehouse, EXPLORER)
     _select(at, explorer_indicator="water_service_good", explorer_wave="talafar_water_2021|2021-07",
             explorer_disaggregation="all")
-    assert _csv(downloads[-1])["coverage"].to_list() == [
+    assert _csv(downloads.estimates)["coverage"].to_list() == [
         "Tal Afar city only (a city in Ninewa), not the whole governorate"
     ]
     assert _plotly(at)["data"][0]["y"] == ["Ninewa — Tal Afar city only"]
@@ -301,8 +306,8 @@ def _plant_unasked_wave(path: Path) -> None:
         "INSERT INTO marts.dim_wave (source_id, wave_id, title, is_synthetic, fieldwork_start) VALUES "
         "('demo_services', '2025-01', 'Demo services survey, wave 3', true, DATE '2025-01-10'), "
         "('empty_src', '2022-05', 'A survey with too few respondents', false, DATE '2022-05-01')",
-        f"INSERT INTO marts.fct_service_indicators VALUES {cells}",
-        "INSERT INTO marts.fct_service_indicators VALUES ('water_service_good', 'empty_src', '2022-05', "
+        f"INSERT INTO marts.fct_service_indicators ({FCT_COLUMNS}) VALUES {cells}",
+        f"INSERT INTO marts.fct_service_indicators ({FCT_COLUMNS}) VALUES ('water_service_good', 'empty_src', '2022-05', "
         "'IQG08', 'all', 'all', 0.5, 0.1, 0.3, 0.7, 'logit', 10, 12, 9.0, 1.3, 0.0, true, 'n < 30', "
         "false, false)",
         # both new waves approved (no registered files: the approval covers none), so the steering
@@ -340,7 +345,7 @@ def test_overview_latest_wave_has_a_published_estimate(open_app, scratch_warehou
     headline = at.dataframe[0].value
     hours = headline[headline["Indicator"] == "Mean hours of piped water per day"].iloc[0]
     assert hours["Source · wave"] == "demo_services · 2024-01"  # not 2025-01 (not asked)
-    assert hours["Headline"] == "14.2 h/day"
+    assert hours["Headline"] == "13.1 h/day"  # the national estimate of 2024-01
     assert any("No wave has a published estimate" in c.value and "empty_src" in c.value for c in at.caption)
 
 

@@ -315,17 +315,17 @@ def test_explorer_shows_every_wave_labelled(open_app, downloads, tmp_path: Path)
     assert any(w.value.startswith("**Provisional**") and "mizan approve" in w.value for w in at.warning)
     title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
     assert title.endswith("— provisional")
-    export = _csv(downloads[-1])
+    export = _csv(downloads.estimates)
     assert export.columns[:7] == ["indicator_id", "indicator_name", "unit", "source_id", "wave_id", "data", "approval_status"]
     assert set(export["approval_status"]) == {"provisional"}
-    assert_no_suppressed_values(downloads[-1].decode("utf-8-sig"), "provisional CSV", SUPPRESSED_VALUES)
+    assert_no_suppressed_values(downloads.estimates.decode("utf-8-sig"), "provisional CSV", SUPPRESSED_VALUES)
     md = "\n".join(m.value for m in at.markdown).replace("\\", "")
     assert "**Approval:** provisional" in md
 
     downloads.clear()
     at.selectbox(key="explorer_wave").set_value("demo_services|2023-01").run()
     assert set(at.dataframe[0].value["Approval"]) == {"approved"}
-    assert set(_csv(downloads[-1])["approval_status"]) == {"approved"}
+    assert set(_csv(downloads.estimates)["approval_status"]) == {"approved"}
     assert not any("Provisional" in w.value for w in at.warning)
     md = "\n".join(m.value for m in at.markdown).replace("\\", "")
     assert f"**Approval:** approved; last decision: approved by {APPROVER} on 2024-05-03 12:00:00" in md
