@@ -3,9 +3,19 @@
 Display tables carry formatted strings (percentages with one decimal, hours with one decimal);
 CSV exports carry raw numbers. Both blank every answer-derived statistic of suppressed cells
 again (estimate, SE, CI, CI method, degrees of freedom, effective n, design effect, excluded
-share, unreliable flag), whatever the input says (the query layer already does; this is belt and
-braces). Every table and export of estimates carries the wave's approval status ("approved", or
-a label starting with "provisional").
+share, unreliable flag, and the domain's PSUs / single-PSU strata / weight ratio / extreme-weight
+flag), whatever the input says (the query layer already does; this is belt and braces). The same
+holds for a change between waves with a suppressed side (no number, only the reason) and for a
+suppressed answer distribution (no share at all). Every table and export of estimates carries the
+wave's approval status ("approved", or a label starting with "provisional"), and every CSV of
+estimates the snapshot's estimation rules in a column ``estimation_rules``.
+
+National estimates (``governorate_pcode`` IQ, ``area_level`` national) are labelled
+"Iraq (national)" and kept apart from the governorates: never in a median, range or count of
+governorates (``split_national``, ``wave_medians``, ``budget_matrix``).
+
+Changes between waves are worded by ``change_text``: "no significant change (95% CI −x to +y
+points)" unless the interval excludes zero, "rose/fell by x points (95% CI …)" when it does.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ path = ui.current_warehouse()
 st.title("Indicator explorer")
 st.caption(
     "Pick an indicator, a survey wave and a breakdown: governorate estimates with 95% confidence "
-    f"intervals, the national estimate ({T.NATIONAL_LABEL}) when the survey reached every governorate, "
+    f"intervals, the national estimate, “{T.NATIONAL_LABEL}”, when the survey reached every governorate, "
     "the change since the previous wave, the design information behind them, and the indicator's "
     "reference sheet. Answer distributions show the share of every answer."
 )
@@ -133,7 +133,7 @@ def _estimates_view() -> None:
     m1.metric(
         "Governorates with an estimate",
         gov_rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(),
-        help=f"Governorates only: the national estimate ({T.NATIONAL_LABEL}) is not counted",
+        help=f"Governorates only: the national estimate, “{T.NATIONAL_LABEL}”, is not counted",
     )
     m2.metric("Suppressed cells", int(rows["is_suppressed"].sum()))
     m3.metric("Unreliable cells", int(rows["is_unreliable"].fill_null(False).sum()))
@@ -158,7 +158,7 @@ def _estimates_view() -> None:
         "Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
         "Grey ✕: suppressed — too few respondents, no estimate is shown (nor any statistic "
         "computed from the answers)."
-        + (f" Purple bar (top) and dotted line: the national estimate ({T.NATIONAL_LABEL}), a reference, "
+        + (f" Purple bar (top) and dotted line: the national estimate, “{T.NATIONAL_LABEL}”: a reference, "
            "not ranked among the governorates." if not national_rows.is_empty() else "")
     )
     ui.coverage_caption(rows)
@@ -239,14 +239,14 @@ def _distribution_view() -> None:
     m1.metric(
         "Governorates with a distribution",
         len({d["governorate_pcode"] for d in gov if not d["is_suppressed"]}),
-        help=f"Governorates only: the national distribution ({T.NATIONAL_LABEL}) is not counted",
+        help=f"Governorates only: the national distribution, “{T.NATIONAL_LABEL}”, is not counted",
     )
     m2.metric("Suppressed distributions", sum(1 for d in domains if d["is_suppressed"]))
     m3.metric("Answers on the scale", len(T.distribution_choices(rows)))
     st.plotly_chart(charts.distribution_bars(rows, title=title), key="explorer_distribution")
     st.caption(
         "Each bar is one area's answers (100 %), in the order of the question's scale. "
-        f"The top bar is the national distribution ({T.NATIONAL_LABEL}) when the survey reached every "
+        f"The top bar is the national distribution, “{T.NATIONAL_LABEL}”, when the survey reached every "
         "governorate. A distribution is suppressed whole (grey ✕, no share at all) when any of its shares "
         "would be; the 95% CI of every share is in the table."
     )
@@ -309,7 +309,7 @@ with right, st.container(border=True):
              or None),
             ("Estimation method", sheet.get("estimation_method")),
             ("CI method", T.ci_method_label(sheet.get("ci_method"))),
-            ("Suppression rule", rules_text),
+            ("Suppression rule", rules_text.removeprefix("Suppression rule:").strip()),
             ("Version", sheet.get("version")),
             ("Direction of good change", T.direction_label(sheet.get("direction"))),
         ]

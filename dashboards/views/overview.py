@@ -21,7 +21,7 @@ st.caption(
     "Where each service indicator stands in the latest wave of each survey that published an "
     "estimate of it, whether it changed since the wave before, and how it moved across waves. For a "
     "survey that reached every governorate the headline is the **national estimate** "
-    f"({T.NATIONAL_LABEL}, design-based, with its 95% CI); the median and range of the governorate "
+    f"(“{T.NATIONAL_LABEL}”: design-based, with its 95% CI); the median and range of the governorate "
     "estimates are given beside it. For other surveys the headline is the median and range of "
     "governorate estimates; for a source with a single governorate, or covering only part of one "
     "(e.g. one city), it is that estimate itself with its 95% CI."
@@ -97,7 +97,7 @@ st.dataframe(
             "not a governorate and is not counted"
         ),
         "Headline": st.column_config.TextColumn(
-            help=f"The national estimate ({T.NATIONAL_LABEL}) when the survey reached every governorate; "
+            help=f"The national estimate, “{T.NATIONAL_LABEL}”, when the survey reached every governorate; "
             "else the median of the governorate estimates; for a single governorate or a "
             "partial-coverage source, the estimate itself"
         ),
@@ -237,7 +237,7 @@ st.plotly_chart(
 st.caption(
     "Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "
     "the governorates' published estimates in that wave."
-    + (f" Purple line: the national estimate ({T.NATIONAL_LABEL}) with its 95% CI." if not national_rows.is_empty() else "")
+    + (f" Purple line: the national estimate, “{T.NATIONAL_LABEL}”, with its 95% CI." if not national_rows.is_empty() else "")
     + " A suppressed wave shows no point. Whether two waves differ significantly is in the change table above."
     + (
         " A wave marked “(provisional)” is not approved by the M&E lead."
