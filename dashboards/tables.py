@@ -807,7 +807,6 @@ def changes_display(df: pl.DataFrame, overview: bool = False) -> pl.DataFrame:
                 "Area": row["Area"], "Earlier": row["Earlier"], "Later": row["Later"], "Change": row["Change"],
             })
             continue
-        scale, word = change_unit(kind, unit)
         se = r.get("std_error")
         out.append({
             **row,

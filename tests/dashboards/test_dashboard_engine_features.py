@@ -522,3 +522,31 @@ def test_real_data_quality_flags_dtm_extreme_weights(open_app, real_warehouse: P
     talafar = designs[designs["Source"] == "talafar_water_2021"].iloc[0]
     assert (talafar["Single-PSU strata delivered"], talafar["Single-PSU rule"], talafar["Weight method"]) == (
         1, "skip", "equal weights")
+
+
+def test_a_suppressed_national_estimate_falls_back_to_the_governorates() -> None:
+    row = {"indicator_type": "proportion", "unit": "proportion", "n_governorates": 4, "has_published": True,
+           "median_estimate": 0.62, "min_estimate": 0.52, "max_estimate": 0.77, "has_national": True,
+           "national_is_suppressed": True, "national_suppression_reason": "n < 30", "national_estimate": None,
+           "source_id": "s", "wave_id": "w", "indicator_name": "x"}
+    cells = T.headline_cells(row)
+    assert (cells["Headline"], cells["Headline is"]) == ("62.0%", "median of 4 governorate estimates")
+    flags = T.headline_display(pl.DataFrame([row]))["Flags"][0]
+    assert flags == "national estimate suppressed (n < 30)"
+
+
+def test_iq_is_national_without_area_level(open_app, scratch_warehouse_copy: Path) -> None:
+    """A warehouse whose dim_governorate lacks area_level (between builds): IQ is still national."""
+    con = duckdb.connect(str(scratch_warehouse_copy))
+    try:
+        con.execute("ALTER TABLE marts.dim_governorate DROP COLUMN area_level")
+    finally:
+        con.close()
+    est = queries.service_estimates(scratch_warehouse_copy, wave_id="2024-01", disaggregation="all",
+                                    indicator_id="water_service_good")
+    assert dict(est.select("governorate_pcode", "area_level").iter_rows())["IQ"] == "national"
+    assert set(queries.governorates(scratch_warehouse_copy).filter(pl.col("governorate_pcode") != "IQ")["area_level"]) == {
+        "governorate"}
+    at = open_app(scratch_warehouse_copy, OVERVIEW)
+    assert len(at.selectbox(key="overview_governorate").options) == 4
+    assert at.dataframe[0].value["Governorates with an estimate"].max() == 4
