@@ -43,7 +43,8 @@
     variance   V = sum_h n_h/(n_h-1) * sum_i (z_hi - zbar_h)^2, computed sparsely as
                sum_i z_hi^2 - (sum_i z_hi)^2 / n_h (PSUs without a domain member have z_hi = 0);
                strata with n_h = 1 contribute 0 (samplics SinglePSUEst.skip); with replacement, no fpc.
-    std_error  sqrt(V); variance, std_error and design_effect are NULL when df <= 0 (not estimable).
+    std_error  sqrt(V); variance, std_error and design_effect are NULL when df <= 0 (not estimable). A V
+               within rounding of 0 (sqrt(V) < 1e-12 max(|p|, 1)) is 0.
     n_unweighted = |D|;  n_effective = (sum_D w)^2 / sum_D w^2 (Kish)
     design_effect  V / (s2 / n_unweighted) with s2 = p(1-p) for proportions and, for means, the weighted
                population variance s2 = sum_D w (y - p)^2 / sum_D w (no n/(n-1) factor, so that the two
@@ -202,8 +203,14 @@ _se_moments as (
     select
         p.*,
         -- no variance is estimable without degrees of freedom (e.g. every stratum has one PSU)
-        case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then greatest(v.variance_raw, 0.0) end as variance,
-        case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then sqrt(greatest(v.variance_raw, 0.0)) end as std_error,
+        -- a variance within rounding of 0 (SE < 1e-12 max(|p|, 1), e.g. one answer whose estimate differs from
+        -- its own y in the last bit) is 0: otherwise rescaling the weights could turn "no variance" into a CI
+        case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then
+            case when v.variance_raw <= power(1e-12 * greatest(abs(p.estimate), 1.0), 2) then 0.0 else v.variance_raw end
+        end as variance,
+        case when d.degrees_of_freedom > 0 and p.n_unweighted > 0 then
+            case when v.variance_raw <= power(1e-12 * greatest(abs(p.estimate), 1.0), 2) then 0.0 else sqrt(v.variance_raw) end
+        end as std_error,
         d.degrees_of_freedom,
         coalesce(v.n_psu_domain, 0)::bigint as n_psu_domain,
         coalesce(v.n_strata_domain, 0)::bigint as n_strata_domain,

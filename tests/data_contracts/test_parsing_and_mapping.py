@@ -89,8 +89,11 @@ def test_question_bank_codes_are_text_and_indicators_reference_it():
             "hospital_access"} <= set(indicators)
     for ind in indicators.values():
         for field in ("definition", "numerator", "denominator", "unit", "estimation_method", "suppression_rule",
-                      "ci_method", "direction", "version"):
+                      "ci_method", "version"):
             assert ind.get(field), (ind["indicator_id"], field)
+        # a distribution has no single good direction; every other indicator states one
+        assert (ind.get("direction") is None) == (ind["indicator_type"] == "distribution"), ind["indicator_id"]
+        assert ind.get("direction") in (None, "higher_is_better", "lower_is_better")
 
 
 def test_scientific_notation_as_r_and_stata_write_it():
