@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.assets.landing import budget_year_files, survey_wave_files
 from pipelines.jobs import WAREHOUSE_ASSETS, budget_year_job, full_refresh_job, survey_wave_job
 from pipelines.project import dbt_project
-from pipelines.resources import MizanPaths
+from pipelines.resources import MizanDbtCliResource, MizanPaths
 from pipelines.sensors import landing_folder_sensor
 
 #: What ``mizan run`` materialises (a whole run); the landing partitions are for sensor-launched runs.
@@ -39,7 +38,7 @@ def build_resources(data_dir: str | None = None, warehouse: str | None = None, *
     dbt_exe = next((c for c in candidates if c.exists()), candidates[0])
     return {
         "paths": MizanPaths(**config),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_exe) if dbt_exe.exists() else "dbt"),
+        "dbt": MizanDbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_exe) if dbt_exe.exists() else "dbt"),
     }
 
 

@@ -183,6 +183,47 @@ def test_tal_afar_estimates_equal_samplics(real_warehouse, shared_data, indicato
     assert n == int((answered & domain).sum())
 
 
+DTM = "surveys/iom_dtm_ila5_2020/locations.csv"
+ELECTRICITY_BANDS = {  # the DTM answer texts, as in the mapping's recode (checked against the file below)
+    "All or nearly all have enough electricity (75-100%)": "all_or_nearly_all",
+    "Most the householdshave enough electricity (50-74%)": "most",
+    "Less than half the households have enough electricity (25-49%)": "less_than_half",
+    "Less than a quarter have enough electricity (1-24%)": "less_than_quarter",
+    "None of the households have enough electricity (0%)": "none",
+}
+
+
+@pytest.mark.parametrize("band", ["all_or_nearly_all", "most", "none"])
+def test_dtm_national_estimates_equal_samplics(real_warehouse, shared_data, band):
+    """IOM DTM ILA V reached every governorate, so it has national (IQ) estimates: each share of the
+    electricity-sufficiency distribution, and the headline indicator (all or nearly all), equal samplics on
+    the locations read here (strata = governorate as filed by DTM, each location its own PSU, weights = IDP +
+    returnee families), restricted to the locations the warehouse loaded."""
+    raw = pl.read_csv(shared_data / DTM, infer_schema=False)
+    assert set(raw["Q4.1 ElectricitySufficiency"].drop_nulls().unique()) <= set(ELECTRICITY_BANDS)
+    loaded = set(q(real_warehouse, "SELECT respondent_id FROM raw.survey_respondents WHERE source_id = "
+                   "'iom_dtm_ila5_2020'")["respondent_id"])
+    raw = raw.filter(pl.col("LocationID").is_in(list(loaded)))
+    assert raw.height == len(loaded) > 3000
+    codes = raw["Q4.1 ElectricitySufficiency"].replace_strict(ELECTRICITY_BANDS, default=None).to_numpy()
+    answered = np.array([c is not None for c in codes])
+    y = np.array([1.0 if c == band else 0.0 for c in codes])
+    weight = (raw["Q3.1 IDPFamiliesNum"].cast(pl.Float64) + raw["Q3.2 ReturneeFamiliesNum"].cast(pl.Float64)).to_numpy()
+    point, se = _samplics_proportion(y, answered, raw["GovernorateE"].to_numpy().astype(str),
+                                     raw["LocationID"].to_numpy().astype(str), weight, np.ones(raw.height, bool))
+    share = q(real_warehouse, "SELECT estimate, std_error, n_unweighted, is_suppressed FROM "
+              "marts.fct_response_distribution WHERE source_id = 'iom_dtm_ila5_2020' AND indicator_id = "
+              "'electricity_sufficiency_distribution' AND governorate_pcode = 'IQ' AND disaggregation = 'all' "
+              "AND choice_code = ?", [band]).row(0)
+    assert share[0] == pytest.approx(point, abs=1e-9, rel=0) and share[1] == pytest.approx(se, abs=1e-9, rel=0)
+    assert share[2] == int(answered.sum()) and not share[3]
+    if band == "all_or_nearly_all":
+        headline = q(real_warehouse, "SELECT estimate, std_error FROM marts.fct_service_indicators WHERE source_id = "
+                     "'iom_dtm_ila5_2020' AND indicator_id = 'electricity_sufficient' AND governorate_pcode = 'IQ' "
+                     "AND disaggregation = 'all'").row(0)
+        assert headline == (pytest.approx(point, abs=1e-9, rel=0), pytest.approx(se, abs=1e-9, rel=0))
+
+
 def test_tal_afar_headline_by_hand(real_warehouse):
     # 632 households; level_service: excellent 1, good 87, adequate 168, poor 277, very_poor 33, blank 66
     est = dict(q(real_warehouse, "SELECT indicator_id, estimate FROM marts.fct_service_indicators WHERE source_id = "

@@ -113,6 +113,9 @@ def test_sixteen_readers_while_the_pipeline_publishes_five_times(tmp_path):
                     reads[0] += 1
             except Exception as exc:  # every exception is a failure of the test
                 errors.append(f"{type(exc).__name__}: {exc}")
+            # a page view, then a short pause: 16 readers in a tight loop would starve the 2-core machine
+            # (and every other test on it) without testing anything more
+            time.sleep(0.05)
 
     threads = [threading.Thread(target=reader, daemon=True) for _ in range(16)]
     for t in threads:
@@ -148,7 +151,7 @@ def test_sigkill_at_several_points_never_breaks_the_published_snapshot(tmp_path)
     good = current_snapshot(wh)
     good_sha = verify_snapshot(good)["sha256"]
     killed = 0
-    for i, fraction in enumerate((0.15, 0.45, 0.75, 0.95)):
+    for i, fraction in enumerate((0.1, 0.35, 0.6, 0.8)):
         (root / "surveys" / "s_waves" / f"wave_b_fix{i}.csv").write_text(survey_rows(100 + i, seed=5 + i), encoding="utf-8")
         proc = cli_run(root, wh)
         time.sleep(duration * fraction)

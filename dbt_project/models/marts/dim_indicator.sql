@@ -7,6 +7,12 @@ indicators as (
 
 questions as (
     select * from {{ ref('stg_registry__questions') }}
+),
+
+-- the suppression rule of the snapshot, not a copy of the registry's text that could disagree with the
+-- thresholds this build used
+rules as (
+    select rule_text from {{ ref('dim_estimation_rules') }}
 )
 
 select
@@ -27,10 +33,11 @@ select
     i.source_questions,
     i.estimation_method,
     i.ci_method,
-    i.suppression_rule,
+    r.rule_text as suppression_rule,
     i.universe,
     i.direction,
     i.disaggregations
 from indicators as i
 left join questions as q on q.question_id = i.question_id
+cross join rules as r
 order by i.indicator_id
