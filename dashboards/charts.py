@@ -225,6 +225,35 @@ def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     return fig
 
 
+def _estimate_line(
+    fig: go.Figure, by_wave: dict[str, dict], wave_ids: list[str], x: list[str], scale: float, area: str,
+    name: str, line: dict, marker: dict | None, annotation_y: int,
+) -> None:
+    """One area's estimates across waves as a line with 95% CI error bars; a suppressed wave has no
+    point, only a note naming the area and the reason (at the bottom, ``annotation_y`` 0, or top, 1)."""
+    ys, plus, minus = [], [], []
+    for w, label in zip(wave_ids, x, strict=True):
+        r = by_wave.get(w)
+        est = None if r is None or r["is_suppressed"] else r["estimate"]
+        ys.append(None if est is None else _r(est * scale))
+        e = (0.0, 0.0) if est is None else _err(est, r["ci_lower"], r["ci_upper"], scale)
+        plus.append(e[0])
+        minus.append(e[1])
+        if r is not None and r["is_suppressed"]:
+            fig.add_annotation(
+                x=label, y=annotation_y, yref="paper", yanchor="bottom" if annotation_y == 0 else "top",
+                showarrow=False, text=f"{area}: {T.status_label(True, r.get('suppression_reason'), False)}",
+                font={"color": "#555555", "size": 11},
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=ys, mode="lines+markers", name=name,
+            error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
+            line=line, connectgaps=False, **({"marker": marker} if marker else {}),
+        )
+    )
+
+
 def trend_figure(
     gov_rows: pl.DataFrame, medians: pl.DataFrame, waves: pl.DataFrame, gov_name: str,
     synthetic_sources: set[str], kind: str | None, unit: str | None,
@@ -258,53 +287,15 @@ def trend_figure(
         area = T.area_label(gov_name, coverage.get(source_id))
         g = {r["wave_id"]: r for r in gov_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         m = {r["wave_id"]: r for r in medians.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
-        ys, plus, minus = [], [], []
-        for w, label in zip(wave_ids, x, strict=True):
-            r = g.get(w)
-            est = None if r is None or r["is_suppressed"] else r["estimate"]
-            ys.append(None if est is None else _r(est * scale))
-            e = (0.0, 0.0) if est is None else _err(est, r["ci_lower"], r["ci_upper"], scale)
-            plus.append(e[0])
-            minus.append(e[1])
-            if r is not None and r["is_suppressed"]:
-                fig.add_annotation(
-                    x=label, y=0, yref="paper", yanchor="bottom", showarrow=False,
-                    text=f"{area}: {T.status_label(True, r.get('suppression_reason'), False)}",
-                    font={"color": "#555555", "size": 11},
-                )
-        fig.add_trace(
-            go.Scatter(
-                x=x, y=ys, mode="lines+markers", name=f"{area} — {source_id}{tag}",
-                error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
-                line={"color": BLUE if source_id not in synthetic_sources else AMBER},
-                connectgaps=False,
-            )
-        )
+        _estimate_line(fig, g, wave_ids, x, scale, area, f"{area} — {source_id}{tag}",
+                       {"color": BLUE if source_id not in synthetic_sources else AMBER}, None, annotation_y=0)
         nat = {} if national_rows is None or national_rows.is_empty() else {
-            r["wave_id"]: r for r in national_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)
+            r["wave_id"]: r
+            for r in T.mask_suppressed(national_rows).filter(pl.col("source_id") == source_id).iter_rows(named=True)
         }
         if nat:
-            ny, nplus, nminus = [], [], []
-            for w, label in zip(wave_ids, x, strict=True):
-                r = nat.get(w)
-                est = None if r is None or r["is_suppressed"] else r["estimate"]
-                ny.append(None if est is None else _r(est * scale))
-                e = (0.0, 0.0) if est is None else _err(est, r["ci_lower"], r["ci_upper"], scale)
-                nplus.append(e[0])
-                nminus.append(e[1])
-                if r is not None and r["is_suppressed"]:
-                    fig.add_annotation(
-                        x=label, y=1, yref="paper", yanchor="top", showarrow=False,
-                        text=f"{T.NATIONAL_LABEL}: {T.status_label(True, r.get('suppression_reason'), False)}",
-                        font={"color": "#555555", "size": 11},
-                    )
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=ny, mode="lines+markers", name=f"{T.NATIONAL_LABEL} — {source_id}{tag}",
-                    error_y={"type": "data", "symmetric": False, "array": nplus, "arrayminus": nminus},
-                    line={"color": NATIONAL}, marker={"symbol": "diamond", "size": 9}, connectgaps=False,
-                )
-            )
+            _estimate_line(fig, nat, wave_ids, x, scale, T.NATIONAL_LABEL, f"{T.NATIONAL_LABEL} — {source_id}{tag}",
+                           {"color": NATIONAL}, {"symbol": "diamond", "size": 9}, annotation_y=1)
         fig.add_trace(
             go.Scatter(
                 x=x,
