@@ -61,18 +61,30 @@ def test_suppression_rule_on_every_row(fct, project_vars):
             assert pd.isna(r.suppression_reason), r
     assert complementary > 0  # the simulated designs have a breakdown and a national margin with one small group
 
-    # no margin hides exactly one group: breakdown groups of an area, governorates of the national estimate
-    groups = fct[fct.disaggregation != "all"].groupby(
-        ["indicator_id", "source_id", "wave_id", "governorate_pcode", "disaggregation"])["is_suppressed"]
-    assert ((groups.sum() != 1) | (groups.size() < 2)).all()
-    national = fct[fct.governorate_pcode == "IQ"][["indicator_id", "source_id", "disaggregation", "disaggregation_value"]]
-    govs = fct[fct.governorate_pcode != "IQ"].merge(national).groupby(
-        ["indicator_id", "source_id", "wave_id", "disaggregation", "disaggregation_value"])["is_suppressed"]
-    assert len(govs.size()) > 0 and ((govs.sum() != 1) | (govs.size() < 2)).all()
-    # two-group breakdowns (hoh_sex): both hidden or neither
-    two = fct[fct.disaggregation == "hoh_sex"].groupby(
-        ["indicator_id", "source_id", "wave_id", "governorate_pcode"])["is_suppressed"]
-    assert (two.all() | ~two.any()).all()
+    # no margin hides exactly one of its cells while a group is published: an area's total with the groups
+    # of one breakdown, the national estimate with the governorates; one question's estimates in one domain
+    # are hidden all or none
+    def leaks(groups: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        g = groups.groupby(keys).agg(hidden=("is_suppressed", "sum"),
+                                     published=("is_suppressed", lambda s: (~s).sum())).reset_index()
+        m = g.merge(totals.rename(columns={"is_suppressed": "total_hidden"}))  # on the total's keys
+        assert len(m) > 0  # national: only waves with an IQ estimate
+        return m[(m.hidden + m.total_hidden.astype(int) == 1) & (m.published > 0)]
+
+    area = ["indicator_id", "source_id", "wave_id", "governorate_pcode"]
+    breakdown = leaks(fct[fct.disaggregation != "all"], fct[fct.disaggregation == "all"][area + ["is_suppressed"]],
+                      area + ["disaggregation"])
+    assert breakdown.empty, breakdown
+    value = ["indicator_id", "source_id", "wave_id", "disaggregation", "disaggregation_value"]
+    totals = fct[fct.governorate_pcode == "IQ"]
+    assert len(totals) > 0
+    national = leaks(fct[fct.governorate_pcode != "IQ"], totals[value + ["is_suppressed"]], value)
+    assert national.empty, national
+    question = fct.assign(question_id=fct.indicator_id.map(
+        lambda i: raw_fixtures.INDICATORS_BY_ID[i]["question_id"])).groupby(
+        ["question_id", "source_id", "wave_id", "governorate_pcode", "disaggregation", "disaggregation_value"]
+    )["is_suppressed"]
+    assert (question.all() | ~question.any()).all()
 
 
 def test_national_margin_hides_the_smallest_other_governorate(fct):

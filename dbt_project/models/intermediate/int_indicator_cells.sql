@@ -1,25 +1,28 @@
 -- The engine's estimates (int_indicator_estimates) with complementary suppression applied
--- (macros/complementary_suppression.sql: breakdown groups within an area, governorates within the national
--- estimate, answer categories of a distribution), the design facts every estimate states (single-PSU rule,
--- extreme weights) and the synthetic flag. Two rounds, because a cell hidden for one margin can leave
--- another margin with a single hidden group; tests/assert_no_margin_has_one_suppressed_group.sql checks
--- the result. Grain: int_indicator_estimates.
+-- (macros/complementary_suppression.sql: estimates from the same answers in one domain, breakdown groups and
+-- their area's total, governorates and the national estimate), the design facts every estimate states
+-- (single-PSU rule, extreme weights) and the synthetic flag. The three margins are applied in rounds,
+-- because a cell hidden for one margin can leave another margin with a single hidden cell; suppression
+-- only grows, so the rounds reach a fixed point, and tests/assert_no_margin_has_one_suppressed_group.sql
+-- fails the build should the rounds below ever not be enough. Grain: int_indicator_estimates.
 {%- set extreme = var('extreme_weight_ratio', 10) %}
+{%- set rounds = 6 %}
 with
 
-estimates as (
+round_0 as (
     select
         e.*,
+        i.question_id,
         e.suppression_reason as primary_suppression_reason
     from {{ ref('int_indicator_estimates') }} as e
+    inner join {{ ref('stg_registry__indicators') }} as i using (indicator_id)
 ),
-
-round_1_categories as ({{ complementary_suppression_step('estimates', 'categories') }}),
-round_1_breakdown as ({{ complementary_suppression_step('round_1_categories', 'breakdown') }}),
-round_1_national as ({{ complementary_suppression_step('round_1_breakdown', 'national') }}),
-round_2_categories as ({{ complementary_suppression_step('round_1_national', 'categories') }}),
-round_2_breakdown as ({{ complementary_suppression_step('round_2_categories', 'breakdown') }}),
-round_2_national as ({{ complementary_suppression_step('round_2_breakdown', 'national') }}),
+{% for r in range(1, rounds + 1) %}
+{%- set previous = 'round_0' if r == 1 else 'round_' ~ (r - 1) ~ '_national' %}
+round_{{ r }}_question as ({{ complementary_suppression_step(previous, 'question') }}),
+round_{{ r }}_breakdown as ({{ complementary_suppression_step('round_' ~ r ~ '_question', 'breakdown') }}),
+round_{{ r }}_national as ({{ complementary_suppression_step('round_' ~ r ~ '_breakdown', 'national') }}),
+{% endfor %}
 
 waves as (
     select * from {{ ref('int_survey_design') }}
@@ -34,7 +37,7 @@ select
     w.single_psu_rule,
     c.weight_ratio_max_median > {{ extreme }} as has_extreme_weights,
     coalesce(s.is_synthetic, false) or coalesce(w.is_synthetic, false) as is_synthetic
-from round_2_national as c
+from round_{{ rounds }}_national as c
 left join waves as w
     on w.source_id = c.source_id
     and w.wave_id = c.wave_id
