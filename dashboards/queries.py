@@ -196,6 +196,16 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
     return not _column_or_null(con, table, column, "x").startswith("CAST(NULL")
 
 
+def _wave_order(con: duckdb.DuckDBPyConnection, alias: str) -> str:
+    """The order of a wave within its source (1 = first) for rows of ``marts.dim_wave`` as ``alias``:
+    ``dim_wave.wave_order`` (fieldwork start, then the wave id read naturally: '9' before '10'), or for an
+    older warehouse without it the same by fieldwork start then wave id as text (a window expression)."""
+    if _has_column(con, "marts.dim_wave", "wave_order"):
+        return f"{alias}.wave_order"
+    return (f"row_number() OVER (PARTITION BY {alias}.source_id "
+            f"ORDER BY {alias}.fieldwork_start NULLS LAST, {alias}.wave_id)")
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """True when ``table`` (``schema.name``) exists in the open warehouse."""
     schema, name = table.split(".", 1)
@@ -458,7 +468,7 @@ def waves(path: PathLike) -> pl.DataFrame:
                ap.decided_at AS approval_at, ap.note AS approval_note
         FROM marts.dim_wave w
         LEFT JOIN ap ON ap.source_id = w.source_id AND ap.wave_id = w.wave_id
-        ORDER BY w.source_id, w.fieldwork_start NULLS LAST, w.wave_id
+        ORDER BY w.source_id, {_wave_order(con, "w")}, w.wave_id
         """
 
     df = _fetch(path, sql)
@@ -535,7 +545,9 @@ def indicator_options(path: PathLike) -> pl.DataFrame:
         LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
         GROUP BY f.indicator_id, f.source_id, f.wave_id, f.disaggregation
         ORDER BY any_value(i.sector), any_value(i.name_en), f.indicator_id, f.source_id,
-                 any_value(w.fieldwork_start) DESC NULLS LAST, f.wave_id DESC,
+                 any_value(w.fieldwork_start) DESC NULLS LAST,
+                 any_value({_column_or_null(con, "marts.dim_wave", "wave_order", "w", "INTEGER")}) DESC NULLS LAST,
+                 f.wave_id DESC,
                  (f.disaggregation <> 'all'), f.disaggregation
         """
 
@@ -598,8 +610,7 @@ def service_estimates(
         WITH wv AS (
             SELECT w.source_id, w.wave_id, w.title AS wave_title, w.fieldwork_start,
                    w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage,
-                   row_number() OVER (PARTITION BY w.source_id
-                                      ORDER BY w.fieldwork_start NULLS LAST, w.wave_id) AS wave_order
+                   {_wave_order(con, "w")} AS wave_order
             FROM marts.dim_wave w
         ),
         ap AS ({_approval_relation(con)})
@@ -685,12 +696,14 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
         ),
         wv AS (
             SELECT w.source_id, w.wave_id, w.fieldwork_start, w.title AS wave_title,
-                   w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage
+                   w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage,
+                   {_wave_order(con, "w")} AS wave_order
             FROM marts.dim_wave w
         ),
         iw AS (
             SELECT e.indicator_id, e.source_id, e.wave_id,
                    any_value(wv.fieldwork_start) AS fieldwork_start,
+                   any_value(wv.wave_order) AS wave_order,
                    any_value(wv.wave_title) AS wave_title,
                    any_value(wv.wave_is_synthetic) AS wave_is_synthetic,
                    any_value(wv.coverage) AS coverage,
@@ -705,7 +718,7 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
             FROM iw
             QUALIFY row_number() OVER (PARTITION BY indicator_id, source_id
                                        ORDER BY has_published DESC,
-                                                fieldwork_start DESC NULLS LAST,
+                                                wave_order DESC NULLS LAST,
                                                 wave_id DESC) = 1
         ),
         agg AS (
@@ -845,8 +858,7 @@ def indicator_changes(
         WITH ap AS ({_approval_relation(con)}),
         wv AS (
             SELECT w.source_id, w.wave_id, w.is_synthetic AS wave_is_synthetic, {coverage} AS coverage,
-                   row_number() OVER (PARTITION BY w.source_id
-                                      ORDER BY w.fieldwork_start NULLS LAST, w.wave_id) AS wave_order
+                   {_wave_order(con, "w")} AS wave_order
             FROM marts.dim_wave w
         )
         SELECT c.indicator_id,

@@ -191,6 +191,13 @@ class SurveyMapping(_Strict):
     questions: dict[str, QuestionMap]
 
     @model_validator(mode="after")
+    def _post_stratify_needs_a_date(self) -> "SurveyMapping":
+        if self.post_stratify != "none" and self.interview_date is None:
+            raise ValueError("post_stratify: governorate_population needs interview_date (the population of the "
+                             "fieldwork year is the target)")
+        return self
+
+    @model_validator(mode="after")
     def _waves(self) -> "SurveyMapping":
         if any(f.wave_id is None for f in self.files):
             raise ValueError("every file of a survey source needs a wave_id")

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from pipelines import publish as pub
-from pipelines.warehouse import connect, fetch_dicts, table_exists, warehouse_path
+from pipelines.warehouse import connect, fetch_dicts, has_columns, table_exists, warehouse_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEMO_DIR = Path("demo_data")
@@ -170,11 +170,22 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
             "SELECT source_id, count(DISTINCT indicator_id) AS indicators, count(*) AS shares "
             "FROM marts.fct_response_distribution GROUP BY source_id ORDER BY source_id"
         ) if exists("marts.fct_response_distribution") else []
+        design_columns = ["single_psu_rule", "n_singleton_strata_delivered", "n_singleton_strata",
+                          "degrees_of_freedom", "weight_method", "post_stratify", "weight_ratio_max_median",
+                          "has_extreme_weights", "has_national_estimates", "fieldwork_start", "wave_order"]
+        # dim_wave is missing when dbt failed before building it, and older warehouses lack the design columns
         out["designs"] = rows(
-            "SELECT source_id, wave_id, single_psu_rule, n_singleton_strata_delivered, degrees_of_freedom, "
-            "weight_method, post_stratify, weight_ratio_max_median, has_extreme_weights, has_national_estimates "
-            "FROM marts.dim_wave WHERE n_respondents > 0 ORDER BY source_id, wave_id"
-        ) if exists("marts.dim_estimation_rules") else []  # a warehouse older than the design columns has neither
+            f"SELECT source_id, wave_id, {', '.join(design_columns)} "
+            "FROM marts.dim_wave WHERE n_respondents > 0 ORDER BY source_id, wave_order"
+        ) if exists("marts.dim_wave") and has_columns(con, "marts.dim_wave", design_columns) else []
+        # attributes respondents carry (district, hoh_sex, urban_rural, declared disaggregations) that no
+        # indicator is broken down by: a breakdown a mapping declared would otherwise vanish without a word
+        out["unused_breakdowns"] = rows(
+            "SELECT source_id, attribute, count(DISTINCT respondent_id) AS n_respondents "
+            "FROM staging.stg_survey__respondent_attributes WHERE attribute NOT IN "
+            "(SELECT DISTINCT unnest(disaggregations) FROM staging.stg_registry__indicators) "
+            "GROUP BY ALL ORDER BY source_id, attribute"
+        ) if exists("staging.stg_survey__respondent_attributes") and exists("staging.stg_registry__indicators") else []
         out["rules"] = rows("SELECT rule_text FROM marts.dim_estimation_rules") \
             if exists("marts.dim_estimation_rules") else []
         out["dbt"] = rows(
@@ -227,6 +238,22 @@ def format_summary(summary: dict) -> str:
         "a few respondents carry much of every estimate; check the weighting"
         for d in summary.get("designs", []) if d.get("has_extreme_weights")
     ]
+    warnings += [
+        f"{r['source_id']}: {r['n_respondents']} respondent(s) carry {r['attribute']}, but no indicator is broken "
+        f"down by it; list {r['attribute']} under an indicator's disaggregations (data_contracts/indicators.yaml, "
+        "or its defaults) to estimate by it"
+        for r in summary.get("unused_breakdowns", [])
+    ]
+    designs = summary.get("designs", [])
+    for source_id in dict.fromkeys(d["source_id"] for d in designs):
+        waves = [d for d in designs if d["source_id"] == source_id]
+        undated = [d["wave_id"] for d in waves if d.get("fieldwork_start") is None]
+        if len(waves) > 1 and undated:
+            warnings.append(
+                f"{source_id}: wave(s) {', '.join(undated)} have no fieldwork dates, so the waves are put in order "
+                f"by their ids ({' → '.join(d['wave_id'] for d in waves)}) and changes compare consecutive ones; "
+                "map interview_date so the fieldwork decides the order"
+            )
     if warnings:
         lines.append("WARNINGS:")
         lines += [f"  {w}" for w in warnings]
@@ -237,7 +264,8 @@ def format_summary(summary: dict) -> str:
         lines.append("survey designs (marts.dim_wave):")
         lines += [
             f"  {d['source_id']} wave {d['wave_id']}: df {d['degrees_of_freedom']}, single-PSU strata "
-            f"{d['n_singleton_strata_delivered']} ({d['single_psu_rule']}), weights {d['weight_method']}"
+            f"{d['n_singleton_strata_delivered']} as delivered, {d['n_singleton_strata']} after the rule "
+            f"({d['single_psu_rule']}), weights {d['weight_method']}"
             + (f", post-stratified ({d['post_stratify']})" if d["post_stratify"] not in (None, "none") else "")
             + f", max/median weight {d['weight_ratio_max_median']:.1f}"
             + (", national estimates" if d["has_national_estimates"] else "")

@@ -181,6 +181,11 @@ def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     ).fetchone()[0])
 
 
+def has_columns(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str]) -> bool:
+    """Whether ``schema.table`` has every one of ``columns`` (an older warehouse may lack some)."""
+    return set(columns) <= set(_columns(con, qualified))
+
+
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
     """The rows of a query as dicts (column name → value)."""
     cur = con.execute(sql, params or [])

@@ -227,12 +227,23 @@ def ingest_survey_source(
     Raises:
         FatalSourceError: a file is unreadable, a mapped column is missing, a mapping uses a personal
             column, or weights are missing, zero or negative (file and rows named).
-        MappingError: the mapping names an unknown canonical question.
+        MappingError: the mapping names an unknown canonical question, or recodes onto a code that is not
+            on the question's scale.
     """
     bank = load_question_bank()
-    for qid in mapping.questions:
+    for qid, qmap in mapping.questions.items():
         if qid not in bank:
             raise MappingError(f"{mapping.source_id}: question {qid!r} is not in the question bank")
+        spec = bank[qid]
+        if qmap.recode and spec["answer_type"] == "select_one":
+            # a recode onto a code the question does not have would quarantine every such answer
+            valid = list(spec.get("choice_codes", [])) + list(spec.get("nonresponse_codes", []))
+            wrong = {k: v for k, v in qmap.recode.items() if v not in valid}
+            if wrong:
+                raise MappingError(
+                    f"{mapping.source_id}: questions.{qid}.recode maps onto codes question {qid} does not have: "
+                    + ", ".join(f"{k!r} -> {v!r}" for k, v in wrong.items()) + f" (expected one of {valid})"
+                )
     form = None
     if mapping.xlsform:
         form_path = (src.path if src.path.is_dir() else src.path.parent) / mapping.xlsform
@@ -306,8 +317,8 @@ def _sample_frame_weights(respondents: pl.DataFrame, mapping: SurveyMapping, fol
 
     Raises:
         FatalSourceError: the frame is missing or unreadable, lacks a named column, lists a stratum twice,
-            has a population that is not a positive number (frame row named), or does not list a stratum
-            that loaded respondents belong to (file and rows named).
+            has a population that is not a positive number or smaller than the stratum's respondents (frame
+            row named), or does not list a stratum that loaded respondents belong to (file and rows named).
     """
     spec = mapping.weight.sample_frame
     assert spec is not None
@@ -332,13 +343,23 @@ def _sample_frame_weights(respondents: pl.DataFrame, mapping: SurveyMapping, fol
         raise FatalSourceError(f"{path.name}: sample frame lists strata more than once: {dup[:10]}")
     n_h = respondents.group_by("wave_id", "stratum").agg(pl.len().alias("n_h"))
     joined = respondents.join(n_h, on=["wave_id", "stratum"]).join(
-        frame.select("stratum", "population"), on="stratum", how="left")
+        frame.select("stratum", "population", "__row"), on="stratum", how="left")
     unknown = joined.filter(pl.col("population").is_null())
     if unknown.height:
-        by_file = unknown.group_by("file_name", "stratum").agg(pl.col("row_number").sort().head(5)).sort("file_name", "stratum")
-        shown = "; ".join(f"{f}: stratum {s!r} (rows {', '.join(map(str, r))})" for f, s, r in by_file.head(10).iter_rows())
+        by_file = unknown.group_by("file_name", "stratum").agg(
+            pl.col("row_number").sort().head(5), pl.len().alias("n")).sort("file_name", "stratum")
+        shown = "; ".join(f"{f}: stratum {s!r} ({n} respondent(s), rows {', '.join(map(str, r))}{', …' if n > len(r) else ''})"
+                          for f, s, r, n in by_file.head(10).iter_rows())
         raise FatalSourceError(f"{unknown.height} respondent(s) in strata that sample frame {path.name} does not "
                                f"list, so they have no weight: {shown}")
+    # N_h < n_h: more respondents than the stratum has units, a weight below 1 (sample targets, not a frame)
+    small = joined.filter(pl.col("population") < pl.col("n_h")).select(
+        "__row", "wave_id", "stratum", "population", "n_h").unique().sort("__row", "wave_id")
+    if small.height:
+        shown = "; ".join(f"row {r}: stratum {s!r} population {p:g} < {n} respondents in wave {w}"
+                          for r, w, s, p, n in small.head(10).iter_rows())
+        raise FatalSourceError(f"{path.name}: sample-frame population smaller than the number of respondents "
+                               f"(a weight N_h/n_h below 1; is it a table of sample targets?): {shown}")
     return joined.with_columns((pl.col("population") / pl.col("n_h")).alias("weight")).select(respondents.columns)
 
 

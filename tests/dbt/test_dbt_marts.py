@@ -99,5 +99,6 @@ def test_dbt_build_ran_unit_test_and_data_tests(dbt_warehouse):
     out = dbt_warehouse.build_output
     assert "survey_engine_hand_computed" in out
     assert "complementary_suppression_reaches_every_margin" in out
+    assert "change_from_a_boundary_wave_uses_both_intervals" in out
     assert "assert_no_margin_has_one_suppressed_group" in out
     assert "ERROR=0" in out and "WARN=0" in out

@@ -9,7 +9,7 @@ import textwrap
 import duckdb
 import pytest
 
-from pipelines.cli import RunFailed, main, run_pipeline
+from pipelines.cli import RunFailed, collect_summary, format_summary, main, run_pipeline
 from pipelines.publish import Layout, read_journal
 
 MAPPING = """
@@ -128,3 +128,68 @@ def test_domain_inside_single_psu_strata_is_suppressed_not_fatal(tmp_path):
     assert najaf[2] is None and najaf[3] is None
     assert najaf[4] is True and najaf[5].startswith("no sampling variance")
     assert basra == (pytest.approx(14 / 40), False)  # i % 3 == 0 for 14 of 0..39
+
+
+UNDATED_MAPPING = """
+source_id: undated
+domain: survey
+title: two waves without fieldwork dates
+format: csv
+files:
+  - {path: w9.csv, wave_id: "9"}
+  - {path: w10.csv, wave_id: "10"}
+respondent_id: id
+governorate: {column: gov}
+stratum: {column: gov}
+psu: {column: psu}
+weight: {constant: 1}
+disaggregations:
+  age_group: {column: age}
+weight_note: equal
+design_note: two clusters of 30 households per governorate
+questions:
+  water_problem_main_source: {column: problem}
+"""
+
+
+def test_waves_without_dates_are_ordered_by_number_and_the_run_says_so(tmp_path):
+    """Waves 9 and 10 (no interview dates): '10' sorts before '9' as text, but wave 10 follows wave 9; the
+    problem share rises from 13/60 to 49/60, and the change says so. The declared age_group is used by no
+    indicator: the summary warns instead of dropping it silently."""
+    folder = tmp_path / "in" / "surveys" / "undated"
+    folder.mkdir(parents=True)
+    (folder / "source.yaml").write_text(UNDATED_MAPPING)
+    for wave, share in (("9", 0.2), ("10", 0.8)):
+        # 3 PSUs of 20; household 9 of the first PSU also says yes, so PSUs differ (a variance to estimate)
+        rows = [f"{wave}-{g}{i},{g},{g}{i // 20},{'old' if i % 3 else 'young'},"
+                f"{'yes' if (i % 10) < share * 10 or i == 9 else 'no'}" for g in ("Basra", "Najaf") for i in range(60)]
+        (folder / f"w{wave}.csv").write_text("id,gov,psu,age,problem\n" + "\n".join(rows) + "\n")
+    warehouse = tmp_path / "wh.duckdb"
+    summary = run_pipeline(tmp_path / "in", warehouse)
+    assert summary["status"] == "published"
+    text = format_summary(summary)
+    assert ("undated: wave(s) 9, 10 have no fieldwork dates, so the waves are put in order by their ids (9 → 10)"
+            in text)
+    assert "undated: 240 respondent(s) carry age_group, but no indicator is broken down by it" in text
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        change = con.execute(
+            "SELECT wave_from, wave_to, estimate_from, estimate_to, is_significant FROM marts.fct_indicator_change "
+            "WHERE indicator_id = 'water_problem_reported' AND governorate_pcode = 'IQG02' AND disaggregation = 'all'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert change == [("9", "10", pytest.approx(13 / 60, rel=1e-12), pytest.approx(49 / 60, rel=1e-12), True)]
+
+
+def test_summary_of_a_build_that_stopped_before_dim_wave(tmp_path):
+    """dbt can fail before marts.dim_wave is built while other marts remain: the summary is still written
+    (so the failed test is named) and simply has no design lines."""
+    path = tmp_path / "partial.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.dim_estimation_rules (rule_text VARCHAR)")
+    con.execute("INSERT INTO marts.dim_estimation_rules VALUES ('the rule')")
+    con.close()
+    summary = collect_summary(path, "run-x")
+    assert summary["designs"] == [] and summary["rules"] == [{"rule_text": "the rule"}]
+    assert "the rule" in format_summary({**summary, "status": "failed"})

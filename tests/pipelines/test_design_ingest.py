@@ -49,12 +49,18 @@ FRAME = "Stratum,Households\ns1,120\ns2,٤٥\ns3,10\n"  # Arabic-Indic 45; s3 ha
 
 
 def make_source(root: Path, sid: str = "s_frame", rows: list[str] | None = None, frame: str | None = FRAME,
-                weight: str = FRAME_WEIGHT, single_psu: str = "{rule: skip}", post_stratify: str = "none") -> Path:
+                weight: str = FRAME_WEIGHT, single_psu: str = "{rule: skip}", post_stratify: str = "none",
+                dated: bool = False) -> Path:
+    """A source folder; ``dated`` adds an interview date column (2025-01-15) and maps it."""
     folder = root / "surveys" / sid
     folder.mkdir(parents=True)
-    (folder / "source.yaml").write_text(textwrap.dedent(MAPPING.format(
-        sid=sid, weight=weight, single_psu=single_psu, post_stratify=post_stratify)), encoding="utf-8")
-    (folder / "data.csv").write_text(HEADER + "\n".join(ROWS if rows is None else rows) + "\n", encoding="utf-8")
+    mapping = textwrap.dedent(MAPPING.format(sid=sid, weight=weight, single_psu=single_psu, post_stratify=post_stratify))
+    header, lines = HEADER, ROWS if rows is None else rows
+    if dated:
+        mapping += "interview_date: {column: date}\n"
+        header, lines = header.replace("\n", ",date\n"), [f"{r},2025-01-15" for r in lines]
+    (folder / "source.yaml").write_text(mapping, encoding="utf-8")
+    (folder / "data.csv").write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     if frame is not None:
         (folder / "frame.csv").write_text(frame, encoding="utf-8")
     return folder
@@ -96,6 +102,8 @@ def test_declared_disaggregation_lands_long_with_its_recode(tmp_path):
         ("Stratum,Households\ns1,120\ns2,0\n", "row 2 ('0')"),
         ("Stratum,Households\ns1,120\ns2,45\ns1,3\n", "lists strata more than once: ['s1']"),
         ("Stratum,HH\ns1,120\ns2,45\n", "no column(s) ['Households']"),
+        # fewer households than respondents: a weight of 0.5 (sample targets, not a frame)
+        ("Stratum,Households\ns1,120\ns2,1\n", "row 2: stratum 's2' population 1 < 2 respondents in wave 2025-01"),
         (None, "sample frame frame.csv not found"),
     ],
 )
@@ -109,12 +117,12 @@ def test_a_bad_sample_frame_stops_the_run_and_names_the_problem(tmp_path, frame,
 def test_unknown_stratum_names_file_rows_and_stratum(tmp_path):
     make_source(tmp_path / "in", frame="Stratum,Households\ns1,120\n")
     msg = failure_message(ingest(tmp_path / "in", tmp_path / "wh.duckdb"))
-    assert "data.csv: stratum 's2' (rows 4, 5)" in msg
+    assert "data.csv: stratum 's2' (2 respondent(s), rows 4, 5)" in msg
 
 
 def test_rule_and_post_stratification_are_recorded_per_wave(tmp_path):
     make_source(tmp_path / "in", weight="{constant: 1}", single_psu="{rule: combine, combine: {s2: s1}}",
-                post_stratify="governorate_population")
+                post_stratify="governorate_population", dated=True)
     wh = tmp_path / "wh.duckdb"
     assert ingest(tmp_path / "in", wh).success
     src = table(wh, "SELECT weight_method, single_psu_rule, strata_combine_json, post_stratify FROM raw.survey_sources")
@@ -134,6 +142,8 @@ def test_combining_a_stratum_the_wave_does_not_have_stops_the_run(tmp_path):
         ("single_psu", "{rule: combine, combine: {s1: s2, s2: s3}}", "both join another stratum and are joined"),
         ("single_psu", "{rule: lonely}", "single_psu.rule"),
         ("post_stratify", "census", "post_stratify"),
+        # the population target is that of the fieldwork year
+        ("post_stratify", "governorate_population", "post_stratify: governorate_population needs interview_date"),
     ],
 )
 def test_mapping_mistakes_in_design_rules_are_named(tmp_path, field, value, message):
@@ -160,3 +170,15 @@ def test_sample_frame_only_for_the_weight(tmp_path):
                                              "population_column: b}}"), encoding="utf-8")
     with pytest.raises(MappingError, match="only for the weight"):
         load_mapping(path)
+
+
+def test_a_recode_onto_a_code_the_question_does_not_have_stops_the_run(tmp_path):
+    """A typo in a recode target would quarantine every respondent who gave that answer (and bias the
+    estimates of the rest): the mapping is refused, naming question, source value and target."""
+    folder = make_source(tmp_path / "in")
+    path = folder / "source.yaml"
+    path.write_text(path.read_text().replace('"2": "no"', '"2": "nope"'), encoding="utf-8")
+    result = ingest(tmp_path / "in", tmp_path / "wh.duckdb")
+    assert not result.success
+    assert ("questions.water_problem_main_source.recode maps onto codes question water_problem_main_source "
+            "does not have: '2' -> 'nope'") in failure_message(result)

@@ -17,6 +17,10 @@ select
     coalesce(s.is_synthetic, false) or coalesce(d.is_synthetic, false) as is_synthetic,
     s.fieldwork_start,
     s.fieldwork_end,
+    row_number() over (
+        partition by coalesce(s.source_id, d.source_id)
+        order by s.fieldwork_start nulls last, {{ natural_sort_key('coalesce(s.wave_id, d.wave_id)') }}
+    )::integer as wave_order,
     coalesce(d.n_respondents, 0)::integer as n_respondents,
     coalesce(d.n_strata, 0)::integer as n_strata,
     coalesce(d.n_psu, 0)::integer as n_psu,
