@@ -283,7 +283,10 @@ class DistrictResolver:
                         out.setdefault(pcode, f"{spelling} ({pcode})")
 
         if governorate_pcode is not None:
-            inside = lambda p: self._districts[p].in_governorate(governorate_pcode)  # noqa: E731
+
+            def inside(pcode: str) -> bool:
+                return self._districts[pcode].in_governorate(governorate_pcode)
+
             add([k for k, hits in self._index.items() if any(inside(p) for p in hits)], inside)
         add(list(self._index), lambda p: True)
         return list(out.values())[:3]
