@@ -213,7 +213,7 @@ def test_numbers_dates_and_text_that_looks_like_them(tmp_path):
         12, 12.0, -3, -0.0, 0.1, 2.5, 1.5e-07, 1e20, 1234567890123456, 2**53, 1250000.25,
         True, False,
         dt.date(1900, 1, 1), dt.datetime(2024, 1, 5, 0, 0), dt.datetime(2024, 1, 5, 10, 30, 15, 250000),
-        dt.time(10, 30), dt.time(7, 5, 3, 500000), dt.timedelta(hours=30, seconds=1),
+        dt.time(10, 30), dt.time(7, 5, 3, 500000), dt.timedelta(hours=30, seconds=1), dt.timedelta(minutes=90),
         "007", "12.50", "1e5", "true", "False", "2024-01-05", " 12 ", "nan", "1,000", "-0",  # text
     ]:
         ws.append([v])
@@ -224,8 +224,24 @@ def test_numbers_dates_and_text_that_looks_like_them(tmp_path):
         "9007199254740992", "1250000.25",
         "True", "False",
         "1900-01-01", "2024-01-05", "2024-01-05T10:30:15.250",
-        "10:30:00", "07:05:03.500", "30:00:01",
+        "10:30:00", "07:05:03.500", "30:00:01", "1:30:00",
         "007", "12.50", "1e5", "true", "False", "2024-01-05", " 12 ", "nan", "1,000", "-0",
+    ]
+
+
+def test_date_formatted_serials_and_excels_phantom_1900_02_29(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["d"])
+    for serial in (59, 60, 61, 45296.5):
+        ws.append([serial])
+        ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
+    ws.append([45296])  # the same number without a date format stays a number
+    path = tmp_path / "serials.xlsx"
+    wb.save(path)
+    # Excel counts a 29 February 1900 (day 60) that never was: kept as that text, which no date parser accepts
+    assert read_workbook(path).frame["d"].to_list() == [
+        "1900-02-28", "1900-02-29", "1900-03-01", "2024-01-05T12:00:00", "45296",
     ]
 
 
