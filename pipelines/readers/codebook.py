@@ -61,6 +61,10 @@ class Codebook:
     missing_codes: dict[str, list[str]]
 
 
+def _a(type_: str) -> str:
+    return ("an " if type_[0] in "aeiou" else "a ") + type_
+
+
 def _frame(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
@@ -114,7 +118,7 @@ def _missing(cell: str, where: str, type_: str, codes: dict[str, str] | None) ->
             elif type_ == "decimal":
                 parse_number(code)
         except ValueParseError as exc:
-            raise FileReadError(f"{where}: missing code for a {type_} variable: {exc}") from None
+            raise FileReadError(f"{where}: missing code for {_a(type_)} variable: {exc}") from None
         out.append(code)
     return out
 
@@ -185,7 +189,7 @@ def read_codebook(path: Path) -> Codebook:
             }
         elif values is not None:
             raise FileReadError(
-                f"{where}: 'values' given for a {type_} variable; value labels need type select_one or select_multiple"
+                f"{where}: 'values' given for {_a(type_)} variable; value labels need type select_one or select_multiple"
             )
         missing = cell("missing")
         missing_codes[variable] = _missing(missing, where, type_, codes) if missing is not None else []

@@ -272,7 +272,8 @@ def _canonical_sheet(reader, path: Path, sheet: str) -> tuple[pl.DataFrame, dict
                     booleans.append(row)
             number = f.is_not_null() & ~pl.Series(not_number, dtype=pl.Boolean)
             whole = number & f.is_finite() & (f == f.floor()) & (f.abs() < 2.0**62)
-            col = pl.select(pl.when(whole).then(f.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(text[c])).to_series()
+            as_int = f.cast(pl.Int64, strict=False).cast(pl.String)
+            col = pl.select(pl.when(whole).then(as_int).otherwise(text[c])).to_series()
             others = (number & ~whole).arg_true()
             patch_rows += others.to_list()
             patch_values += [_number_text(v) for v in f.gather(others).to_list()]
@@ -333,10 +334,8 @@ def _table(
         names.append(name)
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        where_dupes = "; ".join(
-            f"{n} at " + ", ".join(f"{column_letter(absolute[cols[first + i]])}{header_row}" for i, m in enumerate(names) if m == n)
-            for n in dupes
-        )
+        refs = [f"{column_letter(absolute[cols[first + i]])}{header_row}" for i in range(len(names))]
+        where_dupes = "; ".join(f"{n} at " + ", ".join(r for r, m in zip(refs, names) if m == n) for n in dupes)
         raise FileReadError(f"{where}: duplicate column names in header row {header_row}: {where_dupes}")
     data = data.select(pl.col(cols[first + i]).alias(n) for i, n in enumerate(names))
     filled = data.select(pl.any_horizontal(pl.all().is_not_null()).alias("f"))["f"]

@@ -113,6 +113,17 @@ def test_error_cells_are_kept_as_text_and_listed(kobo_xlsx):
     )
 
 
+def test_every_excel_error_code_is_kept_as_excel_shows_it(tmp_path):
+    codes = ["#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"]
+    path = write_xlsx(tmp_path / "errors.xlsx", {"s": [["id", "x"]] + [[i, code] for i, code in enumerate(codes, 1)]})
+    wb = read_workbook(path)
+    assert wb.frame["x"].to_list() == ["#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"]
+    assert [(e.row, e.cell, e.value) for e in wb.error_cells] == [
+        (1, "B2", "#NULL!"), (2, "B3", "#DIV/0!"), (3, "B4", "#VALUE!"), (4, "B5", "#REF!"), (5, "B6", "#NAME?"),
+        (6, "B7", "#NUM!"), (7, "B8", "#N/A"),
+    ]
+
+
 def test_file_identity(kobo_xlsx):
     wb = read_workbook(kobo_xlsx)
     assert wb.sha256 == sha256_of(kobo_xlsx)
@@ -457,11 +468,15 @@ def test_codebook_csv(tmp_path):
     assert form.choice_codes("q2_sources") == ["piped", "truck", "well"]
     assert form.split_columns()["q2_sources/truck"] == ("q2_sources", "truck")
     hh = form.questions["hh_size"]
-    assert (hh.type, hh.list_name, hh.label_en, hh.label_ar) == ("integer", None, "Household size", "عدد أفراد الأسرة")
+    assert (hh.type, hh.list_name, hh.label_en, hh.label_ar) == (
+        "integer", None, "Household size", "عدد أفراد الأسرة",
+    )
     assert form.questions["income"].label_ar is None and form.questions["comment"].label_en is None
     assert form.questions["visit_date"].type == "date"
     # an Arabic-only row: its value labels go in the Arabic slot; the first '=' splits code from label
-    assert form.choices["q3_trust"] == {"1": (None, "نعم"), "2": (None, "لا"), "3": (None, "الجواب = لا أعرف")}
+    assert form.choices["q3_trust"] == {
+        "1": (None, "نعم"), "2": (None, "لا"), "3": (None, "الجواب = لا أعرف"),
+    }
     assert set(form.choices) == {"q1_water", "q2_sources", "q3_trust"}
     assert book.missing_codes == {
         "q1_water": ["8", "9"], "q2_sources": [], "hh_size": ["-99"], "income": [], "comment": [],
@@ -508,8 +523,8 @@ HEADER = "variable,type,label_en,values,missing\n"
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("q1,select_one_list,Q,,\n", r"codebook.csv: row 1 \(variable 'q1'\): unknown type 'select_one_list'; "
-                                     r"expected one of select_one, select_multiple, integer"),
+        ("q1,select_one_list,Q,,\n",
+         r"codebook.csv: row 1 \(variable 'q1'\): unknown type 'select_one_list'; expected one of select_one, "),
         ("q1,,Q,,\n", r"row 1 \(variable 'q1'\): unknown type None"),
         ("q1,integer,Q,,\nq2,select_one,Q,,\n",
          r"row 2 \(variable 'q2'\): a select_one needs its codes in 'values'"),
@@ -523,9 +538,10 @@ HEADER = "variable,type,label_en,values,missing\n"
         ("q1,integer,Q,,\nq2,text,Q,,\nq1,decimal,Q,,\n",
          r"row 3 \(variable 'q1'\): the variable is already defined in row 1"),
         (",integer,Q,,\n", r"codebook.csv: row 1: the variable name is empty"),
-        ('q1,integer,Q,"1=Low; 2=High",\n', r"row 1 \(variable 'q1'\): 'values' given for a integer variable"),
+        ('q1,integer,Q,"1=Low; 2=High",\n', r"row 1 \(variable 'q1'\): 'values' given for an integer variable"),
         ('q1,select_one,Q,"1=Yes; 2=No",8\n', r"missing code '8' is not one of the variable's values \(1, 2\)"),
-        ("q1,integer,Q,,dk\n", r"row 1 \(variable 'q1'\): missing code for a integer variable: 'dk' is not a whole number"),
+        ("q1,integer,Q,,dk\n",
+         r"row 1 \(variable 'q1'\): missing code for an integer variable: 'dk' is not a whole number"),
         ("q1,decimal,Q,,8 9\n", r"missing codes '8 9' are not codes separated by ';'"),
         ('q1,select_one,Q,"8=DK; 9=RF","9; 9"\n', r"missing code '9' appears twice"),
         ("", r"codebook.csv: the codebook lists no variables"),
