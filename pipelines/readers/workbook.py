@@ -40,9 +40,12 @@ Decisions:
   merged header spanning several columns fails as "empty column name" at the second cell (merged
   ranges are not unmerged: which column would the text belong to?). A merged data cell likewise gives
   its value to its first cell and NULL to the others.
-- Formula cells are read from the result Excel cached when it saved the file. A workbook written by a
-  script and never opened in Excel has no cached results, and its formula cells read as blank (Kobo
-  exports hold no formulas).
+- **Formula cells** are read from the result Excel saved with the file. A workbook written by a program
+  (openpyxl, ...) and never opened in Excel has formulas without saved results, which fastexcel would
+  read as blank: the reader finds them in the sheet's XML and fails naming the cells rather than read
+  NULLs (Kobo exports hold no formulas).
+- Hidden sheets are read like the others; ``sha256`` is the hash of the bytes parsed (the same as
+  ``sha256_of(path)`` for a file at rest, and never of a file changed between hashing and reading).
 
 How the cells are read (fastexcel 0.21 / calamine, verified in ``tests/pipelines/test_readers_workbook.py``):
 fastexcel's ``dtypes="string"`` mode turns numbers into lossy text (``1/3`` → ``"0.333333333"``,
@@ -57,8 +60,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import math
+import posixpath
 import re
+import zipfile
+from xml.etree import ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -351,6 +358,60 @@ def _table(
     return data, empty_rows, error_cells
 
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: A cell whose only content is a formula, with no <v> or an empty one: no result was ever saved.
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → the zip member holding its XML, from ``xl/workbook.xml`` and its relationships."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = {}
+    for sheet in workbook.iter():
+        if sheet.tag.endswith("}sheet") and sheet.get(_REL_ID) in targets:
+            target = targets[sheet.get(_REL_ID)]
+            parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target)
+            )
+    return parts
+
+
+def _uncached_formulas(data: bytes, sheets: list[str]) -> dict[str, list[str]]:
+    """Cells (A1 references) of ``sheets`` holding a formula whose result was never saved, by sheet.
+
+    calamine reads such a cell as empty; only the sheet's XML tells it from a blank cell. Excel and
+    LibreOffice save every result; openpyxl and similar writers do not. A formula whose saved result is the
+    empty string (``t="str"`` with an empty ``<v>``) has a result and is not reported. Not an xlsx
+    package (xls, ods): nothing to check, {}.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = _sheet_parts(archive)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return {}
+    found: dict[str, list[str]] = {}
+    with archive:
+        for sheet in sheets:
+            if sheet not in parts or parts[sheet] not in archive.namelist():
+                continue
+            xml = archive.read(parts[sheet])
+            if not _FORMULA.search(xml):
+                continue
+            for m in _FORMULA_CELL.finditer(xml):
+                attrs = m[1]
+                if m[2] is not None and re.search(rb'\bt="(str|inlineStr)"', attrs):
+                    continue  # the saved result is the empty string
+                ref = re.search(rb'\br="([A-Z]+[0-9]+)"', attrs)
+                found.setdefault(sheet, []).append(ref[1].decode() if ref else "?")
+    return found
+
+
 def read_workbook(
     path: Path, *, main_sheet: str | None = None, header_row: int = 1, other_sheets: bool = True
 ) -> Workbook:
@@ -369,7 +430,7 @@ def read_workbook(
     Raises:
         FileReadError: the file cannot be read or is not a workbook; ``main_sheet`` is missing (the sheets are
             listed); the main sheet is empty; in any sheet read, a header row with an empty, duplicate or
-            error-cell name, or a value in a column without a name.
+            error-cell name, a value in a column without a name, or formulas whose results were never saved.
     """
     if header_row < 1:
         raise ValueError(f"header_row is 1-based, got {header_row}")
@@ -392,6 +453,16 @@ def read_workbook(
         main_sheet = names[0]
     elif main_sheet not in names:
         raise FileReadError(f"{path.name}: no sheet named {main_sheet!r}; the sheets are {names}")
+    read = [main_sheet] + ([n for n in names if n != main_sheet] if other_sheets else [])
+    uncached = _uncached_formulas(data, read)
+    if uncached:
+        sheet, cells = next(iter(uncached.items()))
+        shown = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+        raise FileReadError(
+            f"{path.name}: sheet {sheet!r} has formulas whose results were never saved (cells {shown}): the "
+            "program that wrote the file left them for Excel to calculate; open and save it in Excel or "
+            "LibreOffice, or deliver values"
+        )
     main = _table(path, main_sheet, *_canonical_sheet(reader, path, main_sheet), header_row)
     if main is None:
         raise FileReadError(f"{path.name}: the main sheet {main_sheet!r} is empty from header row {header_row} on")

@@ -6,6 +6,7 @@ Fixtures are written here with openpyxl; every expected value is written out by 
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import fastexcel
@@ -352,6 +353,51 @@ def test_not_a_workbook(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(FileReadError, match=message):
         read_workbook(path)
+
+
+def _formula_workbook(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "calc"
+    ws.append(["n", "double", "note"])
+    ws.append([1, "=A2*2", '=IF(A2>5,"big","")'])
+    ws.append([6, "=A3*2", '=IF(A3>5,"big","")'])
+    wb.save(path)
+    return path
+
+
+def _rewrite_sheet_xml(path: Path, replacements: list[tuple[bytes, bytes]]) -> None:
+    """Edit a sheet's XML inside the package, as a file saved by Excel would read."""
+    with zipfile.ZipFile(path) as src:
+        members = {info.filename: src.read(info.filename) for info in src.infolist()}
+    xml = members["xl/worksheets/sheet1.xml"]
+    for old, new in replacements:
+        assert old in xml
+        xml = xml.replace(old, new)
+    members["xl/worksheets/sheet1.xml"] = xml
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, content in members.items():
+            dst.writestr(name, content)
+
+
+def test_formulas_without_saved_results_fail(tmp_path):
+    # openpyxl writes formulas without results; fastexcel would read them as blank
+    path = _formula_workbook(tmp_path / "calc.xlsx")
+    with pytest.raises(FileReadError, match=r"calc.xlsx: sheet 'calc' has formulas whose results were never saved "
+                                            r"\(cells B2, C2, B3, C3\)"):
+        read_workbook(path)
+
+
+def test_formulas_with_saved_results_are_read(tmp_path):
+    path = _formula_workbook(tmp_path / "calc.xlsx")
+    # what Excel saves: each result in <v>, an empty-string result as t="str" with an empty <v>
+    _rewrite_sheet_xml(path, [
+        (b'<c r="B2"><f>A2*2</f><v /></c>', b'<c r="B2"><f>A2*2</f><v>2</v></c>'),
+        (b'<c r="B3"><f>A3*2</f><v /></c>', b'<c r="B3"><f>A3*2</f><v>12</v></c>'),
+        (b'<c r="C2"><f>IF(A2&gt;5,"big","")</f><v /></c>', b'<c r="C2" t="str"><f>IF(A2&gt;5,"big","")</f><v></v></c>'),
+        (b'<c r="C3"><f>IF(A3&gt;5,"big","")</f><v /></c>', b'<c r="C3" t="str"><f>IF(A3&gt;5,"big","")</f><v>big</v></c>'),
+    ])
+    assert read_workbook(path).frame.rows() == [("1", "2", None), ("6", "12", "big")]
 
 
 def test_missing_file(tmp_path):
