@@ -65,9 +65,9 @@ import math
 import posixpath
 import re
 import zipfile
-from xml.etree import ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import fastexcel
 import polars as pl
