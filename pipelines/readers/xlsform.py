@@ -29,7 +29,11 @@ DEVICE_TYPES = ("deviceid", "imei", "subscriberid", "simserial", "phonenumber", 
 
 @dataclass(frozen=True)
 class Question:
-    """One survey-sheet row: ``type`` is the base type (``select_one``, ``integer``, ...)."""
+    """One survey-sheet row: ``type`` is the base type (``select_one``, ``integer``, ...).
+
+    ``missing_codes``: codes the source file itself declares missing (SPSS user-missing values, Stata
+    extended missing ``.a``–``.z``), as canonical text; empty for XLSForms, which declare none.
+    """
 
     name: str
     type: str
@@ -37,6 +41,7 @@ class Question:
     label_en: str | None
     label_ar: str | None
     relevant: str | None
+    missing_codes: tuple[str, ...] = ()
 
 
 @dataclass
