@@ -28,10 +28,24 @@ class _Strict(BaseModel):
 
 
 class FileSpec(_Strict):
-    """One delivered file (a glob relative to the source folder) and the wave it belongs to."""
+    """One delivered file (a glob relative to the source folder) and the wave it belongs to.
+
+    ``xlsform`` types this entry's files with their own form (a wave collected with several form
+    versions: one entry per version, each with its form); default: the source's ``xlsform``. ``part``
+    names one of several files that together make a wave (e.g. ``v1`` and ``v2`` exports of two form
+    versions): a newer file supersedes only the earlier file of the same wave *and* part.
+    """
 
     path: str
     wave_id: str | None = None
+    xlsform: str | None = None
+    part: str | None = None
+
+    @model_validator(mode="after")
+    def _part_name(self) -> "FileSpec":
+        if self.part is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.part):
+            raise ValueError(f"part {self.part!r}: letters, digits, '_', '.', '-' only")
+        return self
 
 
 class SampleFrame(_Strict):
@@ -114,27 +128,166 @@ class ConsentRule(_Strict):
     include: list[str]
 
 
+class IncludeOnly(_Strict):
+    """Rows are loaded only when ``column`` holds one of ``values``; other rows (blank included) are
+    excluded with ``reason`` and the value, e.g. ``{column: call_status, values: [answered], reason: call
+    not answered}``. Rules apply in order, before ``consent``; a row is excluded by the first rule it fails."""
+
+    column: str
+    values: list[str]
+    reason: str
+
+
+#: How Kobo and ODK Central spell review decisions, folded to one vocabulary (``_validation_status``
+#: holds the uid ``validation_status_approved`` in XML-value exports and the label ``Approved`` in label
+#: exports; ODK Central's ``ReviewState`` holds ``approved``, ``rejected``, ``hasIssues``, ``edited``).
+VALIDATION_STATUS_CODES = {
+    "validation_status_approved": "approved", "approved": "approved",
+    "validation_status_not_approved": "not_approved", "not approved": "not_approved", "not_approved": "not_approved",
+    "rejected": "not_approved",
+    "validation_status_on_hold": "on_hold", "on hold": "on_hold", "on_hold": "on_hold", "hasissues": "on_hold",
+    "edited": "received", "received": "received",
+}
+
+
+class ValidationStatus(_Strict):
+    """Which review decisions load. Statuses are folded to ``approved``, ``not_approved`` (Kobo "Not
+    approved", ODK Central "rejected"), ``on_hold`` (Kobo "On hold", ODK Central "hasIssues") and
+    ``received`` (no decision: blank, ODK Central "received"/"edited"). Default: every status but
+    ``not_approved`` loads; ``include: [approved]`` loads approved submissions only. Excluded rows are
+    counted with their status as reason. ``column`` defaults to ``_validation_status`` (Kobo) or
+    ``ReviewState`` (ODK Central); when the file has no such column the rule is not applied (and the run
+    summary says so)."""
+
+    column: str | None = None
+    exclude: list[Literal["approved", "not_approved", "on_hold", "received"]] = Field(default_factory=lambda: ["not_approved"])
+    include: list[Literal["approved", "not_approved", "on_hold", "received"]] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ValidationStatus":
+        if self.include is not None and "exclude" in self.model_fields_set:
+            raise ValueError("give include or exclude, not both")
+        return self
+
+    def loads(self, status: str) -> bool:
+        return status in self.include if self.include is not None else status not in self.exclude
+
+
+class Duplicates(_Strict):
+    """Duplicate submissions within a wave (across its files), handled before any cell is checked.
+
+    - Same submission id (``respondent_id``; Kobo ``_uuid``) with the same answers: loaded once; the
+      other copies are excluded ("exact duplicate of <file> row N"). Server metadata (``_id``,
+      ``_submission_time``, ``_index``, ``_validation_status``, ...) is not compared.
+    - Same id, different answers: every copy is quarantined (which is right cannot be told).
+    - Edits: rows of one submission lineage (same ``root`` id, or linked through ``deprecated`` ids)
+      keep the latest edit (the version no other row deprecates; else the latest ``_submission_time``);
+      earlier versions are excluded ("superseded by its edit ..."). Columns default to Kobo's
+      ``meta/rootUuid``, ``meta/deprecatedID`` and ``meta/instanceID`` when the file has them.
+    - Soft duplicates: two submissions of one ``enumerator`` whose answered fields are at least
+      ``soft_threshold`` identical (over at least ``soft_min_fields`` fields either answered) are
+      **flagged** for review in ``audit.review_flags``, and both stay loaded. Off without ``enumerator``.
+    """
+
+    root: str | None = None
+    deprecated: str | None = None
+    instance_id: str | None = None
+    enumerator: str | None = None
+    soft_threshold: float = Field(default=0.95, gt=0.5, le=1.0)
+    soft_min_fields: int = Field(default=10, ge=2)
+
+
+class RepeatGroup(_Strict):
+    """A repeat group delivered beside the main table: a sheet of the Kobo XLSX (``sheet``, default the
+    group's name) or, for ODK Central, a CSV in the source folder (``path``, a glob) or in the export
+    zip (``path`` matched against its members). Rows link to their parent (``parent``: ``main`` or
+    another repeat group) by ``_parent_index`` = parent ``_index`` (Kobo) or ``PARENT_KEY`` = parent
+    ``KEY`` (ODK Central). An orphan row is quarantined; a row whose parent was excluded or quarantined
+    follows it."""
+
+    sheet: str | None = None
+    path: str | None = None
+    parent: str = "main"
+
+
+class ScaleMap(_Strict):
+    """A source scale that differs from the canonical one (e.g. 4 or 7 points for a 5-point rating),
+    declared onto the canonical question's **top box / bottom box** (question bank ``top_box`` /
+    ``bottom_box``): every delivered substantive code is in exactly one of ``top_box``, ``middle`` and
+    ``bottom_box``; ``nonresponse`` maps "don't know" / "refused" codes onto the question's nonresponse
+    codes. Answers are stored as ``top_box`` / ``middle_box`` / ``bottom_box``: they count in indicators
+    defined as the question's top or bottom box and in no other (a 4-point wave has no "adequate"), so
+    such a wave lines up with 5-point waves on "good or excellent" and "poor or very poor" only.
+    """
+
+    points: int = Field(ge=2, le=11)
+    top_box: list[str]
+    bottom_box: list[str]
+    middle: list[str] = Field(default_factory=list)
+    nonresponse: dict[str, str] = Field(default_factory=dict)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _partition(self) -> "ScaleMap":
+        groups = [*self.top_box, *self.middle, *self.bottom_box]
+        if len(groups) != len(set(groups)):
+            raise ValueError("a code is in more than one of top_box, middle, bottom_box")
+        if len(groups) != self.points:
+            raise ValueError(f"points: {self.points} but top_box + middle + bottom_box list {len(groups)} codes")
+        if set(groups) & set(self.nonresponse):
+            raise ValueError("a nonresponse code is also a substantive code")
+        if not self.top_box or not self.bottom_box:
+            raise ValueError("top_box and bottom_box need at least one code each")
+        return self
+
+    def recode(self) -> dict[str, str]:
+        """Delivered code -> stored code (top_box / middle_box / bottom_box / a nonresponse code)."""
+        out = {c: "top_box" for c in self.top_box}
+        out |= {c: "middle_box" for c in self.middle}
+        out |= {c: "bottom_box" for c in self.bottom_box}
+        return out | dict(self.nonresponse)
+
+
+#: Stored answer codes of a question answered on a declared scale (:class:`ScaleMap`).
+BOX_CODES = ("top_box", "middle_box", "bottom_box")
+
+
 class QuestionMap(_Strict):
     """How one source column maps onto a canonical question of the question bank.
 
     ``recode`` maps source codes/labels onto canonical codes; without it, the source codes must already
-    be canonical codes of the question's scale. ``null_values`` are treated as "not answered".
+    be canonical codes of the question's scale. ``null_values`` are treated as "not answered" (use them
+    for blanks written as text, e.g. ``"-"``; a "don't know" code belongs in ``recode``, onto the
+    question's nonresponse code, so that it counts in the excluded share). ``scale`` instead of
+    ``recode`` declares a scale with another number of points (:class:`ScaleMap`).
     """
 
     column: str
     recode: dict[str, str] | None = None
+    scale: ScaleMap | None = None
     null_values: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _recode_or_scale(self) -> "QuestionMap":
+        if self.recode is not None and self.scale is not None:
+            raise ValueError("give recode or scale, not both")
+        return self
 
 
 class FormFix(_Strict):
     """A documented correction where a delivered file departs from its XLSForm.
 
-    ``type`` re-types a field (e.g. ``text`` for codes anonymised before publication); ``recode`` renames
-    delivered codes to the form's codes (a choice renamed between form versions). ``note`` says why.
+    ``type`` re-types a field (e.g. ``text`` for codes anonymised before publication, or
+    ``select_multiple`` when the deployed version asked a select_one as a multiple choice; the choice
+    list stays); ``recode`` renames delivered codes to the form's codes (a choice renamed between form
+    versions); ``add_choices`` adds codes the deployed version had to the field's choice list. ``note``
+    says why.
     """
 
     type: str | None = None
     recode: dict[str, str] | None = None
+    #: choices a deployed form version had that the shipped XLSForm's list lacks (select questions)
+    add_choices: list[str] = Field(default_factory=list)
     note: str
 
 
@@ -154,11 +307,30 @@ class SurveyMapping(_Strict):
     domain: Literal["survey"]
     title: str
     is_synthetic: bool = False
-    format: Literal["kobo_csv", "csv"]
-    encoding: str = "utf-8"
+    format: Literal["kobo_csv", "kobo_xlsx", "odk_central_csv", "csv", "xlsx", "spss", "stata"]
+    #: text encoding; default ``utf-8`` for text files and the file's own declaration for SPSS/Stata
+    encoding: str | None = None
     delimiter: Literal[",", ";", "\t", "auto"] = "auto"
     header_style: Literal["kobo", "r_make_names", "plain"] = "kobo"
+    #: ``labels``: the export's headers are question labels (Kobo "Labels" export) and are decoded back
+    #: to names through the XLSForm; ``values: labels`` likewise decodes choice labels back to codes.
+    headers: Literal["names", "labels"] = "names"
+    values: Literal["codes", "labels"] = "codes"
+    label_language: Literal["en", "ar"] = "en"
+    #: separators of the export's headers: group path (``grp/q``; ODK Central ``grp-q``) and
+    #: select_multiple split columns (``q/choice``; some Kobo exports ``q.choice``)
+    group_separator: str | None = None
+    choice_separator: str | None = None
     xlsform: str | None = None
+    #: a data dictionary for plain csv/xlsx files (pipelines/readers/codebook.py); SPSS/Stata files
+    #: carry their own (variable and value labels)
+    codebook: str | None = None
+    #: main sheet of an xlsx export (default: the first)
+    sheet: str | None = None
+    repeats: dict[str, RepeatGroup] = Field(default_factory=dict)
+    validation_status: ValidationStatus = Field(default_factory=ValidationStatus)
+    duplicates: Duplicates = Field(default_factory=Duplicates)
+    include_only: list[IncludeOnly] = Field(default_factory=list)
     unit_of_analysis: str = "household"
     files: list[FileSpec]
     respondent_id: str
@@ -201,7 +373,52 @@ class SurveyMapping(_Strict):
     def _waves(self) -> "SurveyMapping":
         if any(f.wave_id is None for f in self.files):
             raise ValueError("every file of a survey source needs a wave_id")
+        keys = [(f.wave_id, f.part) for f in self.files]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two files: entries claim the same wave (and part): give each entry its own part")
         return self
+
+    @model_validator(mode="after")
+    def _format_fields(self) -> "SurveyMapping":
+        form_needed = self.headers == "labels" or self.values == "labels"
+        if form_needed and not (self.xlsform or all(f.xlsform for f in self.files)):
+            raise ValueError("headers/values: labels are decoded through the XLSForm: give xlsform")
+        if self.codebook and self.format not in ("csv", "xlsx"):
+            raise ValueError("codebook is for plain csv/xlsx files (Kobo exports have an XLSForm; SPSS/Stata carry "
+                             "their own labels)")
+        if self.codebook and self.xlsform:
+            raise ValueError("give xlsform or codebook, not both")
+        if self.sheet and self.format not in ("kobo_xlsx", "xlsx"):
+            raise ValueError("sheet is only for xlsx formats")
+        if self.repeats and self.format not in ("kobo_xlsx", "odk_central_csv"):
+            raise ValueError("repeats are read from kobo_xlsx sheets or odk_central_csv files")
+        if self.format in ("spss", "stata") and (self.xlsform or self.header_style != "kobo"):
+            raise ValueError("SPSS/Stata files are typed by their own variable and value labels: no xlsform or header_style")
+        for name, rep in self.repeats.items():
+            if rep.parent != "main" and rep.parent not in self.repeats:
+                raise ValueError(f"repeats.{name}.parent: {rep.parent!r} is neither main nor a repeat group")
+            if self.format == "odk_central_csv" and not rep.path:
+                raise ValueError(f"repeats.{name}: an ODK Central repeat group needs path (its CSV)")
+        return self
+
+    @model_validator(mode="after")
+    def _interview_date_is_local(self) -> "SurveyMapping":
+        ref = self.interview_date
+        if ref is not None and ref.column in ("_submission_time", "SubmissionDate", "submission_time"):
+            raise ValueError(
+                f"interview_date: {ref.column} is when the server received the submission, in UTC, often days "
+                "later; use the form's start (or today) field, which holds the device's local time")
+        return self
+
+    def text_encoding(self) -> str:
+        """The encoding to decode a text file with (``utf-8`` unless declared)."""
+        return self.encoding or "utf-8"
+
+    def group_sep(self) -> str:
+        return self.group_separator or ("-" if self.format == "odk_central_csv" else "/")
+
+    def choice_sep(self) -> str:
+        return self.choice_separator or "/"
 
     @model_validator(mode="after")
     def _design_refs(self) -> "SurveyMapping":
@@ -294,15 +511,32 @@ def find_mapping(source_path: Path, source_id: str) -> Path | None:
 
 
 def load_question_bank(path: Path = QUESTION_BANK_PATH) -> dict[str, dict]:
-    """The canonical questions: ``{question_id: {sector, answer_type, choice_codes, ...}}``."""
+    """The canonical questions: ``{question_id: {sector, answer_type, choice_codes, top_box, bottom_box, ...}}``.
+
+    Raises:
+        MappingError: a code that is not text (YAML reads bare yes/no as booleans), a sector not in the
+            bank's ``sectors``, or a top/bottom box that is not made of the question's own codes.
+    """
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sectors = data.get("sectors", {})
     for qid, spec in data["questions"].items():
-        for key in ("choice_codes", "nonresponse_codes"):
+        for key in ("choice_codes", "nonresponse_codes", "top_box", "bottom_box"):
             codes = spec.get(key, [])
             if any(not isinstance(c, str) for c in codes):
                 # YAML 1.1 reads bare yes/no as booleans: codes must be quoted strings.
                 raise MappingError(f"{path}: {qid}.{key} has a non-text code {codes!r}; quote yes/no")
+        if sectors and spec.get("sector") not in sectors:
+            raise MappingError(f"{path}: {qid}.sector {spec.get('sector')!r} is not one of {sorted(sectors)}")
+        boxes = [*spec.get("top_box", []), *spec.get("bottom_box", [])]
+        if boxes and (not set(boxes) <= set(spec.get("choice_codes", [])) or len(boxes) != len(set(boxes))
+                      or not spec.get("top_box") or not spec.get("bottom_box")):
+            raise MappingError(f"{path}: {qid}: top_box and bottom_box must be distinct, non-empty sets of its choice codes")
     return data["questions"]
+
+
+def question_sectors(path: Path = QUESTION_BANK_PATH) -> dict[str, str]:
+    """Sector id -> display name, in the question bank's order."""
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")).get("sectors", {}))
 
 
 def load_indicators(path: Path = INDICATORS_PATH) -> dict[str, dict]:

@@ -178,14 +178,22 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
             f"SELECT source_id, wave_id, {', '.join(design_columns)} "
             "FROM marts.dim_wave WHERE n_respondents > 0 ORDER BY source_id, wave_order"
         ) if exists("marts.dim_wave") and has_columns(con, "marts.dim_wave", design_columns) else []
-        # attributes respondents carry (district, hoh_sex, urban_rural, declared disaggregations) that no
-        # indicator is broken down by: a breakdown a mapping declared would otherwise vanish without a word
+        # attributes respondents carry (hoh_sex, urban_rural, declared disaggregations) that no indicator is
+        # broken down by: a breakdown a mapping declared would otherwise vanish without a word. The district
+        # p-code is not warned about: it also records where the respondent lives, a breakdown or not.
         out["unused_breakdowns"] = rows(
             "SELECT source_id, attribute, count(DISTINCT respondent_id) AS n_respondents "
-            "FROM staging.stg_survey__respondent_attributes WHERE attribute NOT IN "
+            "FROM staging.stg_survey__respondent_attributes WHERE attribute <> 'district' AND attribute NOT IN "
             "(SELECT DISTINCT unnest(disaggregations) FROM staging.stg_registry__indicators) "
             "GROUP BY ALL ORDER BY source_id, attribute"
         ) if exists("staging.stg_survey__respondent_attributes") and exists("staging.stg_registry__indicators") else []
+        out["review_flags"] = rows(
+            "SELECT source_id, wave_id, flag, count(*) AS n FROM audit.review_flags GROUP BY ALL ORDER BY ALL"
+        ) if exists("audit.review_flags") else []
+        out["repeat_groups"] = rows(
+            "SELECT source_id, file_name, repeat_group, sheet_name, rows_read, rows_loaded, rows_excluded, "
+            "rows_quarantined FROM audit.repeat_group_accounts ORDER BY ALL"
+        ) if exists("audit.repeat_group_accounts") else []
         out["rules"] = rows("SELECT rule_text FROM marts.dim_estimation_rules") \
             if exists("marts.dim_estimation_rules") else []
         out["dbt"] = rows(
@@ -227,6 +235,15 @@ def format_summary(summary: dict) -> str:
     if summary["dropped_columns"]:
         lines.append("personal-data columns dropped before the warehouse:")
         lines += [f"  {r['source_id']}: {r['columns']}" for r in summary["dropped_columns"]]
+    if summary.get("repeat_groups"):
+        lines.append("repeat groups (rows read = loaded + excluded with their submission + quarantined):")
+        lines += [f"  {r['source_id']}/{r['sheet_name']} ({r['repeat_group']}): read {r['rows_read']}, loaded "
+                  f"{r['rows_loaded']}, excluded {r['rows_excluded']}, quarantined {r['rows_quarantined']}"
+                  for r in summary["repeat_groups"]]
+    if summary.get("review_flags"):
+        lines.append("loaded but flagged for review (audit.review_flags):")
+        lines += [f"  {r['source_id']} wave {r['wave_id']}: {r['n']} × {r['flag'].replace('_', ' ')}"
+                  for r in summary["review_flags"]]
     warnings = [
         f"{f['source_id']}/{f['file_name']}: no data rows" if f["rows_read"] == 0
         else f"{f['source_id']}/{f['file_name']}: no row loaded (every row excluded or quarantined)"

@@ -26,7 +26,12 @@ RAW_DDL = {
     "survey_answers": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, question_id VARCHAR NOT NULL,
-        answer_code VARCHAR, answer_numeric DOUBLE""",
+        answer_code VARCHAR, answer_numeric DOUBLE, answer_source VARCHAR, source_scale VARCHAR""",
+    "survey_repeat_rows": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+        repeat_group VARCHAR NOT NULL, sheet_name VARCHAR, row_number INTEGER NOT NULL,
+        parent_group VARCHAR NOT NULL, parent_row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL,
+        field_name VARCHAR NOT NULL, value_text VARCHAR, field_type VARCHAR, value_numeric DOUBLE""",
     "survey_submissions": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, field_name VARCHAR NOT NULL,
@@ -58,7 +63,7 @@ RAW_DDL = {
     "question_bank": """
         question_id VARCHAR NOT NULL, sector VARCHAR, label_en VARCHAR, label_ar VARCHAR,
         answer_type VARCHAR, choice_codes VARCHAR[], nonresponse_codes VARCHAR[], min_value DOUBLE,
-        max_value DOUBLE, unit VARCHAR""",
+        max_value DOUBLE, unit VARCHAR, top_box_codes VARCHAR[], bottom_box_codes VARCHAR[]""",
     "indicator_registry": """
         indicator_id VARCHAR NOT NULL, version VARCHAR, sector VARCHAR, name_en VARCHAR, name_ar VARCHAR,
         definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR, indicator_type VARCHAR,
@@ -88,10 +93,20 @@ AUDIT_DDL = {
         file_path VARCHAR, file_sha256 VARCHAR, outcome VARCHAR, supersedes_sha256 VARCHAR""",
     "quarantine": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
-        row_number INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR""",
+        row_number INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR, sheet_name VARCHAR""",
     "exclusions": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
-        row_number INTEGER, reason VARCHAR""",
+        row_number INTEGER, reason VARCHAR, sheet_name VARCHAR""",
+    # Row accounting of repeat groups (Kobo XLSX sheets, ODK Central repeat CSVs), per delivered file.
+    "repeat_group_accounts": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+        repeat_group VARCHAR, sheet_name VARCHAR, rows_read INTEGER, rows_loaded INTEGER, rows_excluded INTEGER,
+        rows_quarantined INTEGER""",
+    # Submissions loaded but flagged for a person to review (e.g. soft duplicates).
+    "review_flags": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, flag VARCHAR, file_name VARCHAR,
+        row_number INTEGER, respondent_id VARCHAR, other_file_name VARCHAR, other_row_number INTEGER,
+        other_respondent_id VARCHAR, similarity DOUBLE, fields_compared INTEGER, detail VARCHAR""",
     "dropped_columns": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR""",
     "skipped_sources": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, path VARCHAR, reason VARCHAR",

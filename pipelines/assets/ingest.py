@@ -34,7 +34,7 @@ POOL = "mizan_warehouse"  # a Dagster concurrency pool: one step writing the war
 
 SURVEY_TABLES = [
     "survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
-    "survey_multi_select", "survey_form_labels", "survey_sources",
+    "survey_multi_select", "survey_repeat_rows", "survey_form_labels", "survey_sources",
 ]
 BUDGET_TABLES = ["budget_lines", "budget_sources"]
 REFERENCE_TABLES = ["ref_governorates", "ref_population", "question_bank", "indicator_registry"]
@@ -68,11 +68,13 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
                 "label_ar": q.get("label_ar"), "answer_type": q["answer_type"],
                 "choice_codes": q.get("choice_codes", []), "nonresponse_codes": q.get("nonresponse_codes", []),
                 "min_value": q.get("min_value"), "max_value": q.get("max_value"), "unit": q.get("unit"),
+                "top_box_codes": q.get("top_box", []), "bottom_box_codes": q.get("bottom_box", []),
             }
             for qid, q in bank.items()
         ],
         schema_overrides={"min_value": pl.Float64, "max_value": pl.Float64, "choice_codes": pl.List(pl.String),
-                          "nonresponse_codes": pl.List(pl.String)},
+                          "nonresponse_codes": pl.List(pl.String), "top_box_codes": pl.List(pl.String),
+                          "bottom_box_codes": pl.List(pl.String)},
     )
     fields = [
         "indicator_id", "version", "sector", "name_en", "name_ar", "definition", "numerator", "denominator",
@@ -139,7 +141,7 @@ def _run_sources(
                     src.source_id, result.tables["budget_lines"], mapping.supersede_by)
         except (FatalSourceError, MappingError, FileReadError) as exc:
             raise dg.Failure(description=f"source {src.source_id}: {exc}") from None
-        for acc in result.files:
+        for acc in [*result.files, *result.repeat_accounts]:
             if not acc.balanced():  # an internal error, never a data problem: stop loudly
                 raise dg.Failure(description=f"{acc.file_name}: row accounting does not balance: {acc}")
             context.log.info(
@@ -166,7 +168,8 @@ def _write(
             frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
             if frames:
                 insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
-        for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes"):
+        for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
+                      "review_flags"):
             con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id IN ({marks})", [domain, *present])
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
@@ -175,6 +178,12 @@ def _write(
                     con, f"audit.{kind}",
                     r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
                 )
+            if r.repeat_accounts:
+                insert_frame(con, "audit.repeat_group_accounts", pl.DataFrame([vars(a) for a in r.repeat_accounts])
+                             .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+            if r.review_flags:
+                insert_frame(con, "audit.review_flags", pl.concat(r.review_flags)
+                             .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
             if r.notes:
                 insert_frame(
                     con, "audit.source_notes",
@@ -223,6 +232,8 @@ def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:
                                                        "rows_loaded", "rows_excluded", "rows_quarantined")}
             for r in results for a in r.files
         ],
+        "repeat_groups": [vars(a) for r in results for a in r.repeat_accounts],
+        "review_flags": sum(f.height for r in results for f in r.review_flags),
         "skipped": skipped,
     }
 
@@ -230,8 +241,9 @@ def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:
 @dg.multi_asset(
     specs=[dg.AssetSpec(_key(t), group_name="ingestion", kinds={"duckdb", "polars"}) for t in SURVEY_TABLES],
     pool=POOL,
-    description="Survey exports (Kobo/ODK CSV with XLSForm, plain CSV) harmonised onto the question bank "
-    "through each source's mapping file; personal data dropped; pandera contracts; quarantine.",
+    description="Survey exports (Kobo/ODK CSV and XLSX with their XLSForm, SPSS/Stata, plain CSV/XLSX with a "
+    "codebook) harmonised onto the question bank through each source's mapping file; personal data dropped; "
+    "review status, duplicates and edits resolved; pandera contracts; quarantine.",
 )
 def survey_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
     yield from _ingest_domain(context, paths, "survey", SURVEY_TABLES)

@@ -19,6 +19,7 @@ QUARANTINE_SCHEMA = {
     "column_name": pl.String,
     "value": pl.String,
     "reason": pl.String,
+    "sheet_name": pl.String,
 }
 EXCLUSION_SCHEMA = {
     "source_id": pl.String,
@@ -26,6 +27,7 @@ EXCLUSION_SCHEMA = {
     "file_sha256": pl.String,
     "row_number": pl.Int64,
     "reason": pl.String,
+    "sheet_name": pl.String,
 }
 DROPPED_SCHEMA = {"source_id": pl.String, "file_name": pl.String, "column_name": pl.String, "reason": pl.String}
 
@@ -66,6 +68,26 @@ class FileAccount:
 
 
 @dataclass
+class RepeatAccount:
+    """Row accounting of one repeat group of one delivered file (a Kobo XLSX sheet or an ODK Central repeat
+    CSV): rows_read = rows_loaded + rows_excluded (their submission was excluded) + rows_quarantined
+    (orphans, failing cells, or their submission was quarantined)."""
+
+    source_id: str
+    file_name: str
+    file_sha256: str
+    repeat_group: str
+    sheet_name: str
+    rows_read: int
+    rows_loaded: int
+    rows_excluded: int
+    rows_quarantined: int
+
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_excluded + self.rows_quarantined
+
+
+@dataclass
 class SourceResult:
     """What ingesting one source produced: raw tables (name → frame), audit frames and accounts."""
 
@@ -77,6 +99,8 @@ class SourceResult:
     exclusions: list[pl.DataFrame] = field(default_factory=list)
     dropped_columns: list[pl.DataFrame] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)  # {file_name, note}: things a reader of the run must know
+    repeat_accounts: list[RepeatAccount] = field(default_factory=list)
+    review_flags: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.review_flags
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]
@@ -85,10 +109,11 @@ class SourceResult:
 
 
 class Problems:
-    """Collects failing cells of one file: ``add(rows, column, values, reason)`` with row numbers."""
+    """Collects failing cells of one file (or of one sheet of it: ``sheet``, a repeat group's rows):
+    ``add_frame(rows, column, reason)`` with row numbers."""
 
-    def __init__(self, source_id: str, file_name: str, sha256: str):
-        self.source_id, self.file_name, self.sha256 = source_id, file_name, sha256
+    def __init__(self, source_id: str, file_name: str, sha256: str, sheet: str | None = None):
+        self.source_id, self.file_name, self.sha256, self.sheet = source_id, file_name, sha256, sheet
         self._parts: list[pl.DataFrame] = []
 
     def add_frame(self, failing: pl.DataFrame, column: str, reason: str | pl.Expr) -> None:
@@ -105,6 +130,7 @@ class Problems:
                 pl.lit(column).alias("column_name"),
                 pl.col(column).cast(pl.String).alias("value") if column in failing.columns else pl.lit(None, pl.String).alias("value"),
                 reason_expr.cast(pl.String).alias("reason"),
+                pl.lit(self.sheet, pl.String).alias("sheet_name"),
             )
         )
 
@@ -121,6 +147,7 @@ class Problems:
                         "column_name": [r[1] for r in rows],
                         "value": [r[2] for r in rows],
                         "reason": [r[3] for r in rows],
+                        "sheet_name": [self.sheet] * len(rows),
                     },
                     schema=QUARANTINE_SCHEMA,
                 )

@@ -1,19 +1,24 @@
-"""Ingest one survey source (Kobo/ODK CSV export with its XLSForm, or a plain CSV) through its mapping.
+"""Ingest one survey source (Kobo/ODK exports with their XLSForm, SPSS/Stata, plain files) through its mapping.
 
-For each delivered file: read strictly as text; translate headers to Kobo names; drop personal data
-(declared columns, XLSForm geo and device fields, name/phone-like columns) before anything else;
-exclude rows without consent; type every form field by the XLSForm and check the mapping's design
-columns and canonical questions; quarantine every row with a failing cell (file, row, column, value,
-reason); stop the run on missing, zero or negative weights. Loaded rows become
+For each delivered file (read by :mod:`pipelines.ingest.survey_read`: any format, headers translated to Kobo
+names): drop personal data (declared columns, XLSForm geo and device fields, name/phone-like columns)
+before anything else; exclude rows without consent, rows an ``include_only`` rule leaves out and
+submissions whose review status does not load; then, per wave across its files, resolve exact duplicates
+and edits (:mod:`pipelines.ingest.survey_dedup`); type every form field by the form and check the mapping's
+design columns and canonical questions; quarantine every row with a failing cell (file, row, column, value,
+reason); stop the run on missing, zero or negative weights; link repeat groups to their submissions; flag
+soft duplicates for review. Loaded rows become
 
 - ``raw.survey_respondents`` (one row per respondent: design and disaggregation columns; weights from
   the delivered column, a constant, or N_h / n_h from a sample frame),
 - ``raw.survey_respondent_attributes`` (long: respondent × attribute the mapping declares under
   ``disaggregations``, e.g. displacement_status),
-- ``raw.survey_answers`` (long: respondent × canonical question, recoded onto the question bank),
-- ``raw.survey_submissions`` (long: every non-personal field as delivered, typed by the XLSForm),
-- ``raw.survey_multi_select`` (select_multiple split columns: respondent × question × choice),
-- ``raw.survey_form_labels`` (English/Arabic labels of questions and choices from the XLSForm),
+- ``raw.survey_answers`` (long: respondent × canonical question, recoded onto the question bank, with the
+  value as delivered and the scale it was delivered on),
+- ``raw.survey_submissions`` (long: every non-personal field as delivered, typed by the form),
+- ``raw.survey_multi_select`` (select_multiple answers: respondent × question × choice),
+- ``raw.survey_repeat_rows`` (long: repeat-group row × field, linked to its submission),
+- ``raw.survey_form_labels`` (English/Arabic labels of questions and choices from the form),
 - ``raw.survey_sources`` (one row per source × wave: title, design and weight notes, the single-PSU rule,
   strata to combine, how weights were made, post-stratification).
 
@@ -25,24 +30,30 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from data_contracts.contracts import SurveyAnswer, SurveyRespondent, contract_failures
-from data_contracts.mapping import ColumnRef, MappingError, SurveyMapping, load_question_bank
+from data_contracts.districts import DistrictError, resolve_district
+from data_contracts.mapping import BOX_CODES, ColumnRef, FileSpec, MappingError, SurveyMapping, load_question_bank
 from data_contracts.parsing import DIGIT_MAP, NUMBER_PATTERN, WHOLE_NUMBER_PATTERN
 from pipelines.ingest.common import (
     DiscoveredSource,
     FatalSourceError,
     FileAccount,
     Problems,
+    RepeatAccount,
     SourceResult,
     resolve_governorate_name,
     source_files,
 )
+from pipelines.ingest.survey_dedup import FilePart, apply_validation_status, resolve_duplicates, soft_duplicates
+from pipelines.ingest.survey_read import SurveyFile, read_survey_file, source_folder
 from pipelines.readers.delimited import read_delimited
-from pipelines.readers.xlsform import DEVICE_TYPES, GEO_TYPES, XLSForm, kobo_header_names, read_xlsform
+from pipelines.readers.workbook import link_repeat
+from pipelines.readers.xlsform import DEVICE_TYPES, GEO_TYPES, XLSForm
 
 #: Words in a column name that mark personal data (names, phones, positions, devices, addresses). A column
 #: is split into words at non-letters and camelCase boundaries (``NameOfRespondent``, ``phone1``,
@@ -77,7 +88,8 @@ def looks_personal(column: str) -> bool:
 _INT_RE = WHOLE_NUMBER_PATTERN
 _NUM_RE = NUMBER_PATTERN
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$"
+# ISO date or timestamp; the offset may be written +03:00, +0300 or +03 (Kobo exports all three)
+_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?)?$"
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
 _SPLIT_FALSE = ["0", "False", "false", "FALSE"]
 ATTRIBUTE_SCHEMA = {
@@ -178,15 +190,26 @@ def _check_columns(df: pl.DataFrame, mapping: SurveyMapping, file_name: str) -> 
 
 
 def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set[str]) -> None:
-    """Check every delivered form field against its XLSForm type; record failing cells."""
+    """Check every delivered form field against its XLSForm type; record failing cells.
+
+    select_multiple: split columns hold 1/0 (or True/False), blank when the question was skipped; a split
+    column of a choice the list lacks (``q/other_code``) quarantines the rows that chose it; where both the
+    space-separated answer and split columns are delivered they must name the same choices.
+    """
     splits = form.split_columns()
     for col in df.columns:
-        if col in skip or col == "__row":
+        if col in skip or col.startswith("__"):
             continue
         v = pl.col(col)
         if col in splits:
-            bad = df.filter(v.is_not_null() & ~v.is_in(_SPLIT_TRUE + _SPLIT_FALSE))
+            bad = df.filter(v.is_not_null() & ~v.str.strip_chars().is_in(_SPLIT_TRUE + _SPLIT_FALSE))
             problems.add_frame(bad, col, "select_multiple split column must be 1/0 (or True/False), blank when skipped")
+            continue
+        head, sep, code = col.rpartition("/")
+        if sep and head in form.questions and form.questions[head].type == "select_multiple" and head not in skip:
+            q = form.questions[head]
+            bad = df.filter(v.str.strip_chars().is_in(_SPLIT_TRUE))
+            problems.add_frame(bad, col, f"choice {code!r} is not in list '{q.list_name}' of {head} (XLSForm select_multiple)")
             continue
         q = form.questions.get(col)
         if q is None:
@@ -197,11 +220,10 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
             problems.add_frame(bad, col, f"not a choice of list '{q.list_name}' (XLSForm select_one)")
         elif q.type == "select_multiple":
             codes = form.choice_codes(col)
-            tokens = df.select("__row", col).filter(v.is_not_null()).with_columns(
-                v.str.strip_chars().str.split(" ").alias("__tok")
-            ).explode("__tok").filter(pl.col("__tok") != "")
+            tokens = _tokens(df, col)
             bad = tokens.filter(~pl.col("__tok").is_in(codes)).group_by("__row").agg(pl.col(col).first())
             problems.add_frame(bad, col, f"has a choice not in list '{q.list_name}' (XLSForm select_multiple)")
+            _split_agreement(df, col, [c for c in df.columns if splits.get(c, ("", ""))[0] == col], tokens, problems)
         elif q.type == "integer":
             bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_INT_RE))
             problems.add_frame(bad, col, "not a whole number (XLSForm integer)")
@@ -216,13 +238,88 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
                                f"(XLSForm {q.type})")
 
 
+def _tokens(df: pl.DataFrame, col: str) -> pl.DataFrame:
+    """``__row``, the answer, and one ``__tok`` per choice of a space-separated select_multiple answer."""
+    return df.select("__row", col).filter(pl.col(col).is_not_null()).with_columns(
+        pl.col(col).str.strip_chars().str.split(" ").alias("__tok")
+    ).explode("__tok").filter(pl.col("__tok") != "")
+
+
+def _split_agreement(df: pl.DataFrame, col: str, split_cols: list[str], tokens: pl.DataFrame, problems: Problems) -> None:
+    """Rows whose split columns (1 = chosen) and space-separated answer name different choices."""
+    if not split_cols:
+        return
+    chosen = df.select("__row", *split_cols).unpivot(index="__row", variable_name="__split", value_name="__v").filter(
+        pl.col("__v").str.strip_chars().is_in(_SPLIT_TRUE)
+    ).select("__row", pl.col("__split").str.split("/").list.last().alias("__tok"))
+    said = tokens.select("__row", "__tok")
+    a = chosen.group_by("__row").agg(pl.col("__tok").sort().alias("__split_set"))
+    b = said.group_by("__row").agg(pl.col("__tok").unique().sort().alias("__said_set"))
+    both = df.select("__row", col).join(a, on="__row", how="left").join(b, on="__row", how="left").with_columns(
+        pl.col("__split_set").fill_null(pl.lit([], pl.List(pl.String))),
+        pl.col("__said_set").fill_null(pl.lit([], pl.List(pl.String))),
+    )
+    bad = both.filter(pl.col("__split_set") != pl.col("__said_set"))
+    problems.add_frame(bad, col, pl.format("the space-separated answer and the split columns disagree (split columns "
+                                           "chose: {})", pl.col("__split_set").list.join(" ")))
+
+
+def _check_question_maps(mapping: SurveyMapping, bank: dict[str, dict]) -> None:
+    """Every mapped question exists and every recode or scale lands on codes the question has.
+
+    Raises:
+        MappingError: naming the question, the delivered value and the target, before any row is read.
+    """
+    for qid, qmap in mapping.questions.items():
+        if qid not in bank:
+            raise MappingError(f"{mapping.source_id}: question {qid!r} is not in the question bank")
+        spec = bank[qid]
+        nonresponse = list(spec.get("nonresponse_codes", []))
+        if qmap.scale is not None:
+            if spec["answer_type"] != "select_one" or not spec.get("top_box"):
+                raise MappingError(f"{mapping.source_id}: questions.{qid}.scale: {qid} has no top_box/bottom_box in the "
+                                   "question bank, so another scale cannot be declared onto it")
+            wrong = {k: v for k, v in qmap.scale.nonresponse.items() if v not in nonresponse}
+            if wrong:
+                raise MappingError(f"{mapping.source_id}: questions.{qid}.scale.nonresponse maps onto codes that are not "
+                                   f"nonresponse codes of {qid}: {wrong} (expected one of {nonresponse})")
+            continue
+        if not qmap.recode:
+            continue
+        valid = list(spec.get("choice_codes", [])) + nonresponse if spec["answer_type"] == "select_one" else nonresponse
+        # a recode onto a code the question does not have would quarantine every such answer
+        wrong = {k: v for k, v in qmap.recode.items() if v not in valid}
+        if wrong:
+            what = "" if spec["answer_type"] == "select_one" else " (a numeric question's recode names its nonresponse codes)"
+            raise MappingError(
+                f"{mapping.source_id}: questions.{qid}.recode maps onto codes question {qid} does not have{what}: "
+                + ", ".join(f"{k!r} -> {v!r}" for k, v in wrong.items()) + f" (expected one of {valid})"
+            )
+
+
+def _spec_of(path: Path, mapping: SurveyMapping) -> FileSpec:
+    return next((f for f in mapping.files if fnmatch.fnmatch(path.name, f.path)), mapping.files[0])
+
+
+@dataclass
+class _Prepared:
+    """A file read, stripped of personal data and past its exclusions, waiting for its wave's duplicates."""
+
+    file: SurveyFile
+    spec: FileSpec
+    part: FilePart
+    rows_read: int
+
+
 def ingest_survey_source(
     src: DiscoveredSource, mapping: SurveyMapping, files: list[Path] | None = None
 ) -> SourceResult:
     """Ingest every file of a survey source; see the module docstring for what is produced.
 
     ``files``: the files to read (the registry's archived copies); default: the landing files matching
-    the mapping.
+    the mapping. Per wave, across its files: exclusions (consent, ``include_only``, review status), then
+    duplicates and edits (:mod:`pipelines.ingest.survey_dedup`), then cell checks and harmonisation, then
+    soft duplicates flagged for review.
 
     Raises:
         FatalSourceError: a file is unreadable, a mapped column is missing, a mapping uses a personal
@@ -231,25 +328,8 @@ def ingest_survey_source(
             on the question's scale.
     """
     bank = load_question_bank()
-    for qid, qmap in mapping.questions.items():
-        if qid not in bank:
-            raise MappingError(f"{mapping.source_id}: question {qid!r} is not in the question bank")
-        spec = bank[qid]
-        if qmap.recode and spec["answer_type"] == "select_one":
-            # a recode onto a code the question does not have would quarantine every such answer
-            valid = list(spec.get("choice_codes", [])) + list(spec.get("nonresponse_codes", []))
-            wrong = {k: v for k, v in qmap.recode.items() if v not in valid}
-            if wrong:
-                raise MappingError(
-                    f"{mapping.source_id}: questions.{qid}.recode maps onto codes question {qid} does not have: "
-                    + ", ".join(f"{k!r} -> {v!r}" for k, v in wrong.items()) + f" (expected one of {valid})"
-                )
-    form = None
-    if mapping.xlsform:
-        form_path = (src.path if src.path.is_dir() else src.path.parent) / mapping.xlsform
-        if not form_path.is_file():
-            raise FatalSourceError(f"{mapping.source_id}: XLSForm {mapping.xlsform} not found next to the export")
-        form = read_xlsform(form_path)
+    _check_question_maps(mapping, bank)
+    folder = source_folder(src.path)
     files = files if files is not None else source_files(src, [f.path for f in mapping.files])
     if not files:
         raise FatalSourceError(f"{mapping.source_id}: no file matches {[f.path for f in mapping.files]} in {src.path}")
@@ -257,30 +337,36 @@ def ingest_survey_source(
     result = SourceResult(source_id=mapping.source_id, domain="survey")
     parts: dict[str, list[pl.DataFrame]] = {
         k: [] for k in ("survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
-                        "survey_multi_select")
+                        "survey_multi_select", "survey_repeat_rows")
     }
-    waves: dict[str, list[pl.DataFrame]] = {}
+    forms: dict[str, XLSForm] = {}
+    by_wave: dict[str, list[_Prepared]] = {}
     for path in files:
-        spec = next((f for f in mapping.files if fnmatch.fnmatch(path.name, f.path)), mapping.files[0])
-        wave_id = spec.wave_id
-        out = _ingest_file(path, wave_id, mapping, form, bank, result)
-        for k, frame in out.items():
-            if k == "__dates":
-                waves.setdefault(wave_id, []).append(frame)
-            else:
+        spec = _spec_of(path, mapping)
+        read = read_survey_file(path, mapping, spec, folder, forms)
+        by_wave.setdefault(spec.wave_id, []).append(_prepare(read, spec, mapping, result))
+    waves: dict[str, list[pl.DataFrame]] = {}
+    used_forms: list[XLSForm] = []
+    for wave_id, prepared in by_wave.items():
+        resolve_duplicates([p.part for p in prepared], mapping)
+        loaded = []
+        for p in prepared:
+            out = _load_file(p, wave_id, mapping, bank, result)
+            loaded.append((p.part.file_name, out.pop("__loaded")))
+            waves.setdefault(wave_id, []).append(out.pop("__dates"))
+            for k, frame in out.items():
                 parts[k].append(frame)
+            if p.part.form is not None and all(p.part.form is not f for f in used_forms):
+                used_forms.append(p.part.form)
+        design = {c for c in _used_columns(mapping) if c not in {q.column for q in mapping.questions.values()}}
+        flags = soft_duplicates(loaded, mapping, wave_id, prepared[0].part.form, design)
+        if flags.height:
+            result.review_flags.append(flags)
     for k, frames in parts.items():
-        result.tables[k] = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-    resp = result.tables["survey_respondents"]
-    dup = resp.group_by("wave_id", "respondent_id").len().filter(pl.col("len") > 1)
-    if dup.height:
-        raise FatalSourceError(
-            f"{mapping.source_id}: respondent ids repeated across files of one wave: "
-            f"{dup['respondent_id'].head(5).to_list()} (the same submission delivered twice?)"
-        )
+        frames = [f for f in frames if f.height]
+        result.tables[k] = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     if mapping.weight.sample_frame is not None:
-        frame_dir = src.path if src.path.is_dir() else src.path.parent
-        result.tables["survey_respondents"] = _sample_frame_weights(resp, mapping, frame_dir)
+        result.tables["survey_respondents"] = _sample_frame_weights(result.tables["survey_respondents"], mapping, folder)
     _check_strata_to_combine(result.tables["survey_respondents"], mapping)
     dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
     result.tables["survey_sources"] = pl.DataFrame(
@@ -307,8 +393,65 @@ def ingest_survey_source(
         ],
         schema_overrides={"fieldwork_start": pl.Date, "fieldwork_end": pl.Date},
     )
-    result.tables["survey_form_labels"] = _form_labels(mapping.source_id, form)
+    result.tables["survey_form_labels"] = pl.concat(
+        [_form_labels(mapping.source_id, f) for f in used_forms] or [_form_labels(mapping.source_id, None)]
+    ).unique(maintain_order=True)
     return result
+
+
+def _prepare(read: SurveyFile, spec: FileSpec, mapping: SurveyMapping, result: SourceResult) -> _Prepared:
+    """Drop personal data, check the mapped columns, apply form fixes and the exclusion rules of one file."""
+    src_id, path = mapping.source_id, read.path
+    df = read.frame
+    form = read.form
+    problems = Problems(src_id, path.name, read.sha256)
+    for note in read.notes:
+        result.notes.append({"file_name": path.name, "note": note})
+
+    # 1. Personal data never goes further than this function.
+    personal = _personal_columns([c for c in df.columns if c != "__row"], mapping, form)
+    clash = sorted(set(personal) & _used_columns(mapping))
+    if clash:
+        raise FatalSourceError(
+            f"{path.name}: the mapping of {src_id} uses personal-data columns {clash}; map an id instead"
+        )
+    df = df.drop(list(personal))
+    dropped = [(path.name, c, r) for c, r in personal.items()]
+    for name, frame in read.repeats.items():
+        in_repeat = _personal_columns([c for c in frame.columns if c != "__row"], mapping, form)
+        read.repeats[name] = frame.drop(list(in_repeat))
+        dropped += [(read.repeat_files[name], c, r) for c, r in in_repeat.items()]
+    result.dropped_columns.append(
+        pl.DataFrame(
+            [(src_id, f, c, r) for f, c, r in dropped],
+            schema={"source_id": pl.String, "file_name": pl.String, "column_name": pl.String, "reason": pl.String},
+            orient="row",
+        )
+    )
+    _check_columns(df, mapping, path.name)
+    rows_read = df.height
+    for col, fix in mapping.form_fixes.items():
+        if col not in df.columns:
+            raise FatalSourceError(f"{path.name}: form_fixes names column {col!r}, which the file does not have")
+        if fix.recode:
+            df = df.with_columns(pl.col(col).replace(fix.recode))
+    part = FilePart(file_name=path.name, sha256=read.sha256, df=df, problems=problems, form=form)
+
+    # 2. Exclusions, in order: include_only rules, consent, review status. Not loaded, not quarantined.
+    rules = [(r.column, r.values, r.reason) for r in mapping.include_only]
+    rules += [(mapping.consent.column, mapping.consent.include, "no consent")] if mapping.consent else []
+    for column, values, reason in rules:
+        if column not in part.df.columns:
+            raise FatalSourceError(f"{path.name}: the mapping's exclusion rule names column {column!r}, which the file "
+                                   "does not have")
+        mask = pl.col(column).is_null() | ~pl.col(column).str.strip_chars().is_in(values)
+        part.exclude(part.df.filter(mask).select("__row", pl.format(f"{reason} ({column} = '{{}}')",
+                                                                    pl.col(column).fill_null("blank")).alias("reason")))
+    if apply_validation_status(part, mapping) is None and mapping.format in ("kobo_csv", "kobo_xlsx", "odk_central_csv") \
+            and mapping.validation_status.column is not None:
+        raise FatalSourceError(f"{path.name}: validation_status names column {mapping.validation_status.column!r}, "
+                               "which the file does not have")
+    return _Prepared(file=read, spec=spec, part=part, rows_read=rows_read)
 
 
 def _sample_frame_weights(respondents: pl.DataFrame, mapping: SurveyMapping, folder: Path) -> pl.DataFrame:
@@ -398,59 +541,14 @@ def _form_labels(source_id: str, form: XLSForm | None) -> pl.DataFrame:
     ).with_columns(pl.col("label_en").cast(pl.String), pl.col("label_ar").cast(pl.String))
 
 
-def _ingest_file(
-    path: Path,
-    wave_id: str,
-    mapping: SurveyMapping,
-    form: XLSForm | None,
-    bank: dict[str, dict],
-    result: SourceResult,
+def _load_file(
+    p: _Prepared, wave_id: str, mapping: SurveyMapping, bank: dict[str, dict], result: SourceResult
 ) -> dict[str, pl.DataFrame]:
-    src_id = mapping.source_id
-    delivered = read_delimited(path, encoding=mapping.encoding, delimiter=mapping.delimiter)
-    rename = kobo_header_names(delivered.frame.columns, form, mapping.header_style)
-    df = delivered.frame.rename(rename).with_row_index("__row", offset=1)
-    problems = Problems(src_id, path.name, delivered.sha256)
-
-    # 1. Personal data never goes further than this function.
-    personal = _personal_columns([c for c in df.columns if c != "__row"], mapping, form)
-    clash = sorted(set(personal) & _used_columns(mapping))
-    if clash:
-        raise FatalSourceError(
-            f"{path.name}: the mapping of {src_id} uses personal-data columns {clash}; map an id instead"
-        )
-    df = df.drop(list(personal))
-    result.dropped_columns.append(
-        pl.DataFrame(
-            {"source_id": src_id, "file_name": path.name, "column_name": list(personal), "reason": list(personal.values())},
-            schema={"source_id": pl.String, "file_name": pl.String, "column_name": pl.String, "reason": pl.String},
-        )
-    )
-    _check_columns(df, mapping, path.name)
-    rows_read = df.height
-    for col, fix in mapping.form_fixes.items():
-        if col not in df.columns:
-            raise FatalSourceError(f"{path.name}: form_fixes names column {col!r}, which the file does not have")
-        if fix.recode:
-            df = df.with_columns(pl.col(col).replace(fix.recode))
-
-    # 2. Exclusions (no consent): not loaded, not quarantined, counted with their reason.
-    excluded = pl.DataFrame(schema={"__row": pl.UInt32, "reason": pl.String})
-    if mapping.consent:
-        c = mapping.consent.column
-        mask = pl.col(c).is_null() | ~pl.col(c).str.strip_chars().is_in(mapping.consent.include)
-        excluded = df.filter(mask).select(
-            "__row",
-            pl.concat_str([pl.lit(f"no consent ({c} = '"), pl.col(c).fill_null("blank"), pl.lit("')")]).alias("reason"),
-        )
-        df = df.filter(~mask)
-    result.exclusions.append(
-        excluded.select(
-            pl.lit(src_id).alias("source_id"), pl.lit(path.name).alias("file_name"),
-            pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"), "reason",
-        )
-    )
-
+    """Weights, cell checks, harmonisation and row accounting of one prepared file (its exclusions and
+    duplicates already taken out of play)."""
+    src_id, path, form = mapping.source_id, p.file.path, p.part.form
+    df, problems, sha = p.part.df, p.part.problems, p.file.sha256
+    rows_read = p.rows_read
     # 3. Weights: missing, zero, negative or unreadable weights stop the run (DESIGN.md).
     id_col = mapping.respondent_id
     wref = mapping.weight
@@ -480,12 +578,6 @@ def _ingest_file(
         retyped = {c for c, fix in mapping.form_fixes.items() if fix.type is not None}
         _type_by_form(df, form, problems, skip={"__weight", "__weight_raw", "__weight_null"} | retyped)
     problems.add_frame(df.filter(pl.col(id_col).is_null()), id_col, "respondent id is blank")
-    dupes = df.filter(pl.col(id_col).is_not_null() & pl.col(id_col).is_duplicated())
-    first = dupes.group_by(id_col).agg(pl.col("__row").min().alias("__first"))
-    dupes = dupes.join(first, on=id_col).filter(pl.col("__row") != pl.col("__first"))
-    problems.add_frame(
-        dupes, id_col, pl.concat_str([pl.lit("duplicate respondent id (first at row "), pl.col("__first").cast(pl.String), pl.lit(")")])
-    )
 
     # Governorate: resolved through the one resolver (data_contracts.governorates).
     gref = mapping.governorate
@@ -494,6 +586,12 @@ def _ingest_file(
         q = form.questions[gref.column]
         labels = {code: (en if gref.via == "label_en" else ar) for code, (en, ar) in form.choices[q.list_name].items()}
         gov_values = pl.col(gref.column).replace_strict(labels, default=pl.col(gref.column), return_dtype=pl.String)
+    if gref.column and gref.recode is not None:
+        gv = pl.col(gref.column).str.strip_chars()
+        recoded = gv.replace_strict(gref.recode, default="__unmapped__", return_dtype=pl.String)
+        problems.add_frame(df.filter(gv.is_not_null() & (recoded == "__unmapped__")), gref.column,
+                           f"value not in the mapping's recode for governorate (expected one of {sorted(gref.recode)})")
+        gov_values = pl.when(recoded == "__unmapped__").then(None).otherwise(recoded)
     if mapping.governorate_by_district is not None:
         by = mapping.governorate_by_district
         gov_values = pl.when(pl.col(by.column).is_in(list(by.districts))).then(
@@ -542,6 +640,8 @@ def _ingest_file(
                 df.filter(expr.is_not_null() & ~expr.is_in(allowed)), ref.column, f"{name} must be one of {allowed}"
             )
         design[name] = expr
+    if mapping.district is not None:
+        df, design["district_pcode"] = _resolve_districts(df, design["district_pcode"], mapping, problems)
     if mapping.interview_date is not None:
         dref = mapping.interview_date
         text = _digits(_ref_expr(dref, id_col).cast(pl.String))
@@ -567,22 +667,42 @@ def _ingest_file(
         v = pl.col(qmap.column).cast(pl.String).str.strip_chars()
         if qmap.null_values:
             v = pl.when(v.is_in(qmap.null_values)).then(None).otherwise(v)
-        if spec["answer_type"] == "select_one":
-            valid = list(spec.get("choice_codes", [])) + list(spec.get("nonresponse_codes", []))
-            code = v.replace_strict(qmap.recode, default="__unmapped__", return_dtype=pl.String) if qmap.recode else v
+        nonresponse = list(spec.get("nonresponse_codes", []))
+        if spec["answer_type"] == "select_one" and qmap.scale is not None:
+            sc = qmap.scale
+            valid = [*BOX_CODES, *nonresponse]
+            code = pl.when(v.is_not_null()).then(v.replace_strict(sc.recode(), default="__unmapped__", return_dtype=pl.String))
+            problems.add_frame(
+                df.filter(v.is_not_null() & ~code.is_in(valid)), qmap.column,
+                f"answer not on the {sc.points}-point scale the mapping declares for {qid} (expected one of "
+                f"{sorted(sc.recode())})",
+            )
+            scale_text = (f"{sc.points}-point: top box {sc.top_box}, middle {sc.middle}, bottom box {sc.bottom_box}")
+            answers.append((qid, code, pl.lit(None, pl.Float64), v, scale_text))
+            result.notes.append({"file_name": path.name, "note": f"question {qid}: delivered on a {sc.points}-point scale "
+                                 f"({qmap.column}); top box {sc.top_box}, bottom box {sc.bottom_box}: it counts in "
+                                 f"{qid}'s top-box and bottom-box indicators only"})
+        elif spec["answer_type"] == "select_one":
+            valid = list(spec.get("choice_codes", [])) + nonresponse
+            code = (pl.when(v.is_not_null()).then(v.replace_strict(qmap.recode, default="__unmapped__", return_dtype=pl.String))
+                    if qmap.recode else v)
             problems.add_frame(
                 df.filter(v.is_not_null() & ~code.is_in(valid)),
                 qmap.column,
                 f"answer not on the scale of canonical question {qid} (expected one of {valid}"
                 + (" after the mapping's recode)" if qmap.recode else ")"),
             )
-            answers.append((qid, code, pl.lit(None, pl.Float64)))
+            answers.append((qid, code, pl.lit(None, pl.Float64), v, "canonical"))
         else:
-            num = _number(v)
+            # a numeric question's recode names its "don't know" codes (e.g. 99): nonresponse, not a number
+            code = (v.replace_strict(qmap.recode, default=None, return_dtype=pl.String) if qmap.recode
+                    else pl.lit(None, pl.String))
+            v_num = pl.when(code.is_null()).then(v)
+            num = _number(v_num)
             lo, hi = spec.get("min_value"), spec.get("max_value")
             pattern = _INT_RE if spec["answer_type"] == "integer" else _NUM_RE
             problems.add_frame(
-                df.filter(v.is_not_null() & ~_digits(v).str.contains(pattern)),
+                df.filter(v_num.is_not_null() & ~_digits(v_num).str.contains(pattern)),
                 qmap.column, f"not a {'whole ' if spec['answer_type'] == 'integer' else ''}number (canonical question {qid})",
             )
             if lo is not None and hi is not None:
@@ -590,14 +710,14 @@ def _ingest_file(
                     df.filter(num.is_not_null() & ((num < lo) | (num > hi))),
                     qmap.column, f"outside the valid range {lo}–{hi} {spec.get('unit', '')} of canonical question {qid}".rstrip(),
                 )
-            answers.append((qid, pl.lit(None, pl.String), num))
+            answers.append((qid, code, num, v, "canonical"))
 
     # 5. Whole rows with any failing cell are quarantined; the rest is harmonised and contract-checked.
     bad_rows = problems.rows()
     ok = df.filter(~pl.col("__row").is_in(list(bad_rows)))
     respondents = ok.select(
         pl.lit(src_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"), pl.lit(path.name).alias("file_name"),
-        pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+        pl.lit(sha).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
         pl.col(id_col).cast(pl.String).alias("respondent_id"), pl.col("__pcode").alias("governorate_pcode"),
         design["district_pcode"].alias("district_pcode"), design["stratum"].alias("stratum"), design["psu"].alias("psu"),
         pl.col("__weight").cast(pl.Float64).alias("weight"), design["hoh_sex"].alias("hoh_sex"),
@@ -608,18 +728,19 @@ def _ingest_file(
         [
             ok.select(
                 pl.lit(src_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"),
-                pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+                pl.lit(sha).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
                 pl.col(id_col).cast(pl.String).alias("respondent_id"), pl.lit(qid).alias("question_id"),
-                code.alias("answer_code"), num.alias("answer_numeric"),
+                code.alias("answer_code"), num.alias("answer_numeric"), src.alias("answer_source"),
+                pl.lit(scale).alias("source_scale"),
             )
-            for qid, code, num in answers
+            for qid, code, num, src, scale in answers
         ]
     ) if answers else pl.DataFrame()
     attributes = pl.concat(
         [
             ok.select(
                 pl.lit(src_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"),
-                pl.lit(delivered.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+                pl.lit(sha).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
                 pl.col(id_col).cast(pl.String).alias("respondent_id"), pl.lit(key.removeprefix("__attr_")).alias("attribute"),
                 design[key].alias("value"),
             ).filter(pl.col("value").is_not_null())
@@ -637,41 +758,168 @@ def _ingest_file(
         attributes = attributes.filter(~pl.col("row_number").is_in(list(failed)))
         ok = ok.filter(~pl.col("__row").is_in(list(failed)))
 
+    excluded = p.part.excluded_frame()
+    repeat_rows = _repeat_groups(p, wave_id, mapping, form, set(ok["__row"].to_list()),
+                                 set(excluded["__row"].to_list()), result)
     quarantine = problems.frame()
     result.quarantine.append(quarantine)
     n_q = quarantine["row_number"].n_unique()
     result.files.append(
         FileAccount(
-            source_id=src_id, file_name=path.name, file_path=str(path.resolve()), file_sha256=delivered.sha256,
-            file_bytes=delivered.size_bytes, rows_read=rows_read, rows_loaded=respondents.height,
+            source_id=src_id, file_name=path.name, file_path=str(path.resolve()), file_sha256=sha,
+            file_bytes=p.file.size_bytes, rows_read=rows_read, rows_loaded=respondents.height,
             rows_excluded=excluded.height, rows_quarantined=n_q,
         )
     )
-    submissions, multi = _as_delivered(ok, mapping, form, wave_id, delivered.sha256)
+    result.exclusions.append(excluded.select(
+        pl.lit(src_id).alias("source_id"), pl.lit(path.name).alias("file_name"), pl.lit(sha).alias("file_sha256"),
+        pl.col("__row").cast(pl.Int64).alias("row_number"), "reason", pl.lit(None, pl.String).alias("sheet_name"),
+    ))
+    submissions, multi = _as_delivered(ok, mapping, form, wave_id, sha)
     return {
         "survey_respondents": respondents,
         "survey_respondent_attributes": attributes,
         "survey_answers": long_answers,
         "survey_submissions": submissions,
         "survey_multi_select": multi,
+        "survey_repeat_rows": repeat_rows,
         "__dates": respondents.select("interview_date"),
+        "__loaded": ok,
     }
+
+
+
+def _resolve_districts(
+    df: pl.DataFrame, names: pl.Expr, mapping: SurveyMapping, problems: Problems
+) -> tuple[pl.DataFrame, pl.Expr]:
+    """District names (after the mapping's recode) → COD-AB 2019 district p-codes, within the row's
+    governorate (``data_contracts.districts``); unknown names, a district of another governorate, and a
+    district COD-AB splits are quarantined with the resolver's message."""
+    col = mapping.district.column or "district"
+    df = df.with_columns(names.alias("__district_name"))
+    pairs = df.select("__district_name", "__pcode").drop_nulls().unique().rows()
+    resolved: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    for name, gov in pairs:
+        try:
+            resolved[(name, gov)] = (resolve_district(name, gov), None)
+        except DistrictError as exc:
+            resolved[(name, gov)] = (None, str(exc))
+    lookup = pl.DataFrame(
+        [(n, g, r[0], r[1]) for (n, g), r in resolved.items()],
+        schema={"__district_name": pl.String, "__pcode": pl.String, "__district_pcode": pl.String,
+                "__district_err": pl.String}, orient="row")
+    df = df.join(lookup, on=["__district_name", "__pcode"], how="left", maintain_order="left")
+    problems.add_frame(df.filter(pl.col("__district_err").is_not_null()).with_columns(
+        pl.col("__district_name").alias(col)), col, pl.col("__district_err"))
+    return df, pl.col("__district_pcode")
+
+
+def _repeat_groups(
+    p: _Prepared, wave_id: str, mapping: SurveyMapping, form: XLSForm | None, loaded: set[int], excluded: set[int],
+    result: SourceResult,
+) -> pl.DataFrame:
+    """The repeat groups of one file, linked to their submissions, long (``raw.survey_repeat_rows``).
+
+    A row follows its parent: loaded with a loaded parent, excluded with an excluded one, quarantined with a
+    quarantined one; an orphan (no parent row with its key) and a row with a failing cell are quarantined
+    (``audit.quarantine`` with ``sheet_name``). Accounting per group in ``result.repeat_accounts``.
+    """
+    if not p.file.repeats:
+        return pl.DataFrame()
+    central = mapping.format == "odk_central_csv"
+    parent_key, child_key = ("KEY", "PARENT_KEY") if central else ("_index", "_parent_index")
+    main = p.file.frame
+    # state of every row of every table: loaded / excluded / quarantined, by table name
+    state: dict[str, dict[int, str]] = {"main": {r: ("loaded" if r in loaded else "excluded" if r in excluded
+                                                     else "quarantined") for r in main["__row"].to_list()}}
+    frames: dict[str, pl.DataFrame] = {"main": main}
+    out = []
+    id_col = mapping.respondent_id
+    respondent_of: dict[str, dict[int, str]] = {
+        "main": dict(zip(main["__row"].to_list(), main[id_col].cast(pl.String).to_list()))}
+    for name, spec in mapping.repeats.items():
+        child = p.file.repeats[name]
+        sheet = p.file.repeat_files[name]
+        parent_frame = frames.get(spec.parent)
+        if parent_frame is None:
+            raise FatalSourceError(f"{p.file.path.name}: repeat group {name!r}: its parent {spec.parent!r} must be "
+                                   "listed before it under repeats:")
+        for key, frame, what in ((parent_key, parent_frame, spec.parent), (child_key, child, name)):
+            if key not in frame.columns:
+                raise FatalSourceError(f"{sheet}: repeat group {what!r} has no {key} column to link rows by")
+        link = link_repeat(parent_frame.drop("__row"), child.drop("__row"), parent_key=parent_key, child_key=child_key,
+                           parent_name=spec.parent, child_name=sheet)
+        linked = child.with_columns(link.frame["__parent_row"])
+        problems = Problems(mapping.source_id, p.file.path.name, p.file.sha256, sheet=sheet)
+        problems.add_frame(linked.filter(pl.col("__parent_row").is_null()), child_key,
+                           f"orphan row of repeat group {name!r}: its {child_key} matches no {parent_key} of {spec.parent}")
+        parent_state = state[spec.parent]
+        follows = linked.with_columns(pl.col("__parent_row").replace_strict(parent_state, default=None,
+                                                                           return_dtype=pl.String).alias("__ps"))
+        problems.add_frame(follows.filter(pl.col("__ps") == "quarantined"), child_key,
+                           f"its submission ({spec.parent} row) was quarantined")
+        excluded_rows = set(follows.filter(pl.col("__ps") == "excluded")["__row"].to_list())
+        live = follows.filter(pl.col("__ps") == "loaded")
+        if form is not None:
+            _type_by_form(live, form, problems, skip={child_key, parent_key, "__parent_row", "__ps"})
+        bad = problems.rows()
+        states = {r: ("excluded" if r in excluded_rows else "quarantined" if r in bad else "loaded")
+                  for r in child["__row"].to_list()}
+        if excluded_rows:
+            result.exclusions.append(follows.filter(pl.col("__row").is_in(list(excluded_rows))).select(
+                pl.lit(mapping.source_id).alias("source_id"), pl.lit(p.file.path.name).alias("file_name"),
+                pl.lit(p.file.sha256).alias("file_sha256"), pl.col("__row").cast(pl.Int64).alias("row_number"),
+                pl.lit(f"its submission ({spec.parent} row) was excluded").alias("reason"),
+                pl.lit(sheet).alias("sheet_name")))
+        quarantine = problems.frame()
+        result.quarantine.append(quarantine)
+        n_loaded = sum(1 for s in states.values() if s == "loaded")
+        result.repeat_accounts.append(RepeatAccount(
+            source_id=mapping.source_id, file_name=p.file.path.name, file_sha256=p.file.sha256, repeat_group=name,
+            sheet_name=sheet, rows_read=child.height, rows_loaded=n_loaded, rows_excluded=len(excluded_rows),
+            rows_quarantined=quarantine["row_number"].n_unique()))
+        state[name], frames[name] = states, child
+        parent_resp = respondent_of[spec.parent]
+        respondent_of[name] = {r: parent_resp.get(pr) for r, pr in
+                               zip(linked["__row"].to_list(), linked["__parent_row"].to_list())}
+        ok = linked.filter(pl.col("__row").is_in([r for r, s in states.items() if s == "loaded"]))
+        fields = [c for c in ok.columns if not c.startswith("__")]
+        types = {c: (form.questions[c].type if form and c in form.questions else "text") for c in fields}
+        long = ok.select(
+            pl.col("__row").cast(pl.Int64).alias("row_number"),
+            pl.col("__parent_row").cast(pl.Int64).alias("parent_row_number"),
+            *[pl.col(c).cast(pl.String) for c in fields],
+        ).unpivot(index=["row_number", "parent_row_number"], variable_name="field_name", value_name="value_text").filter(
+            pl.col("value_text").is_not_null())
+        numeric = [c for c, t in types.items() if t in ("integer", "decimal")]
+        out.append(long.with_columns(
+            pl.lit(mapping.source_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"),
+            pl.lit(p.file.sha256).alias("file_sha256"), pl.lit(name).alias("repeat_group"),
+            pl.lit(sheet).alias("sheet_name"), pl.lit(spec.parent).alias("parent_group"),
+            pl.col("row_number").replace_strict(respondent_of[name], default=None, return_dtype=pl.String)
+            .alias("respondent_id"),
+            pl.col("field_name").replace_strict(types, default="text", return_dtype=pl.String).alias("field_type"),
+            pl.when(pl.col("field_name").is_in(numeric)).then(_number(pl.col("value_text"))).alias("value_numeric"),
+        ))
+    return pl.concat(out, how="diagonal_relaxed") if out else pl.DataFrame()
 
 
 def _as_delivered(
     ok: pl.DataFrame, mapping: SurveyMapping, form: XLSForm | None, wave_id: str, sha: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every non-personal delivered field of the loaded rows, long, typed by the XLSForm."""
+    """Every non-personal delivered field of the loaded rows, long, typed by the form; and the choices of
+    every select_multiple question, respondent × choice (``is_selected`` NULL when the question was
+    skipped), from its split columns or, when the export has none, from its space-separated answer."""
     id_col = mapping.respondent_id
     splits = form.split_columns() if form else {}
     fields = [c for c in ok.columns if not c.startswith("__") and c not in splits]
+    index = ["source_id", "wave_id", "file_sha256", "row_number", "respondent_id"]
     keys = [
         pl.lit(mapping.source_id).alias("source_id"), pl.lit(wave_id).alias("wave_id"), pl.lit(sha).alias("file_sha256"),
         pl.col("__row").cast(pl.Int64).alias("row_number"), pl.col(id_col).cast(pl.String).alias("respondent_id"),
     ]
     long = ok.select(*keys, *[pl.col(c).cast(pl.String) for c in fields]).unpivot(
-        index=["source_id", "wave_id", "file_sha256", "row_number", "respondent_id"],
-        variable_name="field_name", value_name="value_text",
+        index=index, variable_name="field_name", value_name="value_text",
     ).filter(pl.col("value_text").is_not_null())
     types = {c: (form.questions[c].type if form and c in form.questions else "text") for c in fields}
     numeric_fields = [c for c, t in types.items() if t in ("integer", "decimal")]
@@ -679,23 +927,31 @@ def _as_delivered(
         pl.col("field_name").replace_strict(types, default="text", return_dtype=pl.String).alias("field_type"),
         pl.when(pl.col("field_name").is_in(numeric_fields)).then(_number(pl.col("value_text"))).otherwise(None).alias("value_numeric"),
     )
+    multi_schema = {"source_id": pl.String, "wave_id": pl.String, "file_sha256": pl.String, "row_number": pl.Int64,
+                    "respondent_id": pl.String, "field_name": pl.String, "choice_code": pl.String,
+                    "is_selected": pl.Boolean}
+    parts = []
     split_cols = [c for c in ok.columns if c in splits]
     if split_cols:
-        multi = ok.select(*keys, *[pl.col(c) for c in split_cols]).unpivot(
-            index=["source_id", "wave_id", "file_sha256", "row_number", "respondent_id"],
-            variable_name="__split", value_name="__v",
+        parts.append(ok.select(*keys, *[pl.col(c) for c in split_cols]).unpivot(
+            index=index, variable_name="__split", value_name="__v",
         ).with_columns(
             pl.col("__split").replace_strict({k: v[0] for k, v in splits.items()}, return_dtype=pl.String).alias("field_name"),
             pl.col("__split").replace_strict({k: v[1] for k, v in splits.items()}, return_dtype=pl.String).alias("choice_code"),
-            pl.when(pl.col("__v").is_in(_SPLIT_TRUE)).then(True)
-            .when(pl.col("__v").is_in(_SPLIT_FALSE)).then(False).otherwise(None).alias("is_selected"),
-        ).drop("__split", "__v")
-    else:
-        multi = pl.DataFrame(
-            schema={
-                "source_id": pl.String, "wave_id": pl.String, "file_sha256": pl.String, "row_number": pl.Int64,
-                "respondent_id": pl.String, "field_name": pl.String, "choice_code": pl.String, "is_selected": pl.Boolean,
-            }
-        )
+            pl.when(pl.col("__v").str.strip_chars().is_in(_SPLIT_TRUE)).then(True)
+            .when(pl.col("__v").str.strip_chars().is_in(_SPLIT_FALSE)).then(False).otherwise(None).alias("is_selected"),
+        ).drop("__split", "__v"))
+    with_splits = {splits[c][0] for c in split_cols}
+    summary_only = [c for c in fields if c in (form.questions if form else {}) and form.questions[c].type == "select_multiple"
+                    and c not in with_splits]
+    for col in summary_only:
+        codes = form.choice_codes(col)
+        base = ok.select(*keys, pl.col(col).str.strip_chars().str.split(" ").alias("__toks"))
+        parts.append(base.with_columns(pl.lit(codes, pl.List(pl.String)).alias("choice_code")).explode("choice_code")
+                     .with_columns(pl.lit(col).alias("field_name"),
+                                   pl.when(pl.col("__toks").is_null()).then(None)
+                                   .otherwise(pl.col("__toks").list.contains(pl.col("choice_code"))).alias("is_selected"))
+                     .drop("__toks"))
+    multi = pl.concat([f.select(list(multi_schema)).cast(multi_schema) for f in parts]) if parts \
+        else pl.DataFrame(schema=multi_schema)
     return long, multi
-

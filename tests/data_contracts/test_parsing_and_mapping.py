@@ -92,7 +92,9 @@ def test_question_bank_codes_are_text_and_indicators_reference_it():
                       "ci_method", "version"):
             assert ind.get(field), (ind["indicator_id"], field)
         # a distribution has no single good direction; every other indicator states one
-        assert (ind.get("direction") is None) == (ind["indicator_type"] == "distribution"), ind["indicator_id"]
+        # (or an indicator of a need, which says why: direction_note)
+        assert (ind.get("direction") is None) == (ind["indicator_type"] == "distribution" or "direction_note" in ind), \
+            ind["indicator_id"]
         assert ind.get("direction") in (None, "higher_is_better", "lower_is_better")
 
 

@@ -8,6 +8,9 @@
 --                  distribution: one proportion per substantive code of a select_one question (category),
 --                  y = 1 when the answer is that code, 0 for another substantive code.
 -- category         the answer category of a distribution indicator; '-' for every other indicator.
+-- A wave whose source declared another scale for the question (answers stored as top_box / middle_box /
+-- bottom_box, mapping `scale:`) counts only in proportions defined as the question's top box or bottom box:
+-- y = 1 for the indicator's box, 0 for the other boxes; other indicators of the question skip that wave.
 -- stratum, psu, weight  the variance stratum and PSU and the final weight (int_survey_design_units).
 with
 
@@ -31,10 +34,16 @@ answers as (
     select * from {{ ref('stg_survey__answers') }}
 ),
 
--- a survey wave "maps" a question when its source delivered that question at all
+-- a survey wave "maps" a question when its source delivered that question at all; on_boxes: its answers
+-- are on a declared scale, harmonised onto the question's top and bottom box
 mapped_questions as (
-    select distinct source_id, wave_id, question_id
+    select
+        source_id,
+        wave_id,
+        question_id,
+        bool_or(answer_code in ('top_box', 'middle_box', 'bottom_box')) as on_boxes
     from answers
+    group by source_id, wave_id, question_id
 ),
 
 indicator_waves as (
@@ -48,11 +57,23 @@ indicator_waves as (
         q.nonresponse_codes,
         q.min_value,
         q.max_value,
+        case
+            when i.indicator_type <> 'proportion' or len(q.top_box_codes) = 0 then null
+            when list_sort(i.success_codes) = list_sort(q.top_box_codes) then 'top_box'
+            when list_sort(i.success_codes) = list_sort(q.bottom_box_codes) then 'bottom_box'
+        end as success_box,
         m.source_id,
         m.wave_id
     from indicators as i
     inner join questions as q on q.question_id = i.question_id
     inner join mapped_questions as m on m.question_id = i.question_id
+    -- a wave on another scale lines up only with the question's top-box and bottom-box indicators
+    where not m.on_boxes
+        or (
+            i.indicator_type = 'proportion'
+            and len(q.top_box_codes) > 0
+            and list_sort(i.success_codes) in (list_sort(q.top_box_codes), list_sort(q.bottom_box_codes))
+        )
 ),
 
 -- a distribution indicator is estimated once per substantive answer code
@@ -92,6 +113,9 @@ joined as (
                 case
                     when list_contains(iw.success_codes, a.answer_code) then 1.0
                     when list_contains(iw.choice_codes, a.answer_code) then 0.0
+                    when a.answer_code = iw.success_box then 1.0
+                    when iw.success_box is not null
+                        and a.answer_code in ('top_box', 'middle_box', 'bottom_box') then 0.0
                 end
             when iw.indicator_type = 'distribution' then
                 case

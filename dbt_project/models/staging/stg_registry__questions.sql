@@ -9,5 +9,9 @@ select
     coalesce(nonresponse_codes, []::varchar[])::varchar[] as nonresponse_codes,
     min_value::double             as min_value,
     max_value::double             as max_value,
-    unit::varchar                 as unit
+    unit::varchar                 as unit,
+    -- the codes a top-box / bottom-box indicator counts (rating questions); a source on another scale
+    -- declares its codes onto these boxes and its answers are stored as top_box / middle_box / bottom_box
+    coalesce(top_box_codes, []::varchar[])::varchar[]    as top_box_codes,
+    coalesce(bottom_box_codes, []::varchar[])::varchar[] as bottom_box_codes
 from {{ source('raw', 'question_bank') }}
