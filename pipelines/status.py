@@ -143,7 +143,7 @@ def approve_wave(
                     raise ApprovalError(f"{source_id} / {wave_id} has no approval to revoke")
                 shas = con.execute(
                     "SELECT string_agg(file_sha256, ',' ORDER BY file_sha256) FROM audit.file_registry "
-                    "WHERE domain = 'survey' AND status = 'active' AND source_id = ? AND unit = ?", [source_id, wave_id]
+                    "WHERE domain = 'survey' AND status = 'active' AND source_id = ? AND split_part(unit, '#', 1) = ?", [source_id, wave_id]
                 ).fetchone()[0]
                 if shas is None:
                     raise ApprovalError(f"{source_id} / {wave_id} has no active registered file to approve")

@@ -132,7 +132,7 @@ CREATE OR REPLACE VIEW audit.wave_approval_status AS
 WITH waves AS (
     SELECT DISTINCT source_id, wave_id FROM raw.survey_sources
 ), active AS (
-    SELECT source_id, unit AS wave_id, string_agg(file_sha256, ',' ORDER BY file_sha256) AS file_sha256s
+    SELECT source_id, split_part(unit, '#', 1) AS wave_id, string_agg(file_sha256, ',' ORDER BY file_sha256) AS file_sha256s
     FROM audit.file_registry WHERE domain = 'survey' AND status = 'active' GROUP BY ALL
 ), latest AS (
     SELECT * FROM audit.wave_approvals

@@ -127,7 +127,7 @@ def _run_sources(
         try:
             mapping = load_source_mapping(src)
             patterns = [f.path for f in mapping.files]
-            unit_of = wave_of([(f.path, f.wave_id) for f in mapping.files]) if domain == "survey" else None
+            unit_of = wave_of([(f.path, f.wave_id, f.part) for f in mapping.files]) if domain == "survey" else None
             # the form and a sample frame are read with the export, not loaded as data files
             frame = getattr(getattr(mapping, "weight", None), "sample_frame", None)
             companions = {n for n in (getattr(mapping, "xlsform", None), frame.path if frame else None) if n}

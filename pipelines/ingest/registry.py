@@ -217,10 +217,13 @@ class Registry:
                 continue
             new = [f for f in files if f.is_new]
             if len(new) > 1:
+                wave, _, part = unit.partition("#")
                 raise FatalSourceError(
-                    f"{source_id}: {len(new)} new files for wave {unit!r} in one delivery: "
-                    + ", ".join(f"{f.file_name} (SHA-256 {f.file_sha256[:12]}…)" for f in new)
-                    + "; a corrected file replaces the earlier one: keep one, or map them to distinct waves"
+                    f"{source_id}: {len(new)} new files for wave {wave!r}{f' part {part!r}' if part else ''} in one "
+                    "delivery: " + ", ".join(f"{f.file_name} (SHA-256 {f.file_sha256[:12]}…)" for f in new)
+                    + "; a corrected file replaces the earlier one: keep one, map them to distinct waves, or, when "
+                    "together they make the wave (e.g. one export per form version), give each its files: entry "
+                    "with its own part"
                 )
             winner = files[-1]
             for old in files[:-1]:
@@ -311,9 +314,20 @@ class Registry:
             }))
 
 
-def wave_of(patterns: list[tuple[str, str | None]]):
-    """``unit_of`` for a survey mapping: the wave of the first ``files:`` entry a name matches (None when
-    none does: the caller keeps the wave it had)."""
+def wave_of(patterns: list[tuple[str, str | None]] | list[tuple[str, str | None, str | None]]):
+    """``unit_of`` for a survey mapping: the wave of the first ``files:`` entry a name matches, as
+    ``<wave>#<part>`` when the entry names a part (several files that together make one wave: a newer file
+    supersedes only the earlier file of its part); None when no entry matches (the caller keeps the wave it
+    had). :func:`wave_of_unit` gives the wave back."""
     def unit(path: Path) -> str | None:
-        return next((w for pat, w in patterns if fnmatch.fnmatch(path.name, pat)), None)
+        for entry in patterns:
+            pat, wave, part = (*entry, None)[:3]
+            if fnmatch.fnmatch(path.name, pat):
+                return f"{wave}#{part}" if part else wave
+        return None
     return unit
+
+
+def wave_of_unit(unit: str | None) -> str | None:
+    """The wave of a survey file's registry unit (``2024`` or ``2024#v2`` → ``2024``)."""
+    return unit.split("#", 1)[0] if unit is not None else None

@@ -78,11 +78,25 @@ def _name_words(column: str) -> set[str]:
     return {w for w in re.split(r"[^a-z]+", spaced.lower()) if w}
 
 
+#: Words that make "name" the name of a place or an organisation, not of a person (``district_name``,
+#: ``camp_name``, ``school_name``): such a column is not dropped for its "name" alone.
+PLACE_WORDS = {
+    "district", "subdistrict", "governorate", "province", "camp", "village", "town", "city", "site", "location",
+    "area", "neighbourhood", "neighborhood", "school", "facility", "hospital", "clinic", "organisation",
+    "organization", "org", "ngo", "project", "sector", "cluster", "settlement", "street", "place", "form", "file",
+}
+
+
 def looks_personal(column: str) -> bool:
-    """Whether a column name looks like personal data (see PERSONAL_WORDS); Kobo metadata excepted."""
+    """Whether a column name looks like personal data (see PERSONAL_WORDS); Kobo metadata and place names
+    (``district_name``: PLACE_WORDS) excepted."""
     if column in NOT_PERSONAL:
         return False
-    return bool(_name_words(column) & PERSONAL_WORDS) or any(a in column for a in PERSONAL_SUBSTRINGS_AR)
+    words = _name_words(column)
+    hits = words & PERSONAL_WORDS
+    if hits and hits <= {"name", "names"} and words & PLACE_WORDS:
+        return False
+    return bool(hits) or any(a in column for a in PERSONAL_SUBSTRINGS_AR)
 
 
 _INT_RE = WHOLE_NUMBER_PATTERN

@@ -101,7 +101,9 @@ def _bare_id(expr: pl.Expr) -> pl.Expr:
 def _content_hash(df: pl.DataFrame, skip: set[str]) -> pl.Expr:
     """A hash of every answered field (name=value, names sorted; blank fields left out, so a field one file
     lacks equals a blank one)."""
-    cols = sorted(c for c in df.columns if c not in skip and not c.startswith("__"))
+    # split columns repeat their select_multiple answer (and one file may lack a choice's column): left out
+    cols = sorted(c for c in df.columns if c not in skip and not c.startswith("__")
+                  and not ("/" in c and c.rsplit("/", 1)[0] in df.columns))
     if not cols:
         return pl.lit(0, pl.UInt64)
     return pl.concat_str([pl.format("{}={}", pl.lit(c), pl.col(c)) for c in cols], separator="\x1f",

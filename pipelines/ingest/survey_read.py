@@ -196,13 +196,6 @@ def read_survey_file(
                 _guard_text(child.frame, matches[0].name, mapping.text_encoding())
                 repeats[name] = _with_row(child.frame)
                 repeat_files[name] = matches[0].name
-    if mapping.codebook:
-        cb_path = folder / mapping.codebook
-        if not cb_path.is_file():
-            raise FatalSourceError(f"{mapping.source_id}: codebook {mapping.codebook} not found next to the data file")
-        codebook = read_codebook(cb_path)
-        form = codebook.form
-        missing = {k: v for k, v in codebook.missing_codes.items() if v}
     return _finish(path, sha, size, _with_row(frame), form, repeats, repeat_files, missing, notes, mapping, folder)
 
 
@@ -253,6 +246,13 @@ def _read_central_zip(path: Path, mapping: SurveyMapping):
 
 
 def _finish(path, sha, size, frame, form, repeats, repeat_files, missing, notes, mapping, folder) -> SurveyFile:
+    if mapping.codebook:
+        cb_path = folder / mapping.codebook
+        if not cb_path.is_file():
+            raise FatalSourceError(f"{mapping.source_id}: codebook {mapping.codebook} not found next to the data file")
+        codebook = read_codebook(cb_path)
+        form = codebook.form
+        missing = {k: v for k, v in codebook.missing_codes.items() if v}
     form = apply_form_fixes(form, mapping)  # before the headers: a re-typed field changes its split columns
     frame = translate_headers(frame, form, mapping, path.name)
     repeats = {n: translate_headers(f, form, mapping, repeat_files[n]) for n, f in repeats.items()}

@@ -705,7 +705,8 @@ def _audit(con: duckdb.DuckDBPyConnection, waves: list[tuple], audit_rows: bool,
     _insert(con, "audit.file_deliveries", FILE_DELIVERIES)
     _insert(con, "audit.wave_approvals", _approvals(waves, approvals))
     if audit_rows:
-        con.executemany("INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", QUARANTINE)
+        con.executemany("INSERT INTO audit.quarantine (run_id, domain, source_id, file_name, file_sha256, row_number, "
+                        "column_name, value, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", QUARANTINE)
         con.executemany(
             "INSERT INTO audit.dropped_columns (run_id, domain, source_id, file_name, column_name, reason) "
             "VALUES (?, ?, ?, ?, ?, ?)", DROPPED_COLUMNS,

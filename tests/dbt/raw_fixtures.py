@@ -34,11 +34,12 @@ RAW_DDL: dict[str, str] = {
         is_synthetic BOOLEAN""",
     "survey_answers": """
         source_id VARCHAR, wave_id VARCHAR, file_sha256 VARCHAR, row_number INTEGER, respondent_id VARCHAR,
-        question_id VARCHAR, answer_code VARCHAR, answer_numeric DOUBLE""",
+        question_id VARCHAR, answer_code VARCHAR, answer_numeric DOUBLE, answer_source VARCHAR,
+        source_scale VARCHAR""",
     "question_bank": """
         question_id VARCHAR, sector VARCHAR, label_en VARCHAR, label_ar VARCHAR, answer_type VARCHAR,
         choice_codes VARCHAR[], nonresponse_codes VARCHAR[], min_value DOUBLE, max_value DOUBLE,
-        unit VARCHAR""",
+        unit VARCHAR, top_box_codes VARCHAR[], bottom_box_codes VARCHAR[]""",
     "indicator_registry": """
         indicator_id VARCHAR, version VARCHAR, sector VARCHAR, name_en VARCHAR, name_ar VARCHAR,
         definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR, indicator_type VARCHAR,

@@ -14,6 +14,7 @@ import pytest
 
 TALAFAR = "surveys/talafar_water_2021/export.csv"
 DTM = "surveys/iom_dtm_ila5_2020/locations.csv"
+MCNA = "surveys/reach_mcna_2020_incamp/export.csv"
 SIGIR_2009 = "budget/sigir_2009_provincial_capital_budget_execution.csv"
 SIGIR_2008 = "budget/sigir_2008_provincial_budget_execution_pct.csv"
 COD_AB_18 = [f"IQG{i:02d}" for i in range(1, 19)]
@@ -33,12 +34,13 @@ def test_run_succeeds_and_reports_every_file(real_run):
     assert files == {
         ("talafar_water_2021", "export.csv"),
         ("iom_dtm_ila5_2020", "locations.csv"),
+        ("reach_mcna_2020_incamp", "export.csv"),
         ("sigir_2009_provincial_capital_budget_execution", "sigir_2009_provincial_capital_budget_execution.csv"),
         ("sigir_2008_provincial_budget_execution_pct", "sigir_2008_provincial_budget_execution_pct.csv"),
     }
     skipped = {s["path"].split("/")[-1] for s in real_run["skipped_sources"]}
     # sources without a mapping yet are reported by name and skipped, not fatal
-    assert skipped == {"reach_mcna_2020_incamp", "ecoiraq_2025_jan_jul_governorate_spending_partial.csv"}
+    assert skipped == {"ecoiraq_2025_jan_jul_governorate_spending_partial.csv"}
     dbt_tests = {r["status"]: r["n"] for r in real_run["dbt"] if r["resource_type"] == "test"}
     assert dbt_tests.get("pass", 0) > 50 and dbt_tests.get("fail", 0) == 0 and dbt_tests.get("error", 0) == 0
 
@@ -46,19 +48,23 @@ def test_run_succeeds_and_reports_every_file(real_run):
 def test_row_accounting_per_file_matches_the_files(real_warehouse, shared_data):
     reg = q(real_warehouse, "SELECT * FROM audit.file_registry")
     expected_rows = {
-        "export.csv": 632,  # counted independently below as well
-        "locations.csv": 3852,
-        "sigir_2009_provincial_capital_budget_execution.csv": 16,  # 15 provinces + the Kurdistan aggregate
-        "sigir_2008_provincial_budget_execution_pct.csv": 14,
+        TALAFAR: 632,  # counted independently below as well
+        DTM: 3852,
+        MCNA: 288,
+        SIGIR_2009: 16,  # 15 provinces + the Kurdistan aggregate
+        SIGIR_2008: 14,
     }
-    for rel in (TALAFAR, DTM, SIGIR_2009, SIGIR_2008):
+    for rel in (TALAFAR, DTM, MCNA, SIGIR_2009, SIGIR_2008):
         path = shared_data / rel
-        row = reg.filter(pl.col("file_name") == path.name).row(0, named=True)
-        assert row["rows_read"] == pl.read_csv(path, infer_schema=False).height == expected_rows[path.name]
+        source_id = rel.split("/")[1] if rel.startswith("surveys/") else path.stem
+        row = reg.filter((pl.col("source_id") == source_id) & (pl.col("file_name") == path.name)).row(0, named=True)
+        assert row["rows_read"] == pl.read_csv(path, infer_schema=False).height == expected_rows[rel]
         assert row["rows_read"] == row["rows_loaded"] + row["rows_excluded"] + row["rows_quarantined"]
         assert row["file_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-        n_q = q(real_warehouse, "SELECT count(DISTINCT row_number) FROM audit.quarantine WHERE file_name = ?", [path.name]).item()
-        n_x = q(real_warehouse, "SELECT count(*) FROM audit.exclusions WHERE file_name = ?", [path.name]).item()
+        n_q = q(real_warehouse, "SELECT count(DISTINCT row_number) FROM audit.quarantine WHERE source_id = ? "
+                "AND file_name = ?", [source_id, path.name]).item()
+        n_x = q(real_warehouse, "SELECT count(*) FROM audit.exclusions WHERE source_id = ? AND file_name = ?",
+                [source_id, path.name]).item()
         assert (n_q, n_x) == (row["rows_quarantined"], row["rows_excluded"])
     # the loaded rows carry their file's hash and row number
     resp = q(real_warehouse, "SELECT file_sha256, min(row_number), max(row_number), count(*) FROM raw.survey_respondents "
@@ -68,7 +74,7 @@ def test_row_accounting_per_file_matches_the_files(real_warehouse, shared_data):
 
 def test_regional_aggregate_row_is_excluded_with_its_reason(real_warehouse):
     # SIGIR 2009's last row is the Kurdistan Region as a whole, with no figures: not a governorate line
-    assert q(real_warehouse, "SELECT count(*) FROM audit.quarantine").item() == 0
+    assert q(real_warehouse, "SELECT count(*) FROM audit.quarantine WHERE source_id LIKE 'sigir%'").item() == 0
     rows = q(real_warehouse, "SELECT row_number, reason FROM audit.exclusions "
              "WHERE source_id = 'sigir_2009_provincial_capital_budget_execution'")
     assert rows["row_number"].to_list() == [16]
@@ -183,7 +189,6 @@ def test_tal_afar_estimates_equal_samplics(real_warehouse, shared_data, indicato
     assert n == int((answered & domain).sum())
 
 
-DTM = "surveys/iom_dtm_ila5_2020/locations.csv"
 ELECTRICITY_BANDS = {  # the DTM answer texts, as in the mapping's recode (checked against the file below)
     "All or nearly all have enough electricity (75-100%)": "all_or_nearly_all",
     "Most the householdshave enough electricity (50-74%)": "most",
@@ -222,6 +227,82 @@ def test_dtm_national_estimates_equal_samplics(real_warehouse, shared_data, band
                      "'iom_dtm_ila5_2020' AND indicator_id = 'electricity_sufficient' AND governorate_pcode = 'IQ' "
                      "AND disaggregation = 'all'").row(0)
         assert headline == (pytest.approx(point, abs=1e-9, rel=0), pytest.approx(se, abs=1e-9, rel=0))
+
+
+def _mcna_respondents(shared_data) -> pl.DataFrame:
+    """The MCNA in-camp export read here: answered calls with consent and a camp (the one row without a
+    camp is quarantined by the pipeline: its cluster is blank)."""
+    raw = pl.read_csv(shared_data / MCNA, infer_schema=False)
+    return raw.filter((pl.col("call_status") == "answered") & (pl.col("consent") == "yes") & pl.col("camp_name").is_not_null())
+
+
+def test_mcna_rows_are_accounted_for_with_their_reasons(real_warehouse):
+    reasons = q(real_warehouse, "SELECT reason, count(*) FROM audit.exclusions WHERE source_id = 'reach_mcna_2020_incamp' "
+                "GROUP BY 1 ORDER BY 1").rows()
+    label = "call not answered (wrong number, phone off or no answer)"
+    assert reasons == [(f"{label} (call_status = 'no_answer')", 3), (f"{label} (call_status = 'off')", 10),
+                       (f"{label} (call_status = 'wrong_number')", 11)]
+    assert q(real_warehouse, "SELECT row_number, column_name, reason FROM audit.quarantine WHERE source_id = "
+             "'reach_mcna_2020_incamp'").rows() == [(270, "camp_name", "psu is blank")]
+    camps = q(real_warehouse, "SELECT governorate_pcode, district_pcode, psu, count(*) FROM raw.survey_respondents "
+              "WHERE source_id = 'reach_mcna_2020_incamp' GROUP BY ALL ORDER BY ALL").rows()
+    assert camps == [("IQG01", "IQG01Q01", "aaf", 66), ("IQG01", "IQG01Q01", "htc", 55),
+                     ("IQG09", "IQG09Q03", "kabarto.1", 79), ("IQG09", "IQG09Q03", "kabarto.2", 63)]
+    design = q(real_warehouse, "SELECT degrees_of_freedom, n_respondents FROM marts.dim_wave WHERE source_id = "
+               "'reach_mcna_2020_incamp'").row(0)
+    assert design == (2, 263)  # 4 camps (PSUs) - 2 governorates (strata)
+
+
+MCNA_ITEMS = {  # indicator: (column, success codes, substantive codes), as the mapping recodes them
+    "health_care_needed": ("health_accessed", {"yes"}, {"yes", "no"}),
+    "women_girls_feel_unsafe": ("feel_unsafe", {"yes"}, {"yes", "no"}),
+    "health_facility_within_one_hour": ("distance_clinic", {"less_15", "less_30", "less_hour"},
+                                        {"less_15", "less_30", "less_hour", "less_3hours", "more_3hours"}),
+    "complaint_actioned": ("complaint_outcome", {"action_was_taken"}, {"action_was_taken", "nothing_happened"}),
+}
+
+
+@pytest.mark.parametrize("indicator", sorted(MCNA_ITEMS))
+@pytest.mark.parametrize(("pcode", "governorate"), [("IQG01", "al.anbar"), ("IQG09", "duhok")])
+def test_mcna_estimates_equal_samplics_with_camps_as_clusters(real_warehouse, shared_data, indicator, pcode, governorate):
+    raw = _mcna_respondents(shared_data)
+    column, success, substantive = MCNA_ITEMS[indicator]
+    values = raw[column].to_numpy()
+    answered = np.array([v in substantive for v in values])
+    y = np.array([1.0 if v in success else 0.0 for v in values])
+    in_domain = (raw["governorate_cccm"] == governorate).to_numpy()
+    if y[answered & in_domain].sum() == 0:
+        point, se = 0.0, 0.0  # no "yes" at all (samplics divides by the estimate and cannot say it)
+    else:
+        point, se = _samplics_proportion(y, answered, raw["governorate_cccm"].to_numpy().astype(str),
+                                         raw["camp_name"].to_numpy().astype(str), np.ones(raw.height), in_domain)
+    got = q(real_warehouse, "SELECT estimate, std_error, n_unweighted, degrees_of_freedom FROM marts.fct_service_indicators "
+            "WHERE source_id = 'reach_mcna_2020_incamp' AND indicator_id = ? AND governorate_pcode = ? "
+            "AND disaggregation = 'all'", [indicator, pcode]).row(0)
+    assert got[0] == pytest.approx(point, abs=1e-9, rel=0) and got[1] == pytest.approx(se, abs=1e-9, rel=0)
+    assert got[2] == int((answered & (raw["governorate_cccm"] == governorate).to_numpy()).sum()) and got[3] == 2
+
+
+def test_mcna_by_hand_and_against_reach_published_district_figures(real_warehouse, shared_data):
+    est = {(r[0], r[1]): r[2:] for r in q(real_warehouse, "SELECT indicator_id, governorate_pcode, estimate, ci_lower, "
+           "ci_upper FROM marts.fct_service_indicators WHERE source_id = 'reach_mcna_2020_incamp' AND disaggregation = 'all'"
+           ).rows()}
+    # counted in the export: Anbar camps, feel_unsafe yes 4, no 114, do_not_know 3; Duhok: yes 0 of 142
+    assert est[("women_girls_feel_unsafe", "IQG01")][0] == pytest.approx(4 / 118, abs=1e-12)
+    assert est[("women_girls_feel_unsafe", "IQG09")][0] == 0.0
+    # distance_clinic in Duhok camps: 133 of 142 within an hour (less_15 129, less_30 4; less_3hours 1, more_3hours 8)
+    assert est[("health_facility_within_one_hour", "IQG09")][0] == pytest.approx(133 / 142, abs=1e-12)
+    # REACH's published in-camp results by district (weighted by camp population, which the export lacks) lie
+    # inside our 95 % intervals: indicator g63 (women and girls feel unsafe) and g28 (clinic within one hour)
+    published = {r["ADM2_EN"]: r for r in pl.read_csv(
+        shared_data / "surveys/reach_mcna_2020_incamp/mcna_idp_in_camp_results_by_district.csv",
+        infer_schema=False).iter_rows(named=True)}
+    for district, pcode in (("Al-Falluja", "IQG01"), ("Sumail", "IQG09")):
+        for code, indicator in (("g63", "women_girls_feel_unsafe"), ("g28", "health_facility_within_one_hour")):
+            value = float(published[district][code]) / 100
+            _, lo, hi = est[(indicator, pcode)]
+            assert lo - 1e-9 <= value <= hi + 1e-9, (district, code, value, lo, hi)
+    assert float(published["Al-Falluja"]["g63"]) == pytest.approx(3.8746551)  # the figure the weight note quotes
 
 
 def test_tal_afar_headline_by_hand(real_warehouse):

@@ -41,7 +41,7 @@ mapped_questions as (
         source_id,
         wave_id,
         question_id,
-        bool_or(answer_code in ('top_box', 'middle_box', 'bottom_box')) as on_boxes
+        coalesce(bool_or(answer_code in ('top_box', 'middle_box', 'bottom_box')), false) as on_boxes
     from answers
     group by source_id, wave_id, question_id
 ),
