@@ -904,7 +904,12 @@ def _design(frame: pl.DataFrame, form: XLSForm | None, fmt: str, gov: list[dict]
         dupes = vals.len() - vals.n_unique()
         if blanks == 0 and dupes == 0 and n > 0:
             ids.append(c)
-        elif c in ID_PREFERENCE[:3]:
+        elif c in ID_PREFERENCE[:5] and blanks == 0 and n > 0:
+            # a submission id that repeats: exact duplicates or edits, which ingestion resolves per wave
+            ids.append(c)
+            id_notes.append(f"{c}: {dupes} repeated value(s): exact duplicates, edits or conflicting copies; "
+                            "ingestion loads an exact duplicate once and quarantines conflicting copies")
+        elif c in ID_PREFERENCE[:5]:
             id_notes.append(f"{c}: {blanks} blank, {dupes} repeated values (exact duplicates or edits: ingestion "
                             "resolves them per wave)")
     ids.sort(key=lambda c: (ID_PREFERENCE.index(c) if c in ID_PREFERENCE else len(ID_PREFERENCE), cols.index(c)))
@@ -1238,3 +1243,357 @@ def check_source(folder: Path, *, encoding: str | None = None, source_id: str | 
         "shipped_mapping": str(shipped) if shipped.is_file() else None,
         "data": profiles,
     }
+
+
+# ------------------------------------------------------------------------------------------------------
+# The report
+# ------------------------------------------------------------------------------------------------------
+
+
+def format_report(profile: dict) -> str:
+    """The profile for a person: one block per data file, sections in the order a mapping is written."""
+    L: list[str] = [f"mizan source check: {profile['folder']}  (source_id {profile['source_id']})", ""]
+    L.append("files:")
+    for f in profile["files"]:
+        L.append(f"  {f['file']:<44} {f['role']:<13} {f['why']}")
+    if profile.get("shipped_mapping") and not profile.get("mapping"):
+        L.append(f"  (a shipped mapping exists for this source id: pass --mapping {profile['shipped_mapping']} to compare)")
+    for p in profile["data"]:
+        L += ["", f"== {p['file']}: {p['rows']} rows, {p['columns']} columns" +
+              (f"; repeat groups {p['repeat_rows']}" if p.get("repeat_rows") else "")]
+        L.append(f"format      {p['format']}  ({'; '.join(p.get('format_evidence', []))})")
+        L.append(f"encoding    {p.get('encoding') or p.get('encoding_detected') or '-'}"
+                 f"{' with BOM' if p.get('bom') else ''}  (tried: {'; '.join(p.get('encoding_tried', []))})")
+        if p.get("delimiter"):
+            L.append(f"delimiter   {p['delimiter']!r}  (in the header line: {p.get('delimiter_counts')})")
+        if p.get("header_style"):
+            hd = p.get("header_detection") or {}
+            ev = hd.get("evidence", {})
+            extra = f"; R make.names mangling seen: {ev['r_make_names']}" if ev.get("r_make_names") else ""
+            L.append(f"headers     header_style {p['header_style']}, headers {p.get('headers')}"
+                     f"{' (' + p['label_language'] + ')' if p.get('headers') == 'labels' else ''}, values "
+                     f"{p.get('values', 'codes')}{extra}")
+            L.append(f"separators  choice {p.get('choice_separator')!r} (e.g. {ev.get('choice_split_examples', [])[:2]}), "
+                     f"group {p.get('group_separator')!r}")
+        if p.get("xlsform"):
+            L.append(f"typed by    XLSForm {p['xlsform']}")
+        elif p.get("typed_by"):
+            L.append(f"typed by    {p['typed_by']}{' ' + p['codebook'] if p.get('codebook') else ''}")
+        for note in p.get("notes", []):
+            L.append(f"note        {note}")
+        fm = p.get("form_match")
+        if fm:
+            L += ["", f"XLSForm match: {fm['in_form']} of {fm['columns']} columns ({fm['share_in_form']:.0%}) are form "
+                      "fields or split columns (after header translation)"]
+            if fm["not_in_form"]:
+                L.append(f"  not in the form ({len(fm['not_in_form'])}; loaded as text): {_short(fm['not_in_form'], 12)}")
+            if fm["form_questions_absent"]:
+                L.append(f"  form questions absent from the file ({len(fm['form_questions_absent'])}): "
+                         f"{_short(fm['form_questions_absent'], 10)}")
+            for col, v in fm["value_problems"].items():
+                L.append(f"  {col} ({v['type']}): {v['rows']} row(s), {v['distinct']} value(s) not on the list, e.g. "
+                         f"{v['examples'][:4]} -> form_fixes {_flow(v['fix'])} ({v['why']})")
+        L += ["", "governorate:"]
+        if not p["governorate"]:
+            L.append("  no column resolves through the governorate resolver (give governorate: {constant: NAME})")
+        for g in p["governorate"]:
+            res = ", ".join(f"{k}->{v}" for k, v in list(g["resolved"].items())[:8])
+            L.append(f"  {g['column']} (via {g['via']}): {g['share_rows_resolved']:.0%} of answered rows resolve: {res}")
+            for v, sugg in list(g["unresolved"].items())[:6]:
+                L.append(f"    unresolved {v!r}; closest: {', '.join(sugg) or 'none'}")
+        if p["district"]:
+            L.append("district:")
+            for d in p["district"]:
+                res = ", ".join(f"{k}->{v}" for k, v in list(d["resolved"].items())[:6])
+                L.append(f"  {d['column']} (governorate context: {d['governorate_context'] or 'none'}): "
+                         f"{d['share_rows_resolved']:.0%} resolve: {res}")
+                for v, why in list(d["unresolved"].items())[:4]:
+                    L.append(f"    unresolved {v!r}: {why}")
+        ds = p["design"]
+        L += ["", "design columns (candidates, best first):"]
+        L.append(f"  id              {ds['id']['candidates'] or 'none unique and never blank'}")
+        for note in ds["id"]["notes"]:
+            L.append(f"                  {note}")
+        L.append("  weight          " + ("; ".join(
+            f"{w['column']} (min {w['min']:g}, max {w['max']:g}, blank {w['blank']}, <=0 {w['non_positive']})"
+            for w in ds["weight"]) or "none (no positive numeric column named like weight/wt/pond)"))
+        L.append("  stratum         " + (", ".join(f"{s['column']} ({s['distinct']} values)" for s in ds["stratum"])
+                                        or "none by name (strata/stratum)"))
+        L.append("  psu / cluster   " + ("; ".join(
+            f"{s['column']} ({s['distinct']} values, nested in {s['nested_in'] or 'nothing'})" for s in ds["psu"])
+            or "none by name (cluster/psu/ea/camp/village)"))
+        L.append("  interview date  " + (", ".join(
+            f"{d['column']} ({d['form_type'] or 'by name'}, {d['first']} .. {d['last']})"
+            for d in ds["interview_date"]["candidates"][:3]) or "none"))
+        if ds["interview_date"]["warning"]:
+            L.append(f"                  warning: {ds['interview_date']['warning']}")
+        for c in ds["consent"]:
+            L.append(f"  consent         {c['column']}: {c['values']} -> include {c['include']}")
+        for c in ds["eligibility"]:
+            L.append(f"  eligibility     {c['column']}: {c['values']} -> include_only {c['include']}")
+        if ds["review_status"]:
+            r = ds["review_status"]
+            L.append(f"  review status   {r['column']}: {r['values']} (folded: {r['folded']})")
+        L.append("  enumerator      " + (", ".join(f"{e['column']} ({e['distinct']} values)" for e in ds["enumerator"])
+                                        or "none"))
+        for r in ds["repeats"]:
+            L.append(f"  repeat group    {r['name']}: {r['rows']} rows, linked by {r['link']}"
+                     f"{', ' + str(r['orphans']) + ' orphan row(s)' if 'orphans' in r else ''}")
+        pe = p["personal"]
+        L += ["", "personal data:"]
+        L.append("  ingestion drops: " + (", ".join(f"{c} ({r})" for c, r in pe["dropped_by_ingestion"].items())
+                                        or "nothing"))
+        for c, why in pe.get("coded_but_dropped", {}).items():
+            L.append(f"  {c}: {why}")
+        for h in pe["value_hints"]:
+            L.append(f"  check {h['column']}: {h['hint']}")
+        if p.get("mapping_use"):
+            mu = p["mapping_use"]
+            L += ["", f"mapping {mu['mapping']}:"]
+            if mu.get("error"):
+                L.append(f"  does not load: {mu['error']}")
+            else:
+                L.append(f"  columns it does not use ({len(mu['columns_not_used'])}): {_short(mu['columns_not_used'], 15)}")
+                L.append(f"  mapped columns missing from the file: {mu['mapped_columns_missing'] or 'none'}")
+        elif p.get("question_suggestions") is not None:
+            L += ["", "suggested canonical questions (token overlap of English wording; a suggestion, check each):"]
+            if not p["question_suggestions"]:
+                L.append("  none")
+            for q in p["question_suggestions"]:
+                L.append(f"  {q['question_id']:<40} <- {q['column']} (score {q['score']:.2f}; {', '.join(q['shared_words'][:6])})")
+        if p["missing_codes"]:
+            L += ["", "declared missing codes:"]
+            for m in p["missing_codes"]:
+                L.append(f"  {m['column']} = {m['code']} ({m['label'] or 'no label'}) -> recode onto "
+                         f"{m['suggest'] or 'dont_know or prefer_not_answer (label does not say)'}")
+    return "\n".join(L)
+
+
+# ------------------------------------------------------------------------------------------------------
+# The draft mapping
+# ------------------------------------------------------------------------------------------------------
+
+
+def _todo(text: str) -> str:
+    """A TODO value: a double-quoted YAML string starting with ``TODO`` (the engineer replaces it)."""
+    import json
+
+    return json.dumps(f"TODO: {text}", ensure_ascii=False)
+
+
+def _choose(p: dict) -> dict:
+    """The design choices the draft makes from a file's profile (first candidate of each kind)."""
+    ds = p["design"]
+    gov = p["governorate"][0] if p["governorate"] else None
+    strat = ds["stratum"][0]["column"] if ds["stratum"] else (gov["column"] if gov and gov["via"] == "value" else None)
+    psu = next((c["column"] for c in ds["psu"] if strat in c["nested_in"]), None) if strat else None
+    psu = psu or (ds["psu"][0]["column"] if ds["psu"] and not strat else None)
+    weight = next((w["column"] for w in ds["weight"] if w["usable"]), None)
+    date = ds["interview_date"]["candidates"][0]["column"] if ds["interview_date"]["candidates"] else None
+    return {"id": ds["id"]["candidates"][0] if ds["id"]["candidates"] else None, "gov": gov, "stratum": strat,
+            "psu": psu, "weight": weight, "date": date,
+            "consent": next((c for c in ds["consent"] if c["include"]), ds["consent"][0] if ds["consent"] else None),
+            "eligibility": [c for c in ds["eligibility"] if c["include"]],
+            "enumerator": ds["enumerator"][0]["column"] if ds["enumerator"] else None}
+
+
+def draft_mapping(profile: dict) -> str:
+    """The draft ``source.yaml``: every field the profile could fill, with comments on each choice and the
+    alternatives seen, and ``"TODO: ..."`` strings where the engineer decides (title, wave, notes, questions)."""
+    p = profile["data"][0]
+    fmt = p["format"]
+    ch = _choose(p)
+    ds = p["design"]
+    L: list[str] = []
+    add = L.append
+    add(f"# Draft mapping written by `mizan source check` from {profile['folder']} ({profile['checked_at']}).")
+    add("# Review every line; replace each \"TODO: ...\" value (docs/mapping-files.md has every field). Comments say")
+    add("# what was detected and the alternatives seen.")
+    add(f"source_id: {_yaml_scalar(profile['source_id'])}")
+    add("domain: survey")
+    add(f"title: {_todo('the title shown on the dashboard (firm, survey, round, year)')}")
+    add(f"# citation: {_todo('who published the data, year')}")
+    add("is_synthetic: false")
+    add(f"format: {fmt}   # {'; '.join(p.get('format_evidence', []))}")
+    if fmt in ("spss", "stata"):
+        if p.get("encoding"):
+            add(f"encoding: {_yaml_scalar(p['encoding'])}   # as given with --encoding")
+        else:
+            add(f"# encoding: not needed: the file declares {p.get('encoding_detected')}")
+    elif p.get("encoding"):
+        add(f"encoding: {_yaml_scalar(p['encoding'])}   # tried: {'; '.join(p.get('encoding_tried', []))}"
+            f"{' (a byte-order mark is skipped)' if p.get('bom') else ''}")
+    if p.get("delimiter"):
+        add(f"delimiter: {_yaml_scalar(p['delimiter'])}   # counts in the header line: "
+            f"{', '.join(f'{k!r}: {v}' for k, v in (p.get('delimiter_counts') or {}).items())}")
+    if fmt not in ("spss", "stata"):
+        hd = p.get("header_detection") or {}
+        ev = hd.get("evidence", {})
+        why = f"R make.names headers seen: {', '.join(ev['r_make_names'])}" if p["header_style"] == "r_make_names" else (
+            "plain file" if p["header_style"] == "plain" else "Kobo XML names")
+        if hd.get("share_in_form") is not None:
+            why += f"; {hd['share_in_form']:.0%} of columns are form fields under these settings"
+        add(f"header_style: {p['header_style']}   # {why}")
+        if p.get("headers") == "labels":
+            add("headers: labels   # the headers are the form's question labels (Kobo labels export)")
+            add(f"label_language: {p['label_language']}")
+        if p.get("values") == "labels":
+            add("values: labels   # select answers are choice labels: decoded back to codes through the form")
+        if p.get("choice_separator") and p["choice_separator"] != "/":
+            add(f"choice_separator: {_yaml_scalar(p['choice_separator'])}   # split columns look like "
+                f"{', '.join(ev.get('choice_split_examples', [])[:2])}")
+        default_group = "-" if fmt == "odk_central_csv" else "/"
+        if p.get("group_separator") and p["group_separator"] != default_group:
+            add(f"group_separator: {_yaml_scalar(p['group_separator'])}")
+    if p.get("xlsform"):
+        others = [f["file"] for f in profile["files"] if f["role"] == "xlsform" and f["file"] != p["xlsform"]]
+        add(f"xlsform: {_yaml_scalar(p['xlsform'])}" + (f"   # other forms beside it: {others}" if others else ""))
+    if p.get("codebook"):
+        add(f"codebook: {_yaml_scalar(p['codebook'])}")
+    if fmt in ("kobo_xlsx", "xlsx") and p.get("main_sheet"):
+        add(f"sheet: {_yaml_scalar(p['main_sheet'])}   # other sheets: {p.get('other_sheets')}")
+    if p.get("repeats") and fmt in ("kobo_xlsx", "odk_central_csv"):
+        add("repeats:   # repeat groups, linked to their parent by _parent_index/_index (Kobo) or PARENT_KEY/KEY (ODK)")
+        for name, rep in p["repeats"].items():
+            add(f"  {_yaml_scalar(name)}: {_flow({k: v for k, v in rep.items() if v is not None and not (k == 'parent' and v == 'main')})}")
+    add("unit_of_analysis: household   # or e.g. location for key-informant surveys")
+    data_files = [d["file"] for d in profile["data"]]
+    wave = profile.get("wave_id")
+    add("files:   # a glob such as export*.csv lets a corrected export supersede the first")
+    for i, name in enumerate(data_files):
+        add(f"  - path: {_yaml_scalar(name)}")
+        add(f"    wave_id: {_yaml_scalar(wave) if wave else _todo('wave id, e.g. 2026-R1')}")
+        if len(data_files) > 1:
+            add(f"    part: {_yaml_scalar(re.sub(r'[^A-Za-z0-9_.-]', '_', Path(name).stem))}")
+
+    # design
+    ids = ds["id"]["candidates"]
+    if ch["id"]:
+        add(f"respondent_id: {_yaml_scalar(ch['id'])}   # unique, never blank" +
+            (f"; also: {', '.join(ids[1:4])}" if len(ids) > 1 else "") +
+            ("; _uuid changes when a submission is edited" if ch["id"] == "_uuid" else ""))
+    else:
+        add(f"respondent_id: {_todo('a column unique within the wave (none found unique and never blank)')}")
+    for note in ds["id"]["notes"]:
+        add(f"# {note}")
+    gov = ch["gov"]
+    if gov:
+        via = f", via: {gov['via']}" if gov["via"] != "value" else ""
+        res = ", ".join(f"{k} -> {v}" for k, v in list(gov["resolved"].items())[:8])
+        add(f"governorate: {{column: {_yaml_scalar(gov['column'])}{via}}}   # resolves {gov['share_rows_resolved']:.0%} of "
+            f"answered rows: {res}")
+        for v, sugg in list(gov["unresolved"].items())[:8]:
+            add(f"#   unresolved {v!r} (quarantined as it is); closest known: {', '.join(sugg) or 'none'}")
+        others = [g["column"] for g in p["governorate"][1:]]
+        if others:
+            add(f"#   other columns that resolve: {', '.join(others)}")
+    else:
+        add(f"governorate: {{constant: {_todo('governorate name (no column resolves)')}}}")
+    if p["district"]:
+        d = p["district"][0]
+        add(f"# district: {{column: {d['column']}}}   # {d['share_rows_resolved']:.0%} resolve to COD-AB districts "
+            f"(context {d['governorate_context'] or 'none'}); uncomment if it is where the interview took place")
+    strat = ch["stratum"]
+    if strat:
+        src = "a stratum column" if ds["stratum"] else "no stratum column found by name: the governorate column"
+        add(f"stratum: {{column: {_yaml_scalar(strat)}}}   # {src}; alternative: {{constant: all}}")
+    else:
+        add("stratum: {constant: all}   # no stratum column found (strata/stratum) and no governorate column")
+    if ch["psu"]:
+        info = next(c for c in ds["psu"] if c["column"] == ch["psu"])
+        add(f"psu: {{column: {_yaml_scalar(ch['psu'])}}}   # {info['distinct']} values, nested in {info['nested_in']}"
+            + (f"; other candidates: {[c['column'] for c in ds['psu'] if c['column'] != ch['psu']]}"
+               if len(ds["psu"]) > 1 else ""))
+    else:
+        add("psu: {per_respondent: true}   # no cluster column found (cluster/psu/ea/camp/village): each respondent is "
+            "its own PSU")
+    if ch["weight"]:
+        w = next(x for x in ds["weight"] if x["column"] == ch["weight"])
+        add(f"weight: {{column: {_yaml_scalar(ch['weight'])}}}   # min {w['min']:g}, max {w['max']:g}, sum {w['sum']:g}")
+    else:
+        bad = [w["column"] for w in ds["weight"]]
+        add("weight: {constant: 1.0}   # no usable weight column (positive numbers, named like weight/wt/pond)" +
+            (f"; columns with blanks or values <= 0: {bad}" if bad else "") + ": equal weights")
+    if ch["date"]:
+        alts = [d["column"] for d in ds["interview_date"]["candidates"][1:3]]
+        add(f"interview_date: {{column: {_yaml_scalar(ch['date'])}}}   # device-local date"
+            + (f"; also: {', '.join(alts)}" if alts else ""))
+    if ds["interview_date"]["warning"]:
+        add(f"#   {ds['interview_date']['warning']}")
+    if ch["eligibility"]:
+        add("include_only:")
+        for e in ch["eligibility"]:
+            add(f"  - column: {_yaml_scalar(e['column'])}   # values seen: {_flow(e['values'])}")
+            add(f"    values: {_flow(e['include'])}")
+            add(f"    reason: {_yaml_scalar(e['column'] + ' is not ' + ' or '.join(e['include']))}")
+    c = ch["consent"]
+    if c:
+        add(f"consent:   # values seen: {_flow(c['values'])}")
+        add(f"  column: {_yaml_scalar(c['column'])}")
+        add(f"  include: {_flow(c['include']) if c['include'] else '[' + _todo('the value meaning consent given') + ']'}")
+    if ds["review_status"]:
+        r = ds["review_status"]
+        add(f"validation_status: {{exclude: [not_approved]}}   # {r['column']}: {_flow(r['folded'])}; "
+            "include: [approved] loads approved submissions only")
+    if ch["enumerator"]:
+        add(f"duplicates: {{enumerator: {_yaml_scalar(ch['enumerator'])}}}   # near-identical interviews of one "
+            "enumerator are flagged for review")
+
+    # personal data
+    pe = p["personal"]
+    design_cols = {x for x in (ch["id"], gov["column"] if gov else None, strat, ch["psu"], ch["weight"], ch["date"],
+                               c["column"] if c else None, ch["enumerator"], *[e["column"] for e in ch["eligibility"]])
+                   if x}
+    dropped = pe["dropped_by_ingestion"]
+    keep = sorted(col for col in design_cols if col in dropped and "name/phone" in dropped[col])
+    declared = [col for col in dropped if col not in keep and col not in pe.get("coded_but_dropped", {})]
+    declared += [h["column"] for h in pe["value_hints"] if not h["hint"].startswith("free text")
+                 and h["column"] not in design_cols]
+    add("# personal data: ingestion drops these anyway (its rules), listed so the mapping says it; value-based hints")
+    add("# (phone-like, GPS-like values) are added too: remove a column only if you are sure it is not personal")
+    add(f"personal_columns: {_flow(list(dict.fromkeys(declared)))}")
+    for h in pe["value_hints"]:
+        if h["hint"].startswith("free text"):
+            add(f"#   check {h['column']}: {h['hint']}")
+    for col, why in pe.get("coded_but_dropped", {}).items():
+        add(f"#   {col} would be dropped by its name but has {why}")
+    if keep:
+        add(f"not_personal: {_flow(keep)}   # design columns whose name looks personal (the name rule would drop them)")
+
+    # form fixes
+    fm = p.get("form_match")
+    if fm and fm["value_problems"]:
+        add("form_fixes:   # where the delivered values depart from the XLSForm")
+        for col, v in fm["value_problems"].items():
+            add(f"  {_yaml_scalar(col)}:   # {v['rows']} row(s), e.g. {_flow(v['examples'][:4])}: {v['why']}")
+            for k, val in v["fix"].items():
+                add(f"    {k}: {_flow(val)}")
+            add(f"    note: {_todo('why the delivered codes differ from the form')}")
+    if fm and fm["not_in_form"]:
+        add(f"# {len(fm['not_in_form'])} columns are not in the XLSForm (loaded as text): {_short(fm['not_in_form'], 10)}")
+
+    add(f"weight_note: {_todo('how weights were made (or why every respondent weighs 1)')}")
+    add(f"design_note: {_todo('what the strata and PSUs are, in plain language')}")
+    # questions
+    add(f"questions: {{}}   # {_todo('map columns onto data_contracts/question_bank.yaml').strip(chr(34))}")
+    sugg = p.get("question_suggestions") or []
+    best: dict[str, dict] = {}
+    for q in sugg:
+        best.setdefault(q["question_id"], q)
+    if best:
+        add("# suggestions (token overlap of English wording; check each, then move under questions:):")
+        for qid, q in best.items():
+            add(f"#   {qid}:   # score {q['score']:.2f}: {q.get('column_label') or q['column']}")
+            add(f"#     column: {q['column']}")
+            if q.get("delivered_codes"):
+                add(f"#     recode: {_flow({code: 'TODO' for code in q['delivered_codes'][:15]})}")
+                add(f"#     # canonical codes: {', '.join(q['canonical_codes'])}")
+    if p.get("mapping_use") and not p["mapping_use"].get("error"):
+        mu = p["mapping_use"]
+        add(f"# the mapping {mu['mapping']} does not use {len(mu['columns_not_used'])} columns: "
+            f"{_short(mu['columns_not_used'], 10)}")
+    if p["missing_codes"]:
+        add("# declared missing codes: in each question's recode map them onto a nonresponse code:")
+        for m in p["missing_codes"]:
+            add(f"#   {m['column']}: {_flow({m['code']: m['suggest'] or 'TODO'})}   # {m['label'] or 'no label'}")
+    return "\n".join(L) + "\n"
