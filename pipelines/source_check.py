@@ -157,12 +157,12 @@ def _yaml_scalar(value) -> str:
 
 
 def _flow(value) -> str:
-    """A list or dict as one-line YAML flow (``[a, b]``, ``{k: v}``) with every scalar quoted safely."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_yaml_scalar(k)}: {_flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    return _yaml_scalar(value)
+    """A list or dict as one-line YAML flow (``[a, b]``, ``{k: v}``), quoted by PyYAML for flow context (keys
+    with commas, ``yes``, ``1`` ...)."""
+    if not isinstance(value, (dict, list, tuple)):
+        return _yaml_scalar(value)
+    value = list(value) if isinstance(value, tuple) else value
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=10**9).strip()
 
 
 def _short(values, n: int = 6) -> str:
@@ -936,7 +936,7 @@ def _design(frame: pl.DataFrame, form: XLSForm | None, fmt: str, gov: list[dict]
     strata = [c for c in cols if set(_words(c)) & {"strata", "stratum", "strat", "stratification", "stratum_id"}]
     psu_words = {"cluster", "clusters", "psu", "ea", "camp", "village", "enumeration", "segment", "block", "clust",
                  "psu_id", "neighbourhood", "neighborhood", "mahalla"}
-    psus = []
+    psus: list[dict] = []
     strata_ctx = strata + [g["column"] for g in gov]
     for c in cols:
         if not set(_words(c)) & psu_words or c in META:
@@ -953,6 +953,7 @@ def _design(frame: pl.DataFrame, form: XLSForm | None, fmt: str, gov: list[dict]
             if pairs.height and pairs[c].n_unique() == pairs.height:
                 nested.append(st)
         psus.append({"column": c, "distinct": k, "blank": n - vals.len(), "nested_in": nested})
+    psus.sort(key=lambda x: (not x["nested_in"], -x["distinct"]))
     out["stratum"] = [{"column": c, "distinct": _values(frame, c).n_unique(), "blank": n - _values(frame, c).len()}
                       for c in strata]
     out["psu"] = psus
@@ -1078,6 +1079,8 @@ def _personal(frame: pl.DataFrame, repeats: dict[str, pl.DataFrame], probe: Surv
                                                        "longitude range)"})
                     continue
             lengths = sample.str.len_chars()
+            if vals.len() < max(10, 0.2 * _values(f, c).len()):
+                continue  # few distinct answers: categories, not free text
             if sample.str.contains(r"^[A-Za-z0-9_.\-]+( [A-Za-z0-9_.\-]+)*$").all() and sample.str.contains("_").any():
                 continue  # space-separated codes (a select_multiple answer), not free text
             if nums is None and (float(lengths.median()) >= 25 or (q is not None and q.type == "text" and
