@@ -251,6 +251,8 @@ def classify_files(folder: Path) -> list[dict]:
                 forms.append(path)
             elif {"variable", "type"} <= lower:
                 entry.update(role="codebook", why="table with variable and type columns")
+            elif set(header) & {*KOBO_MARKERS, *ODK_MARKERS}:
+                entry.update(role="data", why="workbook with Kobo/ODK submission columns")
             elif _is_sample_frame(header):
                 entry.update(role="sample_frame", why="small table of strata and their population")
             elif sheets:
@@ -759,8 +761,10 @@ def _resolvable(value: str) -> bool:
     return 1 < len(value) <= 60 and any(ch.isalpha() for ch in value)
 
 
-def _text_columns(frame: pl.DataFrame, max_distinct: int) -> list[tuple[str, list[str], dict[str, int]]]:
-    """(column, distinct values, rows per value) of columns with letters and few distinct values."""
+def _text_columns(frame: pl.DataFrame, max_distinct: int, labelled: frozenset[str] = frozenset()
+                  ) -> list[tuple[str, list[str], dict[str, int]]]:
+    """(column, distinct values, rows per value) of columns with few distinct values that hold letters (or whose
+    codes have labels: ``labelled``)."""
     out = []
     for col in _form_of(frame):
         if col in META:
@@ -772,7 +776,7 @@ def _text_columns(frame: pl.DataFrame, max_distinct: int) -> list[tuple[str, lis
         if vc.height > max_distinct:
             continue
         counts = {str(v): int(n) for v, n in vc.iter_rows()}
-        if not any(_resolvable(v) for v in counts):
+        if col not in labelled and not any(_resolvable(v) for v in counts):
             continue
         out.append((col, list(counts), counts))
     return out
@@ -783,7 +787,8 @@ def _governorate_candidates(frame: pl.DataFrame, form: XLSForm | None, cache: _G
     through their English choice labels. A column is a candidate when ≥ 80 % of its answered rows resolve, or
     its name says governorate and ≥ 30 % do."""
     out = []
-    for col, distinct, counts in _text_columns(frame, 200):
+    labelled = frozenset(c for c, q in (form.questions.items() if form else []) if q.list_name and q.type == "select_one")
+    for col, distinct, counts in _text_columns(frame, 200, labelled):
         total = sum(counts.values())
         hint = "gov" in col.lower() or "محافظ" in col
         ways = [("value", {v: v for v in distinct})]
