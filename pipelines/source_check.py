@@ -25,11 +25,11 @@ Detection rules are documented where they are applied and in docs/source-check.m
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
 import shutil
-import statistics
 import tempfile
 import zipfile
 from collections import Counter
@@ -53,14 +53,14 @@ from data_contracts.mapping import (
 )
 from data_contracts.parsing import NUMBER_PATTERN
 from pipelines.ingest.common import FatalSourceError
-from pipelines.ingest.survey import looks_personal, personal_columns, used_columns
+from pipelines.ingest.survey import personal_columns, used_columns
 from pipelines.ingest.survey_read import read_survey_file, translate_headers
 from pipelines.readers.codebook import read_codebook
 from pipelines.readers.delimited import FileReadError, read_delimited
 from pipelines.readers.statfile import SPSS_SUFFIXES, STATA_SUFFIXES, read_statfile
 from pipelines.readers.text import check_not_mojibake
 from pipelines.readers.workbook import link_repeat, read_workbook
-from pipelines.readers.xlsform import GEO_TYPES, KOBO_META_COLUMNS, XLSForm, read_xlsform
+from pipelines.readers.xlsform import GEO_TYPES, KOBO_META_COLUMNS, XLSForm, r_make_names, read_xlsform
 
 #: Columns that mark a Kobo export (also in R's mangled spelling ``X_uuid``).
 KOBO_MARKERS = ("_uuid", "_submission_time", "_index")
@@ -94,7 +94,7 @@ _STOP = {
     "the", "a", "an", "of", "in", "to", "your", "you", "do", "does", "did", "how", "what", "is", "are", "was",
     "were", "has", "have", "had", "for", "by", "from", "with", "on", "any", "household", "households", "hh", "this",
     "that", "it", "its", "or", "and", "be", "been", "there", "their", "if", "at", "as", "which", "who", "q", "ki",
-    "key", "informant", "please", "did", "not", "no", "yes", "s", "current", "currently", "member", "members",
+    "key", "informant", "please", "not", "no", "yes", "s", "current", "currently", "member", "members",
 }
 
 
@@ -142,10 +142,6 @@ def _counts(frame: pl.DataFrame, col: str, limit: int = 12) -> dict[str, int]:
     return {str(v): int(n) for v, n in vc.head(limit).iter_rows()}
 
 
-def _is_number(text: str) -> bool:
-    return re.match(NUMBER_PATTERN, text.replace("٫", ".").strip()) is not None
-
-
 def _form_of(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if c != "__row"]
 
@@ -184,8 +180,6 @@ def _sniff_header(path: Path) -> list[str]:
     line = text.split("\n", 1)[0].rstrip("\r")
     counts = {d: line.count(d) for d in (",", ";", "\t")}
     delim = max(counts, key=counts.get) if any(counts.values()) else ","
-    import csv
-
     try:
         return [h.strip() for h in next(csv.reader([line], delimiter=delim))]
     except (csv.Error, StopIteration):
@@ -290,8 +284,6 @@ def classify_files(folder: Path) -> list[dict]:
             if not forms:
                 entry.update(role="data", why="delimited table (plain file: no XLSForm beside it)")
             else:
-                from pipelines.readers.xlsform import r_make_names
-
                 mangled = {r_make_names(f) for f in form_fields}
                 shared = [h for h in header if h in form_fields or h in mangled or h.split("/")[-1] in form_fields]
                 if len(shared) >= max(2, len(header) // 5):
@@ -647,7 +639,6 @@ def read_data_file(path: Path, folder: Path, files: list[dict], *, encoding: str
 def _form_match(frame: pl.DataFrame, repeats: dict[str, pl.DataFrame], form: XLSForm) -> dict:
     """How the (translated) export matches its XLSForm, and the ``form_fixes`` it will need."""
     fields = _form_fields(form)
-    splits = form.split_columns()
     all_cols = _form_of(frame) + [c for f in repeats.values() for c in _form_of(f)]
     counted = [c for c in dict.fromkeys(all_cols) if c not in META]
     not_in_form, unknown_split = [], {}
@@ -1468,7 +1459,7 @@ def draft_mapping(profile: dict) -> str:
     data_files = [d["file"] for d in profile["data"]]
     wave = profile.get("wave_id")
     add("files:   # a glob such as export*.csv lets a corrected export supersede the first")
-    for i, name in enumerate(data_files):
+    for name in data_files:
         add(f"  - path: {_yaml_scalar(name)}")
         add(f"    wave_id: {_yaml_scalar(wave) if wave else _todo('wave id, e.g. 2026-R1')}")
         if len(data_files) > 1:
