@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import shutil
 import tempfile
@@ -463,7 +464,7 @@ def _detect_headers(header: list[str], fmt: str, form: XLSForm | None, source_id
     tried = []
     best, best_share = None, -1.0
     for cand in _header_candidates(header, fmt, form):
-        probe = _probe_mapping(source_id, name, {"format": fmt if fmt != "csv" else "csv", **cand})
+        probe = _probe_mapping(source_id, name, {"format": fmt, "xlsform": form.path.name, **cand})
         try:
             cols = translate_headers(empty, form, probe, name).columns
         except FatalSourceError as exc:
@@ -1375,8 +1376,6 @@ def format_report(profile: dict) -> str:
 
 def _todo(text: str) -> str:
     """A TODO value: a double-quoted YAML string starting with ``TODO`` (the engineer replaces it)."""
-    import json
-
     return json.dumps(f"TODO: {text}", ensure_ascii=False)
 
 
@@ -1423,7 +1422,7 @@ def draft_mapping(profile: dict) -> str:
         add(f"encoding: {_yaml_scalar(p['encoding'])}   # tried: {'; '.join(p.get('encoding_tried', []))}"
             f"{' (a byte-order mark is skipped)' if p.get('bom') else ''}")
     if p.get("delimiter"):
-        add(f"delimiter: {_yaml_scalar(p['delimiter'])}   # counts in the header line: "
+        add(f"delimiter: {json.dumps(p['delimiter'])}   # counts in the header line: "
             f"{', '.join(f'{k!r}: {v}' for k, v in (p.get('delimiter_counts') or {}).items())}")
     if fmt not in ("spss", "stata"):
         hd = p.get("header_detection") or {}
@@ -1439,11 +1438,11 @@ def draft_mapping(profile: dict) -> str:
         if p.get("values") == "labels":
             add("values: labels   # select answers are choice labels: decoded back to codes through the form")
         if p.get("choice_separator") and p["choice_separator"] != "/":
-            add(f"choice_separator: {_yaml_scalar(p['choice_separator'])}   # split columns look like "
+            add(f"choice_separator: {json.dumps(p['choice_separator'])}   # split columns look like "
                 f"{', '.join(ev.get('choice_split_examples', [])[:2])}")
         default_group = "-" if fmt == "odk_central_csv" else "/"
         if p.get("group_separator") and p["group_separator"] != default_group:
-            add(f"group_separator: {_yaml_scalar(p['group_separator'])}")
+            add(f"group_separator: {json.dumps(p['group_separator'])}")
     if p.get("xlsform"):
         others = [f["file"] for f in profile["files"] if f["role"] == "xlsform" and f["file"] != p["xlsform"]]
         add(f"xlsform: {_yaml_scalar(p['xlsform'])}" + (f"   # other forms beside it: {others}" if others else ""))

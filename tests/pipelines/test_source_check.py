@@ -119,7 +119,7 @@ def test_mcna_question_suggestions(mcna):
 
 def test_mcna_draft_loads_and_ingests(mcna, shared_data, tmp_path):
     text = draft_mapping(mcna)
-    assert "choice_separator: ." in text and "not_personal: [camp_name]" in text
+    assert 'choice_separator: "."' in text and "not_personal: [camp_name]" in text
     mapping = load_draft(text, tmp_path)
     assert mapping.respondent_id == "_uuid" and mapping.governorate.column == "governorate_cccm"
     assert mapping.psu.column == "camp_name" and mapping.consent.include == ["yes"]
@@ -382,6 +382,53 @@ def test_kobo_xlsx_with_repeat_sheet(tmp_path):
     mapping = load_draft(draft_mapping(profile), tmp_path)
     assert mapping.format == "kobo_xlsx" and mapping.sheet == "acme_form"
     assert mapping.repeats["members"].sheet == "members" and mapping.repeats["members"].parent == "main"
+
+
+def test_odk_central_csv_with_repeat_file(tmp_path):
+    folder = tmp_path / "odk_2024"
+    folder.mkdir()
+    write_xlsform(folder / "form.xlsx",
+                  [("start", "start", None), ("select_one gov", "gov", "Governorate"), ("select_one yn", "q1", "Water?"),
+                   ("begin_repeat", "members", None), ("integer", "age", "Age"), ("end_repeat", "", None)],
+                  [("gov", "basra", "Basrah"), ("gov", "erbil", "Erbil"), ("yn", "yes", "Yes"), ("yn", "no", "No")])
+    (folder / "hh.csv").write_text(
+        "SubmissionDate,start,grp-gov,grp-q1,meta-instanceID,KEY,ReviewState\n"
+        "2024-01-02T10:00:00Z,2024-01-01T09:00:00+03:00,basra,yes,uuid:1,uuid:1,approved\n"
+        "2024-01-02T10:00:00Z,2024-01-01T09:30:00+03:00,erbil,no,uuid:2,uuid:2,rejected\n")
+    (folder / "hh-members.csv").write_text("age,PARENT_KEY,KEY\n30,uuid:1,uuid:1/members[1]\n4,uuid:1,uuid:1/members[2]\n"
+                                           "50,uuid:9,uuid:9/members[1]\n")
+    profile = check_source(folder)
+    assert {f["file"]: f["role"] for f in profile["files"]}["hh-members.csv"] == "repeat_file"
+    [p] = profile["data"]
+    assert (p["format"], p["group_separator"]) == ("odk_central_csv", "-")
+    assert p["form_match"]["share_in_form"] == 1.0  # grp-gov and grp-q1 translate to gov and q1
+    assert p["repeats"] == {"members": {"path": "hh-members.csv"}}
+    assert p["design"]["id"]["candidates"][0] == "KEY"
+    assert p["design"]["review_status"]["folded"] == {"approved": 1, "not_approved": 1}
+    assert "SubmissionDate" in p["design"]["interview_date"]["warning"]
+    [rep] = p["design"]["repeats"]
+    assert (rep["rows"], rep["link"], rep["orphans"]) == (3, "PARENT_KEY", 1)
+    mapping = load_draft(draft_mapping(profile), tmp_path)
+    assert mapping.repeats["members"].path == "hh-members.csv" and mapping.respondent_id == "KEY"
+
+
+def test_kobo_labels_export(tmp_path):
+    folder = tmp_path / "labels_2024"
+    folder.mkdir()
+    write_xlsform(folder / "form.xlsx",
+                  [("start", "start", None), ("select_one gov", "gov", "Governorate"),
+                   ("select_multiple svc", "svc", "Services received")],
+                  [("gov", "basra", "Basrah"), ("gov", "erbil", "Erbil"), ("svc", "water", "Water"),
+                   ("svc", "power", "Electricity")])
+    (folder / "export.csv").write_text(
+        "start;Governorate;Services received;Services received/Water;Services received/Electricity;_uuid;_index\n"
+        "2024-01-01T09:00:00+03:00;Basrah;Water Electricity;1;1;u1;1\n2024-01-01T09:00:00+03:00;Erbil;Water;1;0;u2;2\n")
+    [p] = check_source(folder)["data"]
+    assert (p["headers"], p["label_language"], p.get("values")) == ("labels", "en", "labels")
+    assert p["form_match"]["share_in_form"] == 1.0
+    # the labels were decoded back to the form's codes before the governorate was resolved
+    assert p["governorate"][0]["column"] == "gov" and p["governorate"][0]["resolved"] == {"basra": "IQG02",
+                                                                                         "erbil": "IQG11"}
 
 
 def test_report_names_what_was_found(kobo_folder):
