@@ -1219,9 +1219,9 @@ def check_source(folder: Path, *, encoding: str | None = None, source_id: str | 
         p: dict = {"file": name, **{k: v for k, v in s.items() if k not in ("file",)},
                    "rows": frame.height, "columns": len(_form_of(frame)),
                    "repeat_rows": {k: v.height for k, v in read["repeats"].items()}}
-        p["form_match"] = _form_match(frame, read["repeats"], form) if form is not None and s.get("xlsform") else None
-        if form is not None and not s.get("xlsform"):
-            p["typed_by"] = "codebook" if s.get("codebook") else "the file's own variable and value labels"
+        p["form_match"] = _form_match(frame, read["repeats"], form) if form is not None else None
+        if form is not None:
+            p["typed_by"] = "xlsform" if s.get("xlsform") else ("codebook" if s.get("codebook") else "file_labels")
         gov = _governorate_candidates(frame, form, cache)
         p["governorate"] = gov
         p["district"] = _district_candidates(frame, gov, cache)
@@ -1275,15 +1275,15 @@ def format_report(profile: dict) -> str:
                      f"{p.get('values', 'codes')}{extra}")
             L.append(f"separators  choice {p.get('choice_separator')!r} (e.g. {ev.get('choice_split_examples', [])[:2]}), "
                      f"group {p.get('group_separator')!r}")
-        if p.get("xlsform"):
-            L.append(f"typed by    XLSForm {p['xlsform']}")
-        elif p.get("typed_by"):
-            L.append(f"typed by    {p['typed_by']}{' ' + p['codebook'] if p.get('codebook') else ''}")
+        typed = {"xlsform": f"XLSForm {p.get('xlsform')}", "codebook": f"codebook {p.get('codebook')}",
+                 "file_labels": "the file's own variable and value labels"}.get(p.get("typed_by"), "nothing (all text)")
+        L.append(f"typed by    {typed}")
         for note in p.get("notes", []):
             L.append(f"note        {note}")
         fm = p.get("form_match")
         if fm:
-            L += ["", f"XLSForm match: {fm['in_form']} of {fm['columns']} columns ({fm['share_in_form']:.0%}) are form "
+            what = {"xlsform": "XLSForm", "codebook": "codebook"}.get(p.get("typed_by"), "variable labels")
+            L += ["", f"{what} match: {fm['in_form']} of {fm['columns']} columns ({fm['share_in_form']:.0%}) are typed "
                       "fields or split columns (after header translation)"]
             if fm["not_in_form"]:
                 L.append(f"  not in the form ({len(fm['not_in_form'])}; loaded as text): {_short(fm['not_in_form'], 12)}")
@@ -1455,7 +1455,10 @@ def draft_mapping(profile: dict) -> str:
         for name, rep in p["repeats"].items():
             add(f"  {_yaml_scalar(name)}: {_flow({k: v for k, v in rep.items() if v is not None and not (k == 'parent' and v == 'main')})}")
     add("unit_of_analysis: household   # or e.g. location for key-informant surveys")
-    data_files = [d["file"] for d in profile["data"]]
+    data_files = [d["file"] for d in profile["data"] if d["format"] == fmt]
+    for d in profile["data"]:
+        if d["format"] != fmt:
+            add(f"# {d['file']} is {d['format']}, not {fmt}: a source reads one format; give it its own mapping")
     wave = profile.get("wave_id")
     add("files:   # a glob such as export*.csv lets a corrected export supersede the first")
     for name in data_files:
@@ -1561,14 +1564,14 @@ def draft_mapping(profile: dict) -> str:
     # form fixes
     fm = p.get("form_match")
     if fm and fm["value_problems"]:
-        add("form_fixes:   # where the delivered values depart from the XLSForm")
+        add(f"form_fixes:   # where the delivered values depart from the {p.get('typed_by')}")
         for col, v in fm["value_problems"].items():
             add(f"  {_yaml_scalar(col)}:   # {v['rows']} row(s), e.g. {_flow(v['examples'][:4])}: {v['why']}")
             for k, val in v["fix"].items():
                 add(f"    {k}: {_flow(val)}")
             add(f"    note: {_todo('why the delivered codes differ from the form')}")
     if fm and fm["not_in_form"]:
-        add(f"# {len(fm['not_in_form'])} columns are not in the XLSForm (loaded as text): {_short(fm['not_in_form'], 10)}")
+        add(f"# {len(fm['not_in_form'])} columns are not in the {p.get('typed_by')} (loaded as text): {_short(fm['not_in_form'], 10)}")
 
     add(f"weight_note: {_todo('how weights were made (or why every respondent weighs 1)')}")
     add(f"design_note: {_todo('what the strata and PSUs are, in plain language')}")

@@ -163,7 +163,7 @@ def test_talafar_r_make_names(shared_data, tmp_path):
 def test_iom_plain_csv(shared_data, tmp_path):
     profile = check_source(shared_data / SURVEYS / "iom_dtm_ila5_2020")
     [p] = profile["data"]
-    assert p["format"] == "csv" and p["header_style"] == "plain" and p["form_match"] is None
+    assert p["format"] == "csv" and p["header_style"] == "plain" and p["form_match"] is None and "typed_by" not in p
     gov = p["governorate"][0]
     assert gov["column"] == "GovernorateE" and gov["resolved"]["Ninewa"] == "IQG15"
     assert gov["resolved"]["Sulaymaniyah"] == "IQG06"
@@ -352,6 +352,34 @@ def test_spss_value_labels_and_user_missing(tmp_path):
     assert "q_water: {'8': prefer_not_answer}" in text
     mapping = load_draft(text, tmp_path)
     assert mapping.format == "spss" and mapping.governorate.via == "label_en"
+
+
+def test_plain_csv_with_codebook(tmp_path):
+    folder = tmp_path / "firm_plain_2024"
+    folder.mkdir()
+    (folder / "codebook.csv").write_text(
+        "variable,type,label,values,missing\n"
+        "hh_id,text,Household id,,\n"
+        "province,select_one,Province,1=Basrah; 2=Babil,\n"
+        "trust,select_one,How much do you trust the local government of your governorate?,"
+        "1=A great deal; 2=Quite a lot; 3=Not very much; 4=None at all; 8=Refused; 9=Don't know,8; 9\n")
+    (folder / "survey.csv").write_text("hh_id,province,trust\nA1,1,2\nA2,2,9\nA3,1,5\n")
+    profile = check_source(folder)
+    assert {f["file"]: f["role"] for f in profile["files"]} == {"codebook.csv": "codebook", "survey.csv": "data"}
+    [p] = profile["data"]
+    assert (p["format"], p["codebook"], p["typed_by"]) == ("csv", "codebook.csv", "codebook")
+    assert p["governorate"][0]["resolved"] == {"1": "IQG02", "2": "IQG07"} and p["governorate"][0]["via"] == "label_en"
+    assert {(m["code"], m["suggest"]) for m in p["missing_codes"]} == {("8", "prefer_not_answer"), ("9", "dont_know")}
+    assert p["design"]["id"]["candidates"] == ["hh_id"]
+    assert any(s["question_id"] == "local_government_trust" and s["column"] == "trust"
+               for s in p["question_suggestions"])
+    mapping = load_draft(draft_mapping(profile), tmp_path)
+    # 5 is not a code of trust: ingestion would quarantine it; the draft proposes the fix to decide on
+    assert p["form_match"]["value_problems"]["trust"]["examples"] == ["5"]
+    assert p["form_match"]["value_problems"]["trust"]["fix"] == {"add_choices": ["5"]}
+    mapping = load_draft(draft_mapping(profile), tmp_path)
+    assert mapping.codebook == "codebook.csv" and mapping.header_style == "plain"
+    assert mapping.form_fixes["trust"].add_choices == ["5"]
 
 
 def test_kobo_xlsx_with_repeat_sheet(tmp_path):
