@@ -59,7 +59,6 @@ from pipelines.ingest.survey_read import read_survey_file, translate_headers
 from pipelines.readers.codebook import read_codebook
 from pipelines.readers.delimited import FileReadError, read_delimited
 from pipelines.readers.statfile import SPSS_SUFFIXES, STATA_SUFFIXES, read_statfile
-from pipelines.readers.text import check_not_mojibake
 from pipelines.readers.workbook import link_repeat, read_workbook
 from pipelines.readers.xlsform import GEO_TYPES, KOBO_META_COLUMNS, XLSForm, r_make_names, read_xlsform
 
@@ -456,7 +455,8 @@ def _detect_headers(header: list[str], fmt: str, form: XLSForm | None, source_id
     which the most columns translate to form fields (defaults win ties); without one, from the header's shape."""
     if form is None:
         cs, examples = _choice_sep_without_form(header)
-        style = "r_make_names" if _r_evidence(header) and fmt != "csv" else ("plain" if fmt == "csv" else "kobo")
+        plain = fmt in ("csv", "xlsx")
+        style = "r_make_names" if _r_evidence(header) and not plain else ("plain" if plain else "kobo")
         return {"header_style": style, "headers": "names", "label_language": "en", "choice_separator": cs,
                 "group_separator": None, "share": None, "tried": [],
                 "evidence": {"r_make_names": _r_evidence(header)[:3], "choice_split_examples": examples}}
@@ -532,11 +532,7 @@ def read_data_file(path: Path, folder: Path, files: list[dict], *, encoding: str
             else:
                 enc_info = _decode_text(path, encoding)
                 delivered = read_delimited(path, encoding=enc_info["encoding"])
-                raw = delivered.frame
-                if enc_info["encoding"].replace("-", "").lower() not in ("utf8", "utf8sig"):
-                    for col in raw.columns:
-                        check_not_mojibake(raw[col].to_list(), where=f"{path.name}: column {col!r}",
-                                           encoding=enc_info["encoding"])
+                raw = delivered.frame  # mojibake under a one-byte code page is stopped by read_survey_file below
                 delim = delivered.delimiter
                 first = path.read_bytes()[:1 << 16].decode(enc_info["encoding"], errors="replace").lstrip("\ufeff")
                 line = first.split("\n", 1)[0]
@@ -605,7 +601,7 @@ def read_data_file(path: Path, folder: Path, files: list[dict], *, encoding: str
                                       "group_separator")})
         s["header_detection"] = {"share_in_form": hdr["share"], "evidence": hdr["evidence"],
                                  "tried": hdr["tried"][:12]}
-        if s["format"] == "csv":
+        if s["format"] in ("csv", "xlsx"):
             s["header_style"] = "plain"
 
     # read for real, as ingestion would, with the settings found
