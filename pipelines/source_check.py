@@ -1287,8 +1287,9 @@ def format_report(profile: dict) -> str:
                 L.append(f"  form questions absent from the file ({len(fm['form_questions_absent'])}): "
                          f"{_short(fm['form_questions_absent'], 10)}")
             for col, v in fm["value_problems"].items():
-                L.append(f"  {col} ({v['type']}): {v['rows']} row(s), {v['distinct']} value(s) not on the list, e.g. "
-                         f"{v['examples'][:4]} -> form_fixes {_flow(v['fix'])} ({v['why']})")
+                seen = (f"{v['rows']} row(s), {v['distinct']} value(s) not on the list, e.g. {v['examples'][:4]}"
+                        if v["rows"] else f"split column(s) {v.get('split_columns_not_in_form', [])[:4]}")
+                L.append(f"  {col} ({v['type']}): {seen} -> form_fixes {_flow(v['fix'])} ({v['why']})")
         L += ["", "governorate:"]
         if not p["governorate"]:
             L.append("  no column resolves through the governorate resolver (give governorate: {constant: NAME})")
