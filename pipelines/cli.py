@@ -7,6 +7,8 @@
 - ``mizan dashboard [--warehouse PATH] [--port N]`` serves the dashboard on the current snapshot.
 - ``mizan status [--json] [--warehouse PATH]``: current snapshot, run id, publish time, waves and approval.
 - ``mizan approve --source S --wave W [--by NAME] [--note TEXT] [--revoke]``: approve a survey wave.
+- ``mizan source check FOLDER [--out PATH] [--force] [--json] [--encoding ENC] [--source-id ID] [--wave-id W]
+  [--mapping PATH]``: profile a new delivery and write a draft mapping (``pipelines/source_check.py``).
 
 Every command takes ``--warehouse PATH`` with the same default: ``$MIZAN_WAREHOUSE``, else
 ``./warehouse/mizan.duckdb``.
@@ -325,6 +327,51 @@ def serve_dashboard(warehouse: Path, port: int = 8501) -> int:
         return 0
 
 
+def source_check(args: argparse.Namespace) -> int:
+    """``mizan source check``: print the profile (or JSON), write the draft mapping; 1 when a file cannot be read
+    or the draft would overwrite a file (without ``--force``) or land inside the delivery folder."""
+    from pipelines.source_check import SourceCheckError, check_source, draft_mapping, format_report
+
+    folder = args.folder
+    if not folder.is_dir():
+        print(f"mizan: {folder} is not a folder", file=sys.stderr)
+        return 1
+    source_id = args.source_id or folder.resolve().name
+    out = args.out or Path(f"{source_id}.source.yaml")
+    if out.resolve().is_relative_to(folder.resolve()):
+        print(f"mizan: will not write {out} inside the delivery folder {folder} (it is only read); pass --out "
+              "elsewhere", file=sys.stderr)
+        return 1
+    if out.exists() and not args.force:
+        print(f"mizan: {out} exists; pass --force to overwrite it (or --out PATH)", file=sys.stderr)
+        return 1
+    if args.mapping is not None and not args.mapping.is_file():
+        print(f"mizan: mapping {args.mapping} not found", file=sys.stderr)
+        return 1
+    try:
+        profile = check_source(folder, encoding=args.encoding, source_id=source_id, wave_id=args.wave_id,
+                               mapping_path=args.mapping)
+    except SourceCheckError as exc:
+        print(f"mizan: cannot profile {folder}: {exc}", file=sys.stderr)
+        return 1
+    draft = draft_mapping(profile)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(draft, encoding="utf-8")
+    except OSError as exc:
+        print(f"mizan: cannot write the draft {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    profile["draft"] = str(out)
+    if args.json:
+        print(json.dumps(profile, indent=2, ensure_ascii=False, default=str))
+        print(f"draft mapping written to {out}", file=sys.stderr)
+    else:
+        print(format_report(profile))
+        print(f"\ndraft mapping written to {out}: fill every TODO, then put it at {folder}/source.yaml (or "
+              f"data_contracts/sources/{source_id}.yaml)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mizan",
@@ -362,6 +409,22 @@ def main(argv: list[str] | None = None) -> int:
     p_appr.add_argument("--warehouse", type=Path, help=wh_help)
     p_appr.add_argument("--wait", type=float, default=60.0, help="seconds to wait for a run that holds the warehouse (default 60)")
 
+    p_source = sub.add_parser("source", help="onboard a new delivery: `mizan source check FOLDER`")
+    source_sub = p_source.add_subparsers(dest="source_command", required=True)
+    p_check = source_sub.add_parser(
+        "check", help="profile the delivered files in FOLDER and write a draft mapping (source.yaml)",
+        description="Profile the delivered files in FOLDER (read-only) and print what the mapping needs; write a "
+                    "draft mapping with TODO values to complete (docs/source-check.md).")
+    p_check.add_argument("folder", type=Path, help="the delivery's folder (e.g. DIR/surveys/<source_id>)")
+    p_check.add_argument("--out", type=Path, help="where to write the draft (default ./<source_id>.source.yaml)")
+    p_check.add_argument("--force", action="store_true", help="overwrite the draft if it exists")
+    p_check.add_argument("--json", action="store_true", help="print the profile as JSON")
+    p_check.add_argument("--encoding", help="text encoding of the delivered files, e.g. cp1256 (default: UTF-8, "
+                                            "the file's own for SPSS/Stata)")
+    p_check.add_argument("--source-id", help="source id (default: the folder's name)")
+    p_check.add_argument("--wave-id", help="wave id written in the draft's files: (default: a TODO)")
+    p_check.add_argument("--mapping", type=Path, help="a mapping to compare with (default: FOLDER/source.yaml if any)")
+
     for p in (p_run, p_demo):
         p.add_argument("--keep-snapshots", type=int, default=pub.DEFAULT_KEEP_SNAPSHOTS,
                        help=f"published snapshots to keep (default {pub.DEFAULT_KEEP_SNAPSHOTS})")
@@ -369,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="seconds to wait for another run to finish (one writer at a time; default 1800)")
 
     args = parser.parse_args(argv)
+    if args.command == "source":
+        return source_check(args)
     warehouse = warehouse_path(args.warehouse)
 
     if args.command == "status":

@@ -163,6 +163,10 @@ def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm 
     return out
 
 
+#: Public name of the personal-data rule, for tools that report what ingestion would drop (mizan source check).
+personal_columns = _personal_columns
+
+
 def _used_columns(mapping: SurveyMapping) -> set[str]:
     used = {mapping.respondent_id}
     refs: list[ColumnRef | None] = [
@@ -180,6 +184,10 @@ def _used_columns(mapping: SurveyMapping) -> set[str]:
         used.add(mapping.governorate_by_district.column)
     used.update(q.column for q in mapping.questions.values())
     return used
+
+
+#: Public name: the columns a mapping uses (its design columns, consent and questions).
+used_columns = _used_columns
 
 
 def _ref_expr(ref: ColumnRef, id_col: str) -> pl.Expr:
