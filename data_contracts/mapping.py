@@ -492,6 +492,9 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("domain") not in ("survey", "budget"):
         raise MappingError(f"{path}: a mapping needs 'domain: survey' or 'domain: budget'")
+    todo = _todo_fields(raw)
+    if todo:
+        raise MappingError(f"{path}: fields still marked TODO (a draft of `mizan source check`?): {', '.join(todo)}")
     model = SurveyMapping if raw["domain"] == "survey" else BudgetMapping
     try:
         return model.model_validate(raw)
@@ -500,6 +503,15 @@ def load_mapping(path: Path) -> Mapping:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise MappingError(f"{path}: {problems}") from None
+
+
+def _todo_fields(value, where: str = "") -> list[str]:
+    """Dotted paths of every text value that starts with ``TODO`` (placeholders left in a draft)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _todo_fields(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _todo_fields(v, f"{where}[{i}]")]
+    return [where] if isinstance(value, str) and value.strip().upper().startswith("TODO") else []
 
 
 def find_mapping(source_path: Path, source_id: str) -> Path | None:

@@ -20,7 +20,7 @@ import pyreadstat
 import pytest
 import yaml
 
-from data_contracts.mapping import SurveyMapping, load_mapping
+from data_contracts.mapping import MappingError, SurveyMapping, load_mapping
 from pipelines.cli import main
 from pipelines.ingest.common import DiscoveredSource
 from pipelines.ingest.survey import ingest_survey_source
@@ -104,6 +104,7 @@ def test_mcna_personal_data(mcna):
     pe = mcna["data"][0]["personal"]
     assert pe["dropped_by_ingestion"]["deviceid"] == "XLSForm device/contact metadata"
     assert "audit" in pe["dropped_by_ingestion"]
+    assert "camp_name" not in pe["dropped_by_ingestion"]  # a place name
 
 
 def test_mcna_question_suggestions(mcna):
@@ -117,9 +118,17 @@ def test_mcna_question_suggestions(mcna):
     assert best["women_girls_avoid_unsafe_areas"] == "feel_unsafe"
 
 
+def test_an_unfilled_draft_is_refused_naming_its_todo_fields(mcna, tmp_path):
+    path = tmp_path / "draft.yaml"
+    path.write_text(draft_mapping(mcna), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"fields still marked TODO.*\btitle\b.*weight_note"):
+        load_mapping(path)
+
+
 def test_mcna_draft_loads_and_ingests(mcna, shared_data, tmp_path):
     text = draft_mapping(mcna)
-    assert 'choice_separator: "."' in text and "not_personal: [camp_name]" in text
+    # camp_name names a place, not a person: no not_personal entry is needed for the PSU column
+    assert 'choice_separator: "."' in text and "camp_name" not in text.split("not_personal:")[-1].split("\n")[0]
     mapping = load_draft(text, tmp_path)
     assert mapping.respondent_id == "_uuid" and mapping.governorate.column == "governorate_cccm"
     assert mapping.psu.column == "camp_name" and mapping.consent.include == ["yes"]
