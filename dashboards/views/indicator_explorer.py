@@ -238,6 +238,18 @@ def _estimates_view() -> None:
     if changes.is_empty():
         st.info(f"No change was computed between `{previous}` and `{wave_id}` for this selection.")
         return
+    # waves asked on different scales (e.g. 4 points, then the question bank's 5): say so with the change
+    before = ui.load("service_estimates", path, indicator_id=indicator_id, source_id=source_id,
+                     wave_id=previous, disaggregation=disaggregation)
+    scales = {w: sorted(df["scale_note"].drop_nulls().unique().to_list()) if "scale_note" in df.columns else []
+              for w, df in ((previous, before), (wave_id, rows))}
+    if scales[previous] != scales[wave_id]:
+        st.warning(
+            "The two waves were asked on different answer scales — "
+            + "; ".join(f"`{w}`: {'; '.join(n) if n else 'the question bank’s scale'}" for w, n in scales.items())
+            + ". Part of any difference may come from the scale rather than from a change in the service.",
+            icon=":material/straighten:",
+        )
     change_table = T.changes_display(changes)
     if disaggregation == "all":
         change_table = change_table.drop("Group")

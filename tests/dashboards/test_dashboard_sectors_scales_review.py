@@ -241,3 +241,14 @@ def test_scale_note_never_carries_a_suppressed_value(open_app, downloads, scratc
     csv_text = downloads.estimates.decode("utf-8-sig")
     assert_no_suppressed_values(csv_text, "estimates CSV (4-point wave)", scratch_suppressed_values)
     assert re.search(r"IQG02,.*" + re.escape(SCALE_NOTE), csv_text)
+
+
+def test_change_across_scales_is_flagged(open_app, scratch_warehouse: Path) -> None:
+    """demo_services rated water on 4 points in 2023-01 and on the question bank's 5 in 2024-01."""
+    at = open_app(scratch_warehouse, EXPLORER)
+    _select(at, explorer_indicator="water_service_good", explorer_wave="demo_services|2024-01",
+            explorer_disaggregation="all")
+    warning = next(w.value for w in at.warning if w.value.startswith("The two waves were asked on different"))
+    assert f"`2023-01`: {SCALE_NOTE}" in warning and "`2024-01`: the question bank’s scale" in warning
+    _select(at, explorer_indicator="water_piped_hours_mean")  # the same scale in both waves: nothing to say
+    assert not any(w.value.startswith("The two waves were asked on different") for w in at.warning)
