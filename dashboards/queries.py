@@ -75,6 +75,13 @@ AUDIT_TABLES = (
     "audit.skipped_sources",
 )
 
+#: Audit tables of newer builds (Kobo semantics): the Data quality page shows their sections only
+#: when the snapshot has them.
+REVIEW_TABLES = ("audit.review_flags", "audit.repeat_group_accounts")
+#: Estimates of waves delivered on a source's own scale (newer builds; absent = every estimate on the
+#: question bank's scale).
+SCALE_TABLE = "marts.dim_indicator_wave_scale"
+
 #: approval_status of a wave nobody approved (and of every wave of a warehouse without approvals).
 PROVISIONAL = "provisional"
 APPROVED = "approved"
@@ -220,6 +227,25 @@ def _empty_relation(columns: dict[str, str]) -> str:
     """SQL of an empty relation with these columns (name -> SQL type)."""
     cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns.items())
     return f"SELECT {cols} WHERE false"
+
+
+def _scale_relation(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of ``indicator_id, source_id, wave_id, scale_note`` from ``marts.dim_indicator_wave_scale``
+    (estimates of a wave delivered on a source's own scale, e.g. "4-point scale, top box (source codes
+    1, 2)"); an empty relation for a warehouse that predates the mart."""
+    if not _has_table(con, SCALE_TABLE):
+        return _empty_relation({"indicator_id": "VARCHAR", "source_id": "VARCHAR", "wave_id": "VARCHAR",
+                                "scale_note": "VARCHAR"})
+    return f"SELECT indicator_id, source_id, wave_id, any_value(scale_note) AS scale_note FROM {SCALE_TABLE} GROUP BY ALL"
+
+
+def _sector_columns(con: duckdb.DuckDBPyConnection, alias: str) -> str:
+    """``sector_name, sector_order`` of ``marts.dim_indicator`` as ``alias``: the question bank's display
+    name and order, or, for a warehouse that predates them, the sector id turned into words and no order."""
+    name = _column_or_null(con, "marts.dim_indicator", "sector_name", alias)
+    order = _column_or_null(con, "marts.dim_indicator", "sector_order", alias, "INTEGER")
+    fallback = f"upper({alias}.sector[1]) || replace({alias}.sector[2:], '_', ' ')"
+    return f"coalesce({name}, {fallback}) AS sector_name, CAST({order} AS INTEGER) AS sector_order"
 
 
 def _area_level(con: duckdb.DuckDBPyConnection, g_alias: str, pcode: str) -> str:
@@ -449,8 +475,22 @@ _DIM_INDICATOR_LATEST = """
 
 
 def indicators(path: PathLike) -> pl.DataFrame:
-    """``marts.dim_indicator`` (reference-sheet fields), latest version of each indicator."""
-    return _fetch(path, f"SELECT * FROM ({_DIM_INDICATOR_LATEST}) ORDER BY sector, name_en")
+    """``marts.dim_indicator`` (reference-sheet fields), latest version of each indicator, with
+    ``sector_name`` (the question bank's display name, e.g. "Roads and transport"; for a warehouse
+    that predates it, the sector id in words) and ``sector_order`` (NULL then), ordered by sector."""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        return f"SELECT * FROM ({_indicator_relation(con)}) ORDER BY sector_order NULLS LAST, sector, name_en"
+
+    return _fetch(path, sql)
+
+
+def _indicator_relation(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of the latest version of each ``marts.dim_indicator`` row with ``sector_name`` and
+    ``sector_order`` always present (see ``_sector_columns``)."""
+    have = [c for c in ("sector_name", "sector_order") if _has_column(con, "marts.dim_indicator", c)]
+    star = f"i.* EXCLUDE ({', '.join(have)})" if have else "i.*"
+    return f"SELECT {star}, {_sector_columns(con, 'i')} FROM ({_DIM_INDICATOR_LATEST}) i"
 
 
 def waves(path: PathLike) -> pl.DataFrame:
@@ -531,6 +571,7 @@ def indicator_options(path: PathLike) -> pl.DataFrame:
         WITH ap AS ({_approval_relation(con)}),
         f AS ({cells})
         SELECT f.indicator_id, any_value(i.name_en) AS name_en, any_value(i.sector) AS sector,
+               any_value(i.sector_name) AS sector_name, any_value(i.sector_order) AS sector_order,
                any_value(i.indicator_type) AS indicator_type,
                f.source_id, f.wave_id, any_value(w.title) AS wave_title,
                any_value(w.fieldwork_start) AS fieldwork_start, f.disaggregation,
@@ -540,11 +581,12 @@ def indicator_options(path: PathLike) -> pl.DataFrame:
                coalesce(bool_or(ap.is_approved), false) AS is_approved,
                coalesce(any_value(ap.approval_status), '{PROVISIONAL}') AS approval_status
         FROM f
-        LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
+        LEFT JOIN ({_indicator_relation(con)}) i USING (indicator_id)
         LEFT JOIN marts.dim_wave w USING (source_id, wave_id)
         LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
         GROUP BY f.indicator_id, f.source_id, f.wave_id, f.disaggregation
-        ORDER BY any_value(i.sector), any_value(i.name_en), f.indicator_id, f.source_id,
+        ORDER BY any_value(i.sector_order) NULLS LAST, any_value(i.sector), any_value(i.name_en), f.indicator_id,
+                 f.source_id,
                  any_value(w.fieldwork_start) DESC NULLS LAST,
                  any_value({_column_or_null(con, "marts.dim_wave", "wave_order", "w", "INTEGER")}) DESC NULLS LAST,
                  f.wave_id DESC,
@@ -583,7 +625,10 @@ def service_estimates(
     wave), the indicator's ``indicator_name``,
     ``indicator_type``, ``unit``, ``direction``, and the wave's ``wave_title``,
     ``fieldwork_start``, ``wave_order`` (1 = first wave of the source) and ``coverage`` (NULL =
-    governorate-wide; e.g. "Tal Afar city only (...)"; NULL when the warehouse predates it), and
+    governorate-wide; e.g. "Tal Afar city only (...)"; NULL when the warehouse predates it),
+    ``scale_note`` (the wave delivered the question on a scale of its own, e.g. "4-point scale, top
+    box (source codes 1, 2)", ``marts.dim_indicator_wave_scale``; NULL = the question bank's scale, or
+    a warehouse that predates the mart; a fact of the wave, kept for suppressed cells too), and
     the wave's ``is_approved`` / ``approval_status`` (see the module docstring).
     """
     where, params = _where(
@@ -613,12 +658,13 @@ def service_estimates(
                    {_wave_order(con, "w")} AS wave_order
             FROM marts.dim_wave w
         ),
-        ap AS ({_approval_relation(con)})
+        ap AS ({_approval_relation(con)}),
+        sc AS ({_scale_relation(con)})
         SELECT f.indicator_id,
                coalesce(i.name_en, f.indicator_id) AS indicator_name,
                i.indicator_type, i.unit, i.direction,
                f.source_id, f.wave_id, wv.wave_title, wv.fieldwork_start, wv.wave_order,
-               wv.coverage,
+               wv.coverage, sc.scale_note,
                f.governorate_pcode,
                coalesce(g.name_en, f.governorate_pcode) AS name_en,
                g.name_ar,
@@ -639,6 +685,7 @@ def service_estimates(
         LEFT JOIN marts.dim_governorate g USING (governorate_pcode)
         LEFT JOIN wv ON wv.source_id = f.source_id AND wv.wave_id = f.wave_id
         LEFT JOIN ap ON ap.source_id = f.source_id AND ap.wave_id = f.wave_id
+        LEFT JOIN sc ON sc.indicator_id = f.indicator_id AND sc.source_id = f.source_id AND sc.wave_id = f.wave_id
         {where}
         ORDER BY f.indicator_id, f.source_id, wv.wave_order NULLS LAST, f.wave_id,
                  ({level} = '{NATIONAL}') DESC, coalesce(g.name_en, f.governorate_pcode),
@@ -661,8 +708,12 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
     headline wave; when no wave of the source has a published estimate, the latest wave is
     returned with ``has_published`` false and no estimates.
 
-    Columns: indicator_id, indicator_name, name_ar, sector, indicator_type, unit, direction,
-    source_id, wave_id, wave_title, coverage (NULL = governorate-wide), n_waves (waves of the
+    Rows are ordered by sector (the question bank's order), then indicator name and source.
+
+    Columns: indicator_id, indicator_name, name_ar, sector, sector_name (display name), sector_order,
+    indicator_type, unit, direction, source_id, wave_id, wave_title, coverage (NULL =
+    governorate-wide), scale_note (the headline wave's own scale, NULL = the question bank's; see
+    ``service_estimates``), n_waves (waves of the
     source with a published estimate of the indicator; approved ones only with ``approved_only``),
     has_published, is_synthetic, is_approved, approval_status (of the headline wave),
     n_governorates (governorates with a published estimate), n_suppressed, n_unreliable
@@ -680,6 +731,7 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
         level = _area_level(con, "g", "f.governorate_pcode")
         return f"""
         WITH ap AS ({_approval_relation(con)}),
+        sc AS ({_scale_relation(con)}),
         est AS (
             SELECT f.indicator_id, f.source_id, f.wave_id, f.governorate_pcode, f.is_synthetic,
                    {level} = '{NATIONAL}' AS is_national,
@@ -758,8 +810,8 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
         )
         SELECT a.indicator_id,
                coalesce(i.name_en, a.indicator_id) AS indicator_name,
-               i.name_ar, i.sector, i.indicator_type, i.unit, i.direction,
-               a.source_id, a.wave_id, a.wave_title, a.coverage, a.n_waves, a.has_published,
+               i.name_ar, i.sector, i.sector_name, i.sector_order, i.indicator_type, i.unit, i.direction,
+               a.source_id, a.wave_id, a.wave_title, a.coverage, sc.scale_note, a.n_waves, a.has_published,
                a.is_synthetic, {_APPROVAL_COLUMNS}, a.n_governorates, a.n_suppressed, a.n_unreliable,
                a.median_estimate, a.min_estimate, a.max_estimate,
                CASE WHEN a.n_governorates = 1 THEN a.one_pcode END AS single_governorate_pcode,
@@ -774,10 +826,11 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
                a.national_estimate, a.national_ci_lower, a.national_ci_upper,
                a.national_is_unreliable
         FROM agg a
-        LEFT JOIN ({_DIM_INDICATOR_LATEST}) i USING (indicator_id)
+        LEFT JOIN ({_indicator_relation(con)}) i USING (indicator_id)
         LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = a.one_pcode
         LEFT JOIN ap ON ap.source_id = a.source_id AND ap.wave_id = a.wave_id
-        ORDER BY i.sector, indicator_name, a.source_id
+        LEFT JOIN sc ON sc.indicator_id = a.indicator_id AND sc.source_id = a.source_id AND sc.wave_id = a.wave_id
+        ORDER BY i.sector_order NULLS LAST, i.sector, indicator_name, a.source_id
         """
 
     return _fetch(path, sql)
@@ -1262,6 +1315,75 @@ def skipped_sources(path: PathLike, run_id: str | None = None) -> pl.DataFrame:
     )
 
 
+#: Columns of ``review_flags`` (audit.review_flags) with their SQL types.
+REVIEW_FLAG_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR", "source_id": "VARCHAR", "wave_id": "VARCHAR", "flag": "VARCHAR",
+    "file_name": "VARCHAR", "row_number": "INTEGER", "respondent_id": "VARCHAR", "other_file_name": "VARCHAR",
+    "other_row_number": "INTEGER", "other_respondent_id": "VARCHAR", "similarity": "DOUBLE",
+    "fields_compared": "INTEGER", "detail": "VARCHAR",
+}
+
+
+def review_flags(path: PathLike, run_id: str | None = None) -> pl.DataFrame:
+    """Loaded submissions flagged for a person to review (``audit.review_flags``): one row per flagged
+    pair, e.g. ``soft_duplicate``: two interviews of one enumerator with nearly identical answers.
+
+    Columns ``REVIEW_FLAG_COLUMNS``: where the pair is (file, data row and submission id of each),
+    ``similarity`` (share of the answered fields the two have in common, 0-1), ``fields_compared`` and
+    ``detail`` (the rule and the enumerator code). No answers and no personal data: ingestion dropped
+    personal columns before comparing, and the table holds none. Ordered by source, wave, file and row.
+    Empty (same columns) for a warehouse that predates the table.
+    """
+    where, params = _where([("run_id", run_id)])
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, "audit.review_flags"):  # the filter still takes its parameter
+            return f"SELECT * FROM ({_empty_relation(REVIEW_FLAG_COLUMNS)}) {where}"
+        cols = ", ".join(f"CAST({_column_or_null(con, 'audit.review_flags', c, 'r', t)} AS {t}) AS {c}"
+                         for c, t in REVIEW_FLAG_COLUMNS.items())
+        return f"""
+        SELECT {cols} FROM audit.review_flags r {where}
+        ORDER BY source_id, wave_id, flag, file_name, row_number, other_file_name, other_row_number
+        """
+
+    df = _fetch(path, sql, params)
+    return df.select(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in REVIEW_FLAG_COLUMNS.items())
+
+
+#: Columns of ``repeat_group_accounts`` (audit.repeat_group_accounts plus the accounting check).
+REPEAT_GROUP_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR", "source_id": "VARCHAR", "file_name": "VARCHAR", "file_sha256": "VARCHAR",
+    "repeat_group": "VARCHAR", "sheet_name": "VARCHAR", "rows_read": "BIGINT", "rows_loaded": "BIGINT",
+    "rows_excluded": "BIGINT", "rows_quarantined": "BIGINT", "rows_unaccounted": "BIGINT",
+    "accounting_ok": "BOOLEAN",
+}
+
+
+def repeat_group_accounts(path: PathLike, run_id: str | None = None) -> pl.DataFrame:
+    """Row accounting of repeat groups (``audit.repeat_group_accounts``): one row per repeat group of a
+    delivered file (a Kobo XLSX sheet, an ODK Central repeat CSV), with ``rows_unaccounted`` = rows_read
+    - (loaded + excluded + quarantined) and ``accounting_ok``. Columns ``REPEAT_GROUP_COLUMNS``; empty
+    for a warehouse that predates the table."""
+    where, params = _where([("run_id", run_id)])
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, "audit.repeat_group_accounts"):  # the filter still takes its parameter
+            return f"SELECT * FROM ({_empty_relation(REPEAT_GROUP_COLUMNS)}) {where}"
+        return f"""
+        SELECT run_id, source_id, file_name, file_sha256, repeat_group, sheet_name,
+               rows_read, rows_loaded, rows_excluded, rows_quarantined,
+               rows_read - (coalesce(rows_loaded, 0) + coalesce(rows_excluded, 0)
+                            + coalesce(rows_quarantined, 0)) AS rows_unaccounted,
+               coalesce(rows_read = coalesce(rows_loaded, 0) + coalesce(rows_excluded, 0)
+                                    + coalesce(rows_quarantined, 0), false) AS accounting_ok
+        FROM audit.repeat_group_accounts {where}
+        ORDER BY source_id, file_name, repeat_group
+        """
+
+    df = _fetch(path, sql, params)
+    return df.select(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in REPEAT_GROUP_COLUMNS.items())
+
+
 #: Query functions the cached layer may call by name.
 QUERIES = {
     f.__name__: f
@@ -1286,5 +1408,7 @@ QUERIES = {
         exclusions_by_reason,
         dropped_columns,
         skipped_sources,
+        review_flags,
+        repeat_group_accounts,
     )
 }

@@ -247,6 +247,20 @@ def direction_label(direction: Any) -> str:
     return _DIRECTION.get(direction or "", direction or DASH)
 
 
+def sector_label(sector_name: Any, sector: Any = None) -> str:
+    """The sector's display name (question bank ``sectors:``, ``dim_indicator.sector_name``), else its
+    id in words ('local_government' -> 'Local government'), else a dash."""
+    if not _missing(sector_name) and str(sector_name).strip():
+        return str(sector_name)
+    return words(sector)
+
+
+def scale_label(scale_note: Any) -> str:
+    """'4-point scale, top box (source codes 1, 2)' for an estimate from a wave on a declared scale
+    (``marts.dim_indicator_wave_scale``); '' for the question bank's own scale."""
+    return "" if _missing(scale_note) else str(scale_note)
+
+
 def words(code: Any) -> str:
     """'less_than_half' -> 'Less than half' (snake_case code to words, first letter upper)."""
     text = "" if _missing(code) else re.sub(r"[_\s]+", " ", str(code)).strip()
@@ -371,7 +385,8 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
     """Explorer table: one row per area (x disaggregation value), formatted, national rows
     ('Iraq (national)') first as given by the query; 'Approval' is 'approved' or a
     'provisional …' label. 'CI method', 'Single-PSU rule', 'PSUs' and 'Extreme weights' state
-    the design behind each estimate (all blank for a suppressed row except the wave's rule)."""
+    the design behind each estimate (all blank for a suppressed row except the wave's rule); 'Scale'
+    names the wave's own scale when it has one (blank = the question bank's scale)."""
     df = mask_suppressed(df)
     out = []
     for r in _rows(df):
@@ -393,6 +408,7 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
                 "Design effect": fmt_number(r.get("design_effect"), 2),
                 "Excluded share": fmt_pct(r.get("excluded_share")),
                 "CI method": ci_method_label(r.get("ci_method")),
+                "Scale": scale_label(r.get("scale_note")),
                 "Single-PSU rule": single_psu_label(r.get("single_psu_rule")),
                 "PSUs": r.get("n_psu"),
                 "Extreme weights": extreme_weights_label(
@@ -410,7 +426,7 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
         "Area": pl.String, "Arabic name": pl.String, "Group": pl.String,
         "Estimate": pl.String, "95% CI": pl.String, "SE": pl.String, "n": pl.Int64,
         "n eff.": pl.String, "Design effect": pl.String, "Excluded share": pl.String,
-        "CI method": pl.String, "Single-PSU rule": pl.String, "PSUs": pl.Int64,
+        "CI method": pl.String, "Scale": pl.String, "Single-PSU rule": pl.String, "PSUs": pl.Int64,
         "Extreme weights": pl.String, "Status": pl.String, "Data": pl.String, "Approval": pl.String,
         "P-code": pl.String,
     }
@@ -419,7 +435,7 @@ def estimates_display(df: pl.DataFrame) -> pl.DataFrame:
 
 EXPORT_COLUMNS = [
     "indicator_id", "indicator_name", "unit", "source_id", "wave_id", "data", "approval_status",
-    "governorate_pcode", "name_en", "name_ar", "area_level", "coverage", "disaggregation",
+    "governorate_pcode", "name_en", "name_ar", "area_level", "coverage", "scale_note", "disaggregation",
     "disaggregation_value", "estimate", "ci_lower", "ci_upper", "std_error", "ci_method",
     "degrees_of_freedom", "n_unweighted", "n_effective", "design_effect", "excluded_share",
     "single_psu_rule", "n_psu", "n_singleton_strata", "weight_ratio_max_median", "has_extreme_weights",
@@ -441,11 +457,12 @@ def estimates_export(df: pl.DataFrame, rules_text: str | None = None) -> pl.Data
     """CSV export of explorer rows (``EXPORT_COLUMNS``): raw numbers (proportions as fractions);
     every answer-derived statistic of a suppressed row is blank (design facts of its domain too).
     ``area_level`` is 'national' for Iraq as a whole (IQ), else 'governorate'; ``coverage`` is
-    blank for governorate-wide sources; ``approval_status`` is 'approved' or a 'provisional …'
+    blank for governorate-wide sources; ``scale_note`` is blank unless the wave answered on a scale
+    of its own; ``approval_status`` is 'approved' or a 'provisional …'
     label; ``estimation_rules`` repeats on every row the rules the numbers were made with
     (``rules_text``, the snapshot's ``dim_estimation_rules.rule_text``)."""
     df = mask_suppressed(df)
-    for col, dtype in (("coverage", pl.String), ("single_psu_rule", pl.String)):
+    for col, dtype in (("coverage", pl.String), ("scale_note", pl.String), ("single_psu_rule", pl.String)):
         if col not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=dtype).alias(col))
     df = _with_area_level(df)
@@ -551,9 +568,11 @@ def headline_cells(r: dict[str, Any]) -> dict[str, str]:
 
 
 def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
-    """Overview: one row per indicator x source (latest wave with a published estimate); the
-    'Approval' column labels a provisional headline wave. 'Governorates with an estimate' counts
-    governorates only (never the national estimate)."""
+    """Overview: one row per indicator x source (latest wave with a published estimate), in the
+    summary's order (by sector); 'Sector' is the question bank's display name; the 'Approval' column
+    labels a provisional headline wave. 'Governorates with an estimate' counts governorates only
+    (never the national estimate). 'Scale' says when the headline wave answered on a scale of its own
+    ('4-point scale, top box (source codes 1, 2)'); blank = the question bank's scale."""
     out = []
     for r in _rows(summary):
         flags = []
@@ -566,25 +585,31 @@ def headline_display(summary: pl.DataFrame) -> pl.DataFrame:
             flags.append("national estimate suppressed" + (f" ({reason})" if reason else ""))
         elif _national_published(r) and r.get("national_is_unreliable"):
             flags.append("national estimate unreliable (wide CI)")
+        cells = headline_cells(r)
         out.append(
             {
+                "Sector": sector_label(r.get("sector_name"), r.get("sector")),
                 "Indicator": r.get("indicator_name"),
                 "Source · wave": f"{r['source_id']} · {r['wave_id']}",
                 "Data": data_label(r.get("is_synthetic")),
                 "Approval": approval_label(r.get("approval_status"), r.get("is_approved", False)),
                 "Coverage": coverage_short(r.get("coverage")) or "governorate-wide",
                 "Governorates with an estimate": r.get("n_governorates"),
-                **headline_cells(r),
+                "Headline": cells["Headline"],
+                "Headline is": cells["Headline is"],
+                "Scale": scale_label(r.get("scale_note")),
+                "Range or 95% CI": cells["Range or 95% CI"],
+                "Across governorates": cells["Across governorates"],
                 "Flags": ", ".join(flags) if flags else DASH,
                 "Direction": direction_label(r.get("direction")),
                 "Waves": r.get("n_waves"),
             }
         )
     schema = {
-        "Indicator": pl.String, "Source · wave": pl.String, "Data": pl.String, "Approval": pl.String,
-        "Coverage": pl.String, "Governorates with an estimate": pl.Int64, "Headline": pl.String,
-        "Headline is": pl.String, "Range or 95% CI": pl.String, "Across governorates": pl.String,
-        "Flags": pl.String, "Direction": pl.String, "Waves": pl.Int64,
+        "Sector": pl.String, "Indicator": pl.String, "Source · wave": pl.String, "Data": pl.String,
+        "Approval": pl.String, "Coverage": pl.String, "Governorates with an estimate": pl.Int64,
+        "Headline": pl.String, "Headline is": pl.String, "Scale": pl.String, "Range or 95% CI": pl.String,
+        "Across governorates": pl.String, "Flags": pl.String, "Direction": pl.String, "Waves": pl.Int64,
     }
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
 
@@ -642,13 +667,14 @@ def governorate_snapshot(summary: pl.DataFrame, estimates: pl.DataFrame, pcode: 
                 "Area": area,
                 "Estimate": estimate,
                 "95% CI": ci,
+                "Scale": scale_label(s.get("scale_note")),
                 "Status": status,
                 "Median across governorates": median,
                 NATIONAL_LABEL: _national_cell(s),
             }
         )
     schema = dict.fromkeys(
-        ["Indicator", "Source · wave", "Data", "Approval", "Area", "Estimate", "95% CI", "Status",
+        ["Indicator", "Source · wave", "Data", "Approval", "Area", "Estimate", "95% CI", "Scale", "Status",
          "Median across governorates", NATIONAL_LABEL],
         pl.String,
     )
@@ -1220,6 +1246,55 @@ def file_registry_display(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("rows_quarantined").alias("Quarantined"),
         pl.col("rows_superseded").alias("Superseded rows"),
         pl.col("archive_path").alias("Archive path"),
+    ).with_columns(pl.Series("Read = loaded + excluded + quarantined", checks, dtype=pl.String))
+
+
+FLAG_LABELS = {"soft_duplicate": "soft duplicate (near-identical interviews of one enumerator)"}
+
+
+def _submission(file_name: Any, row: Any) -> str:
+    return DASH if _missing(row) else f"{file_name} · row {row}"
+
+
+def review_flags_display(df: pl.DataFrame) -> pl.DataFrame:
+    """``queries.review_flags`` for the Data quality page: one row per flagged pair — source, wave,
+    flag in words, each submission as 'file · row N' with its id, similarity as a percentage of the
+    answered fields, the number of fields compared and the detail (rule and enumerator code). No
+    answers, no personal data."""
+    out = [
+        {
+            "Source": r.get("source_id"),
+            "Wave": r.get("wave_id"),
+            "Flag": FLAG_LABELS.get(r.get("flag") or "", words(r.get("flag"))),
+            "Submission": _submission(r.get("file_name"), r.get("row_number")),
+            "Id": r.get("respondent_id"),
+            "Other submission": _submission(r.get("other_file_name"), r.get("other_row_number")),
+            "Other id": r.get("other_respondent_id"),
+            "Similarity": fmt_pct(r.get("similarity")),
+            "Fields compared": r.get("fields_compared"),
+            "Detail": r.get("detail") or DASH,
+        }
+        for r in _rows(df)
+    ]
+    schema = {"Source": pl.String, "Wave": pl.String, "Flag": pl.String, "Submission": pl.String, "Id": pl.String,
+              "Other submission": pl.String, "Other id": pl.String, "Similarity": pl.String,
+              "Fields compared": pl.Int64, "Detail": pl.String}
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+def repeat_groups_display(df: pl.DataFrame) -> pl.DataFrame:
+    """``queries.repeat_group_accounts`` formatted: per repeat group of a delivered file, rows read,
+    loaded, excluded (with their submission) and quarantined, and whether they balance."""
+    checks = [accounting_label(r["accounting_ok"], r["rows_unaccounted"]) for r in _rows(df)]
+    return df.select(
+        pl.col("source_id").alias("Source"),
+        pl.col("file_name").alias("File"),
+        pl.col("repeat_group").alias("Repeat group"),
+        pl.col("sheet_name").alias("Sheet or file"),
+        pl.col("rows_read").alias("Read"),
+        pl.col("rows_loaded").alias("Loaded"),
+        pl.col("rows_excluded").alias("Excluded"),
+        pl.col("rows_quarantined").alias("Quarantined"),
     ).with_columns(pl.Series("Read = loaded + excluded + quarantined", checks, dtype=pl.String))
 
 

@@ -252,6 +252,35 @@ def coverage_note(df: pl.DataFrame, source_col: str = "source_id") -> str | None
     return "Coverage: " + "; ".join(parts) + "."
 
 
+def scale_note(df: pl.DataFrame) -> str | None:
+    """Markdown naming each source · wave whose estimates come from answers on a scale of its own
+    (``scale_note``, e.g. "4-point scale, top box (source codes 1, 2)") and the indicators concerned,
+    or None when every estimate shown is on the question bank's scale."""
+    if df.is_empty() or "scale_note" not in df.columns:
+        return None
+    noted = df.filter(pl.col("scale_note").is_not_null())
+    if noted.is_empty():
+        return None
+    name = "indicator_name" if "indicator_name" in noted.columns else "indicator_id"
+    parts = []
+    for (src, wave), group in noted.group_by("source_id", "wave_id", maintain_order=True):
+        items = [f"{md_escape(n)}: {md_escape(note)}" for n, note in
+                 group.select(name, "scale_note").unique(maintain_order=True).iter_rows()]
+        parts.append(f"`{src}` · `{wave}` answered on a scale of its own ({'; '.join(items)})")
+    return (
+        "Scale: " + "; ".join(parts) + ". Its answers are counted as the question bank's top or bottom box; "
+        "a 4-point scale has no middle answer, so more households land in those boxes than on the question "
+        "bank's 5 points — compare such estimates with other sources with care."
+    )
+
+
+def scale_caption(df: pl.DataFrame) -> None:
+    """A caption for estimates from waves on a declared scale; nothing when there are none."""
+    note = scale_note(df)
+    if note:
+        st.caption(note)
+
+
 def coverage_caption(df: pl.DataFrame, source_col: str = "source_id") -> None:
     """A caption for sources with partial coverage (e.g. one city); nothing when all are
     governorate-wide."""

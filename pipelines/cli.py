@@ -491,12 +491,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from pipelines.status import ApprovalError, approve_wave
 
-        try:
-            approve_wave(warehouse, "mizan_demo_national", "2024", "mizan demo",
-                         "approved automatically by `mizan demo` so that both approved and provisional waves show")
-            print("demo: wave 2024 approved (steering-committee pages); wave 2025 stays provisional")
-        except (ApprovalError, pub.WriterBusy) as exc:
-            print(f"demo: wave 2024 not approved ({exc}); the Overview lists provisional waves on request")
+        # national 2024 and firm B's only wave approved, national 2025 provisional: the Overview shows both
+        # kinds (and firm B's 4-point estimates with their note) without the toggle
+        for source_id, wave_id in (("mizan_demo_national", "2024"), ("mizan_demo_firm_b", "2025")):
+            try:
+                approve_wave(warehouse, source_id, wave_id, "mizan demo",
+                             "approved automatically by `mizan demo` so that both approved and provisional waves show")
+                print(f"demo: {source_id} wave {wave_id} approved (steering-committee pages)")
+            except (ApprovalError, pub.WriterBusy) as exc:
+                print(f"demo: {source_id} wave {wave_id} not approved ({exc}); the Overview lists provisional waves "
+                      "on request")
+        print("demo: mizan_demo_national wave 2025 stays provisional")
     if args.command == "demo" and not args.no_dashboard:
         return serve_dashboard(warehouse, args.port)
     return 0

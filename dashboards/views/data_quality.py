@@ -1,4 +1,5 @@
-"""Data quality — for data engineers: runs, files, deliveries, row accounting, quarantine, exclusions.
+"""Data quality — for data engineers: runs, files, deliveries, row accounting, quarantine, exclusions,
+submissions flagged for review and repeat-group accounting (when the snapshot has those tables).
 
 The run history joins two records: the snapshot's ``audit.run_log`` (every run up to the one that
 published it) and the warehouse's journal (``publish.read_journal``: every finished run, failed ones
@@ -201,6 +202,58 @@ if not _absent("audit.exclusions"):
             ex.rename({"source_id": "Source", "reason": "Reason", "n_rows": "Rows", "n_files": "Files"}),
             hide_index=True,
         )
+
+# --- submissions flagged for review, repeat groups (newer builds) ------------------------
+# Older snapshots lack these tables: their sections are left out, and a caption says so.
+review_missing = ui.missing_tables(path, queries.REVIEW_TABLES)
+if "audit.review_flags" not in review_missing:
+    st.subheader("Submissions flagged for review")
+    flags = ui.load("review_flags", path, run_id=run_id)
+    st.caption(
+        "Loaded submissions a person should look at (`audit.review_flags`). A soft duplicate is two "
+        "interviews by one enumerator whose answers are nearly identical — the same household interviewed "
+        "twice, or an interview copied. Both stay loaded and count in the estimates; check them with the "
+        "survey firm. Similarity: the share of the fields answered by either that hold the same answer. "
+        "Submissions are named by file, data row and id only: no answers and no personal data are shown."
+    )
+    if flags.is_empty():
+        st.success("No submission is flagged for review.")
+    else:
+        f1, f2 = st.columns(2)
+        f1.metric("Flagged pairs", flags.height)
+        f2.metric("Sources", flags["source_id"].n_unique())
+        st.dataframe(
+            T.review_flags_display(flags),
+            hide_index=True,
+            column_config={"Detail": st.column_config.TextColumn(width="large")},
+        )
+if "audit.repeat_group_accounts" not in review_missing:
+    st.subheader("Repeat groups")
+    groups = ui.load("repeat_group_accounts", path, run_id=run_id)
+    if groups.is_empty():
+        st.info(
+            "No file in this snapshot delivered repeat groups (Kobo XLSX sheets or ODK Central repeat CSVs, "
+            "e.g. a household roster)."
+        )
+    else:
+        unbalanced = groups.filter(~pl.col("accounting_ok"))
+        if unbalanced.height:
+            st.error(
+                "Repeat-group row accounting does not balance for: "
+                + ", ".join(f"`{r['source_id']}/{r['file_name']}` [{r['repeat_group']}]"
+                            for r in unbalanced.iter_rows(named=True))
+            )
+        st.caption(
+            "Rows of each repeat group (`audit.repeat_group_accounts`), linked to their submission: a row "
+            "follows its submission into exclusion or quarantine, an orphan row (its parent missing) is "
+            "quarantined. For every group, read = loaded + excluded + quarantined."
+        )
+        st.dataframe(T.repeat_groups_display(groups), hide_index=True)
+if review_missing:
+    st.caption(
+        "This snapshot predates " + " and ".join(f"`{t}`" for t in review_missing)
+        + " (submissions flagged for review, repeat-group accounting): built before the pipeline recorded them."
+    )
 
 # --- dropped columns and skipped sources ------------------------------------------------
 c1, c2 = st.columns(2)

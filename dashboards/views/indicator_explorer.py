@@ -59,9 +59,19 @@ def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> 
     return st.selectbox(label, options=values, format_func=lambda v: labels.get(v, str(v)), key=key)
 
 
+ALL_SECTORS = "All sectors"
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
-    meta = options.select("indicator_id", "name_en", "indicator_type").unique("indicator_id", maintain_order=True)
+    # sectors by their question-bank names and order (options come sorted by sector, then indicator name)
+    options = options.with_columns(
+        pl.struct("sector_name", "sector").map_elements(
+            lambda r: T.sector_label(r["sector_name"], r["sector"]), return_dtype=pl.String
+        ).alias("sector_label")
+    )
+    sectors = options["sector_label"].unique(maintain_order=True).to_list()
+    sector = _select("Sector", [ALL_SECTORS, *sectors], {}, "explorer_sector")
+    shown = options if sector == ALL_SECTORS else options.filter(pl.col("sector_label") == sector)
+    meta = shown.select("indicator_id", "name_en", "indicator_type").unique("indicator_id", maintain_order=True)
     names = {
         i: (n or i) + (" — answer distribution" if t == "distribution" else "")
         for i, n, t in meta.iter_rows()
@@ -120,6 +130,12 @@ all_waves = ui.load("waves", path)
 design = all_waves.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))
 
 title = names.get(indicator_id, indicator_id)
+# a wave on a scale of its own (e.g. 4 points declared onto the question's top box) says so with its numbers
+scale_notes = (
+    sorted(rows["scale_note"].drop_nulls().unique().to_list()) if "scale_note" in rows.columns else []
+)
+if scale_notes:
+    title += " — " + "; ".join(scale_notes)
 if rows["is_synthetic"].any():
     title += f" — {T.SYNTHETIC_LABEL}"
 if approval != T.APPROVED_LABEL:
@@ -129,6 +145,15 @@ suffix = f"{indicator_id}_{source_id}_{wave_id}_{disaggregation}"
 
 def _estimates_view() -> None:
     gov_rows, national_rows = T.split_national(rows)
+    if scale_notes:
+        st.info(
+            f"**Scale:** `{source_id}` · `{wave_id}` asked this question on a scale of its own — "
+            f"{'; '.join(scale_notes)}. Its answers are counted as the question bank's "
+            f"{'top' if 'top box' in scale_notes[0] else 'bottom'} box. A scale without a middle answer "
+            "(4 points) puts more households in the top and bottom boxes than a 5-point scale does: compare "
+            "with waves on the question bank's scale with care.",
+            icon=":material/straighten:",
+        )
     m1, m2, m3 = st.columns(3)
     m1.metric(
         "Governorates with an estimate",
@@ -175,6 +200,10 @@ def _estimates_view() -> None:
             "Single-PSU rule": st.column_config.TextColumn(
                 help="What a stratum with a single PSU does in the variance (skip | certainty units | combine)"
             ),
+            "Scale": st.column_config.TextColumn(
+                help="The wave's own answer scale when it is not the question bank's (e.g. 4 points declared "
+                "onto the top box); blank = the question bank's scale"
+            ),
         },
     )
     st.download_button(
@@ -186,7 +215,8 @@ def _estimates_view() -> None:
         key="explorer_download",
         help="Proportions as fractions; suppressed cells have no estimate, SE, CI or any other "
         "statistic computed from the answers. area_level: national for Iraq as a whole (IQ). "
-        "coverage: blank = the whole governorate. approval_status: approved, or provisional (not "
+        "coverage: blank = the whole governorate. scale_note: blank = the question bank's answer scale. "
+        "approval_status: approved, or provisional (not "
         "approved by the M&E lead). estimation_rules: the rules these numbers were made with.",
     )
 
@@ -208,6 +238,18 @@ def _estimates_view() -> None:
     if changes.is_empty():
         st.info(f"No change was computed between `{previous}` and `{wave_id}` for this selection.")
         return
+    # waves asked on different scales (e.g. 4 points, then the question bank's 5): say so with the change
+    before = ui.load("service_estimates", path, indicator_id=indicator_id, source_id=source_id,
+                     wave_id=previous, disaggregation=disaggregation)
+    scales = {w: sorted(df["scale_note"].drop_nulls().unique().to_list()) if "scale_note" in df.columns else []
+              for w, df in ((previous, before), (wave_id, rows))}
+    if scales[previous] != scales[wave_id]:
+        st.warning(
+            "The two waves were asked on different answer scales — "
+            + "; ".join(f"`{w}`: {'; '.join(n) if n else 'the question bank’s scale'}" for w, n in scales.items())
+            + ". Part of any difference may come from the scale rather than from a change in the service.",
+            icon=":material/straighten:",
+        )
     change_table = T.changes_display(changes)
     if disaggregation == "all":
         change_table = change_table.drop("Group")
@@ -297,7 +339,7 @@ with right, st.container(border=True):
         fields = [
             ("Indicator", f"{ui.md_escape(sheet.get('name_en') or indicator_id)} (`{indicator_id}`)"),
             ("Arabic name", sheet.get("name_ar")),
-            ("Sector", sheet.get("sector")),
+            ("Sector", T.sector_label(sheet.get("sector_name"), sheet.get("sector"))),
             ("Definition", sheet.get("definition")),
             ("Numerator", sheet.get("numerator")),
             ("Denominator", sheet.get("denominator")),
@@ -360,6 +402,7 @@ with right, st.container(border=True):
             ("Single-PSU rule", psu_line),
             ("CI method", f"requested {T.ci_method_label(sheet.get('ci_method'))}; used for the estimates shown: "
                           f"{_methods_used()}"),
+            ("Answer scale", "; ".join(scale_notes) if scale_notes else "the question bank's"),
             ("Weighting", weighting),
             ("National estimates", T.DASH if national is None else (
                 "yes (the wave reached every governorate)" if national else "no (the wave did not reach every governorate)")),

@@ -18,8 +18,8 @@ path = ui.current_warehouse()
 
 st.title("Overview")
 st.caption(
-    "Where each service indicator stands in the latest wave of each survey that published an "
-    "estimate of it, whether it changed since the wave before, and how it moved across waves. For a "
+    "Where each service indicator stands, sector by sector, in the latest wave of each survey that "
+    "published an estimate of it, whether it changed since the wave before, and how it moved across waves. For a "
     "survey that reached every governorate the headline is the **national estimate** "
     f"(“{T.NATIONAL_LABEL}”: design-based, with its 95% CI); the median and range of the governorate "
     "estimates are given beside it. For other surveys the headline is the median and range of "
@@ -96,6 +96,13 @@ st.dataframe(
             help="Governorates with a published (not suppressed) estimate; the national estimate is "
             "not a governorate and is not counted"
         ),
+        "Sector": st.column_config.TextColumn(
+            help="The question bank's sectors (data_contracts/question_bank.yaml), in its order"
+        ),
+        "Scale": st.column_config.TextColumn(
+            help="When the headline wave asked the question on a scale of its own (e.g. 4 points, no middle "
+            "answer), which of its answers count; blank = the question bank's scale"
+        ),
         "Headline": st.column_config.TextColumn(
             help=f"The national estimate, “{T.NATIONAL_LABEL}”, when the survey reached every governorate; "
             "else the median of the governorate estimates; for a single governorate or a "
@@ -115,6 +122,7 @@ st.dataframe(
     },
 )
 ui.coverage_caption(summary)
+ui.scale_caption(summary)
 unpublished = summary.filter(pl.col("has_published").not_())
 if not unpublished.is_empty():
     st.caption(

@@ -15,7 +15,7 @@ import dagster as dg
 import polars as pl
 
 from data_contracts import governorates as gov
-from data_contracts.mapping import MappingError, load_indicators, load_question_bank
+from data_contracts.mapping import MappingError, load_indicators, load_question_bank, question_sectors
 from pipelines.ingest.budget import ingest_budget_source
 from pipelines.ingest.common import (
     DiscoveredSource,
@@ -81,6 +81,9 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
         "unit", "indicator_type", "question_id", "success_codes", "disaggregations", "ci_method", "direction",
         "source_questions", "estimation_method", "suppression_rule", "universe",
     ]
+    # sector display names and order from the question bank's `sectors:` (the dashboard groups by them)
+    sectors = question_sectors()
+    sector_order = {sector: i + 1 for i, sector in enumerate(sectors)}
     indicators = pl.DataFrame(
         [
             {
@@ -88,10 +91,13 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
                 "version": str(ind.get("version")),
                 "success_codes": ind.get("success_codes") or [],
                 "source_questions": ind.get("source_questions") or f"{ind['question_id']}: {bank[ind['question_id']]['label_en']}",
+                "sector_name": sectors.get(ind.get("sector")),
+                "sector_order": sector_order.get(ind.get("sector")),
             }
             for ind in load_indicators().values()
         ],
-        schema_overrides={"success_codes": pl.List(pl.String), "disaggregations": pl.List(pl.String)},
+        schema_overrides={"success_codes": pl.List(pl.String), "disaggregations": pl.List(pl.String),
+                          "sector_name": pl.String, "sector_order": pl.Int32},
     )
     with connect(paths.working_path()) as con:
         ensure_schema(con)

@@ -7,14 +7,21 @@ demo exercises the same readers, mappings and contracts as real data:
 * ``surveys/mizan_demo_national/export_wave_2024.csv`` and ``export_wave_2025.csv`` - KoboToolbox CSV
   exports of that form (``;`` delimiter, UTF-8 with a byte-order mark, every cell double-quoted, CRLF
   line ends, select_multiple split into 0/1 columns, geopoint split into ``_gps_*`` columns, Kobo meta
-  columns at the end);
+  columns at the end); its questions cover every sector of the question bank: water, electricity,
+  health, education, waste collection, roads, and the local government (responsiveness, trust on the
+  bank's 4-point scale, complaints and whether action was taken);
+* ``surveys/mizan_demo_firm_b/firm_b_wave_2025.sav`` - a second firm's SPSS file (one wave, six southern
+  governorates, Arabic labels, 4-point ratings declared onto the question bank's top/bottom box, planted
+  review-status, duplicate and soft-duplicate faults), written by :mod:`pipelines.demo.firm_b`;
 * ``budget/mizan_demo_budget/budget_lines.csv`` - a plain comma-separated budget extract
   (allocation and expenditure in IQD by governorate x sector x fiscal year x capital/operating);
 * ``README.txt`` - what the files are, the seed, the design and the planted faults with row numbers.
 
 Row numbers everywhere are 1-based data rows (the header is not counted), as in docs/architecture.md.
 
-Same seed and arguments give byte-identical files (the xlsx is re-zipped with fixed timestamps).
+Same seed and arguments give byte-identical files (the xlsx is re-zipped with fixed timestamps, the SPSS
+header's time of writing is pinned). Questions and sources added later draw from random streams of their
+own, so the answers the demo had before them did not change.
 The "true" governorate parameters depend on the seed only, not on ``households_per_wave``.
 """
 
@@ -64,6 +71,7 @@ _FIXED_XLSX_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
 SURVEY_DIR = Path("surveys") / SURVEY_SOURCE_ID
 BUDGET_DIR = Path("budget") / BUDGET_SOURCE_ID
 XLSFORM_PATH = SURVEY_DIR / "xlsform.xlsx"
+FIRM_B_PATH = Path("surveys") / "mizan_demo_firm_b" / "firm_b_wave_2025.sav"  # written by pipelines/demo/firm_b.py
 BUDGET_PATH = BUDGET_DIR / "budget_lines.csv"
 README_PATH = Path("README.txt")
 
@@ -156,6 +164,15 @@ WATER_SOURCES = (
     ("bottled", "Bottled or sachet water", "المياه المعبأة بالزجاجات أو اكياس"),
     ("other", "Other", "اخرى"),
 )
+#: Trust in local government: the question bank's 4-point trust scale (trust_4), plus nonresponse.
+TRUST = (
+    ("a_great_deal", "A great deal", "كثيرا جدا"),
+    ("quite_a_lot", "Quite a lot", "إلى حد ما"),
+    ("not_very_much", "Not very much", "ليس كثيرا"),
+    ("none_at_all", "None at all", "لا أثق على الإطلاق"),
+    ("dont_know", "Don't know", "لا أعرف"),
+    ("prefer_not_answer", "Prefer not to answer", "افضل عدم الاجابة"),
+)
 CHOICE_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "yes_no": YES_NO,
     "governorates": tuple((g.code, g.label_en, g.label_ar) for g in GOVERNORATES),
@@ -165,9 +182,11 @@ CHOICE_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "level_service": LEVEL_SERVICE,
     "yndp": YNDP,
     "water_sources": WATER_SOURCES,
+    "trust": TRUST,
 }
 RATING_CODES = tuple(c[0] for c in LEVEL_SERVICE)  # index 0..5
 YNDP_CODES = tuple(c[0] for c in YNDP)
+TRUST_CODES = tuple(c[0] for c in TRUST)
 WATER_SOURCE_CODES = tuple(c[0] for c in WATER_SOURCES)
 DISPLACEMENT_CODES = tuple(c[0] for c in DISPLACEMENT)
 
@@ -223,14 +242,14 @@ SURVEY_ROWS: tuple[dict[str, str], ...] = (
         name="consent",
         en=(
             "Hello, my name is __ and I work for a survey firm contracted by the governorate. We are asking "
-            "households about the quality of water, electricity, health and education services. The interview "
-            "takes about 15 minutes, your answers stay confidential and you may stop at any time. "
-            "Are you willing to participate?"
+            "households about the quality of water, electricity, health, education, waste collection and "
+            "roads, and about their local government. The interview takes about 20 minutes, your answers stay "
+            "confidential and you may stop at any time. Are you willing to participate?"
         ),
         ar=(
             "مرحبًا، اسمي __ وأعمل لدى شركة مسوح متعاقدة مع المحافظة. نسأل الأسر عن جودة خدمات المياه والكهرباء "
-            "والصحة والتعليم. تستغرق المقابلة حوالي 15 دقيقة، وتبقى إجاباتك سرية ويمكنك التوقف في أي وقت. "
-            "هل أنت مستعد للمشاركة؟"
+            "والصحة والتعليم وجمع النفايات والطرق، وعن الحكومة المحلية. تستغرق المقابلة حوالي 20 دقيقة، "
+            "وتبقى إجاباتك سرية ويمكنك التوقف في أي وقت. هل أنت مستعد للمشاركة؟"
         ),
         required="true",
     ),
@@ -366,6 +385,61 @@ SURVEY_ROWS: tuple[dict[str, str], ...] = (
         ar="كيف تقيّم الجودة العامة للمدارس الحكومية التي يرتادها أطفال أسرتك؟",
         required="true",
         relevant="${has_school_children} = 'yes'",
+    ),
+    # waste, roads, local government and trust (question bank sectors waste, roads, local_government)
+    _Q(
+        type="select_one level_service",
+        name="waste_collection",
+        en="How do you rate the collection of household waste in your area?",
+        ar="كيف تقيّم خدمة جمع النفايات المنزلية في منطقتك؟",
+        required="true",
+        relevant=_CONSENT,
+    ),
+    _Q(
+        type="select_one level_service",
+        name="roads_condition",
+        en="How do you rate the condition of the roads in your area?",
+        ar="كيف تقيّم حالة الطرق في منطقتك؟",
+        required="true",
+        relevant=_CONSENT,
+    ),
+    _Q(
+        type="select_one level_service",
+        name="local_gov_responsiveness",
+        en=(
+            "How do you rate how well the local government (governorate council and administration) responds "
+            "to the needs of people in your area?"
+        ),
+        ar="كيف تقيّم استجابة الحكومة المحلية (مجلس المحافظة والإدارة المحلية) لاحتياجات الناس في منطقتك؟",
+        required="true",
+        relevant=_CONSENT,
+    ),
+    _Q(
+        type="select_one trust",
+        name="trust_local_gov",
+        en="How much do you trust the local government of your governorate?",
+        ar="إلى أي مدى تثق بالحكومة المحلية في محافظتك؟",
+        required="true",
+        relevant=_CONSENT,
+    ),
+    _Q(
+        type="select_one yes_no",
+        name="complained",
+        en=(
+            "In the past 12 months, has your household made a complaint to the local authorities or a "
+            "service provider?"
+        ),
+        ar="خلال الأشهر الاثني عشر الماضية، هل قدمت أسرتك شكوى إلى السلطات المحلية أو إلى مقدم خدمة؟",
+        required="true",
+        relevant=_CONSENT,
+    ),
+    _Q(
+        type="select_one yndp",
+        name="complaint_action",
+        en="After your household's most recent complaint, was action taken?",
+        ar="بعد آخر شكوى قدمتها أسرتك، هل تم اتخاذ إجراء؟",
+        required="true",
+        relevant="${complained} = 'yes'",
     ),
 )
 
@@ -506,6 +580,52 @@ def _draw_params(rng: np.random.Generator) -> _Params:
     )
 
 
+@dataclass(frozen=True)
+class _LocalParams:
+    """Governorate x wave targets of the waste, roads and local-government questions (N_GOV, 2 each).
+
+    Drawn from a random stream of their own, so adding them left every other parameter, and every
+    answer the national survey had before them, unchanged."""
+
+    waste_good: np.ndarray  # share rating household waste collection good or excellent
+    roads_good: np.ndarray  # share rating the roads in their area good or excellent
+    responsive_good: np.ndarray  # share rating local government's responsiveness good or excellent
+    trusted: np.ndarray  # share trusting local government a great deal or quite a lot
+    complained_p: np.ndarray  # share of households that complained to the authorities in 12 months
+    action_yes: np.ndarray  # share of complainants reporting that action was taken
+
+
+#: Kurdistan Region governorates: in the demo, waste collection and roads are rated somewhat better there.
+KRI_CODES = ("sulaymaniyah", "duhok", "erbil", "halabja")
+
+
+def _draw_local_params(rng: np.random.Generator, water_change: np.ndarray) -> _LocalParams:
+    g = N_GOV
+    kri = np.array([gv.code in KRI_CODES for gv in GOVERNORATES], dtype=np.float64)
+
+    def two_waves(base: np.ndarray, shift: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        base = np.clip(base, lo, hi)
+        return np.column_stack([base, np.clip(_expit(_logit(base) + shift), lo, hi)])
+
+    waste = two_waves(_expit(_logit(rng.uniform(0.20, 0.50, g)) + 0.5 * kri), rng.uniform(-0.5, 0.5, g),
+                      0.12, 0.70)
+    roads = two_waves(_expit(_logit(rng.uniform(0.12, 0.40, g)) + 0.4 * kri), rng.uniform(-0.45, 0.45, g),
+                      0.08, 0.60)
+    # governorates whose water service improved tend to see their local government as more responsive
+    responsive = two_waves(rng.uniform(0.10, 0.35, g), 0.8 * water_change + rng.normal(0, 0.15, g), 0.06, 0.50)
+    trusted = two_waves(rng.uniform(0.15, 0.45, g), 0.6 * water_change + rng.normal(0, 0.15, g), 0.08, 0.60)
+    complained = two_waves(rng.uniform(0.12, 0.30, g), rng.normal(0, 0.10, g), 0.08, 0.40)
+    action = two_waves(rng.uniform(0.20, 0.50, g), 0.5 * water_change + rng.normal(0, 0.10, g), 0.10, 0.65)
+    return _LocalParams(
+        waste_good=waste,
+        roads_good=roads,
+        responsive_good=responsive,
+        trusted=trusted,
+        complained_p=complained,
+        action_yes=action,
+    )
+
+
 # ----------------------------------------------------------------------------------------------
 # Sample design
 # ----------------------------------------------------------------------------------------------
@@ -569,6 +689,18 @@ def _rating(eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return code
 
 
+_TRUST_CUTS = (1.6, 0.0, -1.5)  # latent > cut: a great deal, quite a lot, not very much; else none at all
+
+
+def _trust(eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ordinal 4-point trust (codes 0..3 = a great deal..none at all); P(code <= 1) = expit(eta)."""
+    latent = eta + rng.logistic(size=eta.shape[0])
+    code = np.full(eta.shape[0], 3, dtype=np.int8)
+    for k, cut in reversed(list(enumerate(_TRUST_CUTS))):
+        code[latent > cut] = np.minimum(code[latent > cut], k)
+    return code
+
+
 def _fieldwork_days(year: int) -> np.ndarray:
     days = np.arange(np.datetime64(f"{year}-03-02"), np.datetime64(f"{year}-03-29"))
     weekday = (days.astype("datetime64[D]").astype(np.int64) - 4) % 7  # 0 = Monday (1970-01-01 was a Thursday)
@@ -597,7 +729,13 @@ def _uuids(rng: np.random.Generator, n: int) -> pl.Series:
 
 
 def _wave(
-    wave: int, wave_index: int, households: int, params: _Params, seed: int, rng: np.random.Generator
+    wave: int,
+    wave_index: int,
+    households: int,
+    params: _Params,
+    local: _LocalParams,
+    seed: int,
+    rng: np.random.Generator,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     d = _design(households, rng)
     n_clusters = d.cluster_size.shape[0]
@@ -675,6 +813,29 @@ def _wave(
     used_health = rng.random(n) < params.used_health_p[g]
     school = rng.random(n) < params.school_children_p[g]
 
+    # waste, roads, local government and trust: a random stream of their own (so every draw above and below
+    # is what it was before these questions existed), sharing the cluster and household effects above
+    rng_l = np.random.default_rng([seed, wave, 29])
+
+    def eta_l(p: np.ndarray, urban_eff: float, female_eff: float, own_sd: float = 0.25) -> np.ndarray:
+        own_cluster = rng_l.normal(0, own_sd, n_clusters)[hc]
+        return _logit(p[g, w]) + urban_eff * urban_c + female_eff * female_c + c_re[hc] + own_cluster + hh_re
+
+    def refusal_l(code: np.ndarray, refusal_code: int, rate: float = 0.02) -> np.ndarray:
+        return np.where(rng_l.random(n) < rate, refusal_code, code).astype(np.int8)
+
+    waste = refusal_l(_rating(eta_l(local.waste_good, urban_eff=0.9, female_eff=0.0), rng_l), 5)
+    roads = refusal_l(_rating(eta_l(local.roads_good, urban_eff=0.5, female_eff=0.0), rng_l), 5)
+    gov_view = rng_l.normal(0, 0.5, n)  # a household's view of its local government, shared by both questions
+    responsive = refusal_l(_rating(eta_l(local.responsive_good, 0.1, -0.1) + gov_view, rng_l), 5)
+    trust = _trust(eta_l(local.trusted, 0.0, -0.1) + gov_view, rng_l)
+    u_trust = rng_l.random(n)
+    trust = np.where(u_trust < 0.04, 4, np.where(u_trust < 0.06, 5, trust)).astype(np.int8)  # dont_know, refusal
+    complained = rng_l.random(n) < _expit(_logit(local.complained_p[g, w]) + 0.3 * (1 - rural))
+    acted = rng_l.random(n) < _expit(eta_l(local.action_yes, 0.1, -0.2) + 0.5 * gov_view)
+    u_action = rng_l.random(n)
+    complaint_action = np.where(u_action < 0.03, 2, np.where(u_action < 0.045, 3, np.where(acted, 0, 1))).astype(np.int8)
+
     piped = rng.random(n) < params.piped_p[g, rural]
     trucking = rng.random(n) < np.where(piped, 0.05, 0.40) + 0.08 * rural
     borehole = rng.random(n) < np.where(rural == 1, 0.22, 0.03)
@@ -735,6 +896,12 @@ def _wave(
             "health_rating": sel(o(health), skip | ~o(used_health)),
             "has_school_children": sel(np.where(o(school), 0, 1), skip),
             "education_rating": sel(o(education), skip | ~o(school)),
+            "waste_collection": sel(o(waste), skip),
+            "roads_condition": sel(o(roads), skip),
+            "local_gov_responsiveness": sel(o(responsive), skip),
+            "trust_local_gov": sel(o(trust), skip),
+            "complained": sel(np.where(o(complained), 0, 1), skip),
+            "complaint_action": sel(o(complaint_action), skip | ~o(complained)),
             "hours_available_piped": np.where(skip | ~o(piped), -1, o(hours)),
             "gps_lat": np.round(c_lat[hc_o] + rng.normal(0, 0.004, n), 6),
             "gps_lon": np.round(c_lon[hc_o] + rng.normal(0, 0.004, n), 6),
@@ -822,6 +989,12 @@ def _wave(
         health_rating=choice("health_rating", RATING_CODES),
         has_school_children=choice("has_school_children", ("yes", "no")),
         education_rating=choice("education_rating", RATING_CODES),
+        waste_collection=choice("waste_collection", RATING_CODES),
+        roads_condition=choice("roads_condition", RATING_CODES),
+        local_gov_responsiveness=choice("local_gov_responsiveness", RATING_CODES),
+        trust_local_gov=choice("trust_local_gov", TRUST_CODES),
+        complained=choice("complained", ("yes", "no")),
+        complaint_action=choice("complaint_action", YNDP_CODES),
         _id=pl.lit(pl.Series(ids)).cast(pl.Utf8),
         _uuid=pl.lit(uuid),
         _submission_time=(pl.col("submission_s") * 1000).cast(pl.Datetime("ms")).dt.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -1060,6 +1233,8 @@ def _readme(manifest: dict[str, Any]) -> str:
         export_path(2024).as_posix(): "KoboToolbox CSV export, wave 2024 (fieldwork March 2024).",
         export_path(2025).as_posix(): "KoboToolbox CSV export, wave 2025 (fieldwork March 2025).",
         BUDGET_PATH.as_posix(): "Budget extract: allocation and expenditure in IQD, governorate x sector x year x scope.",
+        FIRM_B_PATH.as_posix(): "SPSS file of a second firm (firm B), wave 2025 (fieldwork July 2025), 6 governorates; "
+        "Arabic labels.",
     }
     for rel, meta in files.items():
         out.append(f"  {rel}")
@@ -1083,6 +1258,16 @@ def _readme(manifest: dict[str, Any]) -> str:
         "cluster effect (intra-cluster correlation) and a household effect shared across ratings. About 7 % of",
         "households are female-headed; about 2 % answer `prefer_not_answer` to each rating; hours of piped",
         "water are integers 0-24 with governorate means 4-16.",
+        "Every sector of the question bank has questions: water, electricity, health, education, and (the last",
+        "six columns before the Kobo meta columns) waste collection (`waste_collection`), roads",
+        "(`roads_condition`), the local government's responsiveness (`local_gov_responsiveness`, 5-point",
+        "ratings), trust in the local government on the question bank's 4-point trust scale",
+        "(`trust_local_gov`: a_great_deal .. none_at_all, plus dont_know about 4 % and prefer_not_answer",
+        "about 2 %), and complaints: `complained` (to the authorities or a service provider in 12 months) and,",
+        "for those who did, `complaint_action` (was action taken?). Their targets vary by governorate (waste",
+        "and roads rated better in the Kurdistan Region and in towns) and between waves (responsiveness,",
+        "trust and action on complaints move with the governorate's water-service change); a household's",
+        "view of its local government is shared by the responsiveness and trust questions.",
         "Kobo layout: `;` delimiter, UTF-8 with byte-order mark, every cell double-quoted, CRLF line ends,",
         "skipped questions are empty strings (\"\"), `water_sources` is space-separated plus 0/1 split columns",
         "`water_sources/<code>` (empty when the question was skipped), `gps` = 'lat lon altitude precision'",
@@ -1097,6 +1282,38 @@ def _readme(manifest: dict[str, Any]) -> str:
             f"  wave {wave}: {info['households']} households, {info['clusters']} clusters, {info['strata']} strata, "
             f"fieldwork {info['fieldwork_start']} to {info['fieldwork_end']}"
         )
+    from pipelines.demo import firm_b
+
+    firm = manifest["firm_b"]
+    out += [
+        "",
+        "SECOND SURVEY: FIRM B (SPSS, 4-point scales)",
+        "--------------------------------------------",
+        f"{FIRM_B_PATH.as_posix()}: an SPSS system file (.sav, UTF-8),",
+        "as a second survey firm delivers it:",
+        "numeric codes with value labels, variable and value labels in Arabic (the mapping reads them with",
+        "label_language: ar and resolves the governorate through its Arabic value label), user-missing codes",
+        "9 (don't know) for ratings and 99 for hours of piped water, an enumerator code (`enum_id`) and the",
+        "firm's quality-control decision (`qc_status`: approved, on hold, not approved).",
+        f"One wave, {firm['wave']}, fieldwork {firm['fieldwork_start']} to {firm['fieldwork_end']}, in "
+        f"{len(firm['governorates'])} of the 19 governorates only",
+        f"({', '.join(firm['governorates'])}): a partial survey, so no national estimate.",
+        f"Design: strata = governorate x urban/rural ({firm['strata']}, `stratum`), enumeration areas of "
+        f"{firm_b.CLUSTER_SIZE} households",
+        f"(`ea`, {firm['clusters']} EAs), {firm['households']} households, {firm['enumerators']} enumerators; "
+        "`wt_final` = stratum households / consenting",
+        "households of the stratum x an EA non-response factor (1 / rate, rate 0.85-1.00).",
+        "Water and electricity are rated on FOUR points (1 very good, 2 good, 3 bad, 4 very bad, 9 don't",
+        "know): the mapping declares 1-2 as the question bank's top box (good or excellent) and 3-4 as its",
+        "bottom box, so firm B counts in the good-or-excellent and poor-or-very-poor indicators (said with",
+        "every estimate: '4-point scale') and not in the 5-point answer distribution. Without a middle answer",
+        "its top box runs higher than the national survey's for the same governorate (targets: national 2025",
+        "+0.6 on the logit scale; electricity -0.5 more, for the July peak of demand). Trust in local",
+        "government uses the question bank's own 4-point scale (1-4, 9 don't know). Other questions: piped",
+        "connection and hours, hours of grid electricity, generator subscription (amperes, monthly cost),",
+        "complaint about electricity or water and whether action was taken, household size, age.",
+        "Personal-data columns (`resp_name`, `resp_phone`) hold obviously fake values.",
+    ]
     out += [
         "",
         "BUDGET EXTRACT",
@@ -1133,6 +1350,17 @@ def _readme(manifest: dict[str, Any]) -> str:
         f"  {budget_fault['file']} row {budget_fault['row_number']}: governorate = \"{budget_fault['value']}\" "
         "(unknown spelling) -> must be quarantined"
     )
+    for f in manifest["faults"]:
+        if f["file"] != FIRM_B_PATH.as_posix():
+            continue
+        rows = f["row_numbers"]
+        where = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(map(str, rows))}"
+        if f["column"] == "consent":
+            out.append(f"  {f['file']}: {len(rows)} households with consent = 2 (no) -> must be excluded. Rows:")
+            out.append(_wrap_numbers(rows))
+            continue
+        out.append(f"  {f['file']} {where}: {f['column']} = \"{f['value']}\" -> must be {f['outcome']}")
+        out.append(f"      ({f['description']})")
     out.append("")
     return "\n".join(out)
 
@@ -1145,7 +1373,7 @@ def _readme(manifest: dict[str, Any]) -> str:
 def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: int = 4000) -> dict:
     """Write the SYNTHETIC demo landing folder into `out_dir` and return a manifest.
 
-    Writes only the five files of the layout (creating their folders); any other file in
+    Writes only the six files of the layout (creating their folders); any other file in
     `out_dir` is left alone. Same `seed` and `households_per_wave` give byte-identical files.
     """
     if households_per_wave < MIN_HOUSEHOLDS_PER_WAVE:
@@ -1156,15 +1384,21 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
     out_dir = Path(out_dir)
     seed = int(seed)
     ss = np.random.SeedSequence(seed)
-    params_ss, budget_ss, *wave_ss = ss.spawn(2 + len(WAVES))
+    # children 0..3 as before the local-government questions and the second firm existed (a SeedSequence's
+    # i-th child does not depend on how many are spawned), so their data did not change
+    children = ss.spawn(2 + len(WAVES) + 2)
+    params_ss, budget_ss = children[:2]
+    wave_ss = children[2 : 2 + len(WAVES)]
+    local_ss, firm_b_ss = children[2 + len(WAVES) :]
     params = _draw_params(np.random.default_rng(params_ss))
+    local = _draw_local_params(np.random.default_rng(local_ss), params.water_change)
 
     payloads: dict[str, tuple[bytes, int]] = {}
     payloads[XLSFORM_PATH.as_posix()] = (_xlsform_bytes(), len(SURVEY_ROWS))
     waves_info: dict[str, Any] = {}
     faults: list[dict[str, Any]] = []
     for wi, (wave, wss) in enumerate(zip(WAVES, wave_ss)):
-        df, info = _wave(wave, wi, households_per_wave, params, seed, np.random.default_rng(wss))
+        df, info = _wave(wave, wi, households_per_wave, params, local, seed, np.random.default_rng(wss))
         rel = export_path(wave).as_posix()
         payloads[rel] = (_kobo_csv_bytes(df), df.height)
         consent_no_rows = info.pop("consent_no_rows")
@@ -1185,6 +1419,13 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
     budget_df, budget_info = _budget(np.random.default_rng(budget_ss))
     payloads[BUDGET_PATH.as_posix()] = (_budget_csv_bytes(budget_df), budget_df.height)
     faults.append(budget_info["fault"])
+    from pipelines.demo import firm_b  # it imports this module: loaded here, not at the top
+
+    assert firm_b.PATH == FIRM_B_PATH
+
+    sav, sav_rows, firm = firm_b.generate(households_per_wave, params, local, seed, np.random.default_rng(firm_b_ss))
+    payloads[firm_b.PATH.as_posix()] = (sav, sav_rows)
+    faults.extend(firm["faults"])
 
     files: dict[str, dict[str, Any]] = {}
     for rel, (data, rows) in payloads.items():
@@ -1208,6 +1449,7 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
             "stratum_population_households": stratum_households,
             "waves": waves_info,
         },
+        "firm_b": {**firm["info"], "true_parameters": firm_b.true_parameters(params, local)},
         "budget": {
             "source_id": BUDGET_SOURCE_ID,
             "fiscal_years": list(FISCAL_YEARS),
@@ -1230,6 +1472,18 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
             "hours_available_piped_mean": {
                 str(wave): {g.code: round(float(params.hours_mean[gi, wi]), 2) for gi, g in enumerate(GOVERNORATES)}
                 for wi, wave in enumerate(WAVES)
+            },
+            **{
+                indicator: {
+                    str(wave): {g.code: round(float(target[gi, wi]), 4) for gi, g in enumerate(GOVERNORATES)}
+                    for wi, wave in enumerate(WAVES)
+                }
+                for indicator, target in (
+                    ("waste_collection_good", local.waste_good),
+                    ("roads_condition_good", local.roads_good),
+                    ("local_government_responsive_good", local.responsive_good),
+                    ("local_government_trusted", local.trusted),
+                )
             },
         },
     }

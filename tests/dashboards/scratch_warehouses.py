@@ -33,8 +33,15 @@ distribution with planted shares, and one where a single share is flagged suppre
 hidden whole). Planted values that must never reach a screen or a CSV: ``SUPPRESSED_VALUES`` and
 ``SUPPRESSED_EXTRA``. ``legacy_warehouse`` keeps the old marts (none of this), for the fallbacks.
 
+``dim_indicator`` carries the question bank's ``sector_name`` / ``sector_order``;
+``marts.dim_indicator_wave_scale`` says that demo_services 2023-01 rated water on 4 points
+(``SCALE_NOTE``); ``audit.review_flags`` holds one soft-duplicate pair and
+``audit.repeat_group_accounts`` two repeat groups, one of which does not balance
+(``REVIEW_FLAGS``, ``REPEAT_GROUP_ACCOUNTS``). The legacy warehouse has none of these.
+
 ``sparse_warehouse`` has the same tables but no budget rows, no hoh_sex disaggregation, one
-wave per source and empty quarantine / dropped-columns / skipped-sources tables.
+wave per source and empty quarantine / dropped-columns / skipped-sources / review-flag /
+repeat-group tables.
 """
 
 from __future__ import annotations
@@ -189,6 +196,12 @@ CREATE TABLE marts.fct_response_distribution (
     degrees_of_freedom INTEGER, n_unweighted INTEGER, n_effective DOUBLE, design_effect DOUBLE,
     excluded_share DOUBLE, single_psu_rule VARCHAR, is_suppressed BOOLEAN, suppression_reason VARCHAR,
     is_unreliable BOOLEAN, is_synthetic BOOLEAN
+);
+"""
+SCALE_SQL = """
+CREATE TABLE marts.dim_indicator_wave_scale (
+    indicator_id VARCHAR, source_id VARCHAR, wave_id VARCHAR, question_id VARCHAR, scale_points INTEGER,
+    scale_box VARCHAR, source_codes VARCHAR, source_scale VARCHAR, scale_note VARCHAR
 );
 """
 #: The 20 columns of marts.fct_service_indicators common to old and new warehouses (tests that
@@ -563,6 +576,30 @@ DROPPED_COLUMNS = [
     ("run-001", "survey", "talafar_water_2021", "export.csv", "respondent_name", "personal data"),
 ]
 SKIPPED = [("run-001", "survey", "unknown_firm_2022", "/data/landing/surveys/unknown_firm_2022", "no mapping file")]
+#: audit.review_flags: one soft-duplicate pair of the scratch run (ids and rows only, as the pipeline writes).
+REVIEW_FLAGS = [
+    {"run_id": SCRATCH_RUN_ID, "domain": "survey", "source_id": "demo_services", "wave_id": "2024-01",
+     "flag": "soft_duplicate", "file_name": "demo_2024.csv", "row_number": 41, "respondent_id": "uuid-0041",
+     "other_file_name": "demo_2024.csv", "other_row_number": 57, "other_respondent_id": "uuid-0057",
+     "similarity": 0.962264, "fields_compared": 26,
+     "detail": "same enumerator (enumerator = 'E07'); 96.2% of the 26 fields answered by either are identical: the "
+               "same household interviewed twice, or an interview copied? Both are loaded; check with the survey firm"},
+]
+#: audit.repeat_group_accounts: a balanced household roster and a group that does not balance.
+REPEAT_GROUP_ACCOUNTS = [
+    {"run_id": SCRATCH_RUN_ID, "domain": "survey", "source_id": "demo_services", "file_name": "demo_2024.csv",
+     "file_sha256": SHA_2024, "repeat_group": "members", "sheet_name": "demo_2024.csv [members]",
+     "rows_read": 1312, "rows_loaded": 1301, "rows_excluded": 7, "rows_quarantined": 4},
+    {"run_id": SCRATCH_RUN_ID, "domain": "survey", "source_id": "demo_services", "file_name": "demo_2024.csv",
+     "file_sha256": SHA_2024, "repeat_group": "water_points", "sheet_name": "demo_2024.csv [water_points]",
+     "rows_read": 90, "rows_loaded": 85, "rows_excluded": 2, "rows_quarantined": 1},
+]
+#: marts.dim_indicator_wave_scale: wave 2023-01 of demo_services rated water on 4 points.
+SCALE_NOTE = "4-point scale, top box (source codes 1, 2)"
+WAVE_SCALES = [
+    ("water_service_good", "demo_services", "2023-01", "water_service_rating", 4, "top_box", "1, 2",
+     "4-point: top box ['1', '2'], middle [], bottom box ['3', '4']", SCALE_NOTE),
+]
 
 #: The files each wave's approval was given for (the view compares them with the active files).
 WAVE_FILES = {
@@ -675,6 +712,13 @@ def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
                                 _changes())
             con.executemany("INSERT INTO marts.fct_response_distribution VALUES (" + ", ".join("?" * 23) + ")",
                             _distribution_rows())
+            # sector display names (question bank) and a wave on a declared 4-point scale
+            con.execute("ALTER TABLE marts.dim_indicator ADD COLUMN sector_name VARCHAR")
+            con.execute("ALTER TABLE marts.dim_indicator ADD COLUMN sector_order INTEGER")
+            con.execute("UPDATE marts.dim_indicator SET sector_name = 'Water', sector_order = 1 WHERE sector = 'water'")
+            con.execute(SCALE_SQL)
+            con.executemany("INSERT INTO marts.dim_indicator_wave_scale VALUES (" + ", ".join("?" * 9) + ")",
+                            WAVE_SCALES)
         if budget:
             con.executemany(
                 "INSERT INTO marts.fct_budget_execution VALUES (" + ", ".join("?" * 12) + ")",
@@ -712,6 +756,8 @@ def _audit(con: duckdb.DuckDBPyConnection, waves: list[tuple], audit_rows: bool,
             "VALUES (?, ?, ?, ?, ?, ?)", DROPPED_COLUMNS,
         )
         con.executemany("INSERT INTO audit.skipped_sources VALUES (?, ?, ?, ?, ?)", SKIPPED)
+        _insert(con, "audit.review_flags", REVIEW_FLAGS)
+        _insert(con, "audit.repeat_group_accounts", REPEAT_GROUP_ACCOUNTS)
 
 
 def _legacy_audit(con: duckdb.DuckDBPyConnection, audit_rows: bool) -> None:

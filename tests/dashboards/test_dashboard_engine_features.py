@@ -200,9 +200,17 @@ def test_demo_warehouse_national_estimates(open_app, demo_warehouse: Path) -> No
     assert not at.exception
     options = at.selectbox(key="overview_governorate").options
     assert len(options) == 19 and not any(o.startswith("Iraq") or "العراق" in o for o in options)
-    headline = at.dataframe[0].value
-    assert set(headline["Governorates with an estimate"]) == {19}
+    table = at.dataframe[0].value
+    headline = table[table["Source · wave"].str.startswith("mizan_demo_national")]
+    # complaints that led to action: few complainants in small governorates, 6 of 19 cells suppressed
+    complaints = headline["Indicator"] == "Complaints that led to action"
+    assert set(headline[~complaints]["Governorates with an estimate"]) == {19}
+    assert list(headline[complaints]["Governorates with an estimate"]) == [13]
     assert set(headline["Headline is"]) == {"design-based national estimate for Iraq"}
+    # firm B reached 6 governorates: no national estimate, the median of its governorates heads its rows
+    firm_b = table[table["Source · wave"] == "mizan_demo_firm_b · 2025"]
+    assert len(firm_b) == 6 and set(firm_b["Governorates with an estimate"]) == {6}
+    assert set(firm_b["Headline is"]) == {"median of 6 governorate estimates"}
     con = duckdb.connect(str(demo_warehouse), read_only=True)
     try:
         national = con.execute(

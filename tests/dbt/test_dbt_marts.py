@@ -37,7 +37,8 @@ def test_schemas_are_exact_names(dbt_warehouse):
     assert set(intermediate) == {"VIEW"}
     marts = set(tables[tables.table_schema == "marts"].table_name)
     assert marts == {"fct_service_indicators", "fct_response_distribution", "fct_budget_execution",
-                     "fct_indicator_change", "dim_governorate", "dim_indicator", "dim_wave", "dim_estimation_rules"}
+                     "fct_indicator_change", "dim_governorate", "dim_indicator", "dim_wave", "dim_estimation_rules",
+                     "dim_indicator_wave_scale"}
 
 
 def test_fct_service_indicators_has_exactly_the_contract_columns(dbt_warehouse):

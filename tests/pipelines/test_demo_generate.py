@@ -7,11 +7,14 @@ import re
 import time
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import openpyxl
 import polars as pl
+import pyreadstat
 import pytest
 
+from pipelines.cli import format_summary
 from pipelines.demo import generate_demo
 from pipelines.demo.generate import (
     BUDGET_COLUMNS,
@@ -21,6 +24,7 @@ from pipelines.demo.generate import (
     UNKNOWN_BUDGET_GOVERNORATE,
     export_columns,
 )
+from pipelines.readers.statfile import read_statfile
 
 SEED = 20261129
 N = 4000
@@ -30,7 +34,8 @@ EXPORTS = {
 }
 XLSFORM = "surveys/mizan_demo_national/xlsform.xlsx"
 BUDGET = "budget/mizan_demo_budget/budget_lines.csv"
-LAYOUT = {XLSFORM, *EXPORTS.values(), BUDGET, "README.txt"}
+FIRM_B = "surveys/mizan_demo_firm_b/firm_b_wave_2025.sav"
+LAYOUT = {XLSFORM, *EXPORTS.values(), BUDGET, FIRM_B, "README.txt"}
 GOV_CODES = [g.code for g in GOVERNORATES]
 
 
@@ -97,7 +102,7 @@ def test_other_seed_changes_the_data_but_not_the_form(tmp_path: Path) -> None:
     ha = _tree_hashes(Path(generate_demo(tmp_path / "a", seed=1, households_per_wave=600)["out_dir"]))
     hb = _tree_hashes(Path(generate_demo(tmp_path / "b", seed=2, households_per_wave=600)["out_dir"]))
     assert ha[XLSFORM] == hb[XLSFORM]
-    for rel in (*EXPORTS.values(), BUDGET):
+    for rel in (*EXPORTS.values(), BUDGET, FIRM_B):
         assert ha[rel] != hb[rel]
 
 
@@ -280,6 +285,48 @@ def test_weighted_estimates_track_the_true_parameters(demo, exports) -> None:
         assert national == pytest.approx(target, abs=0.04)
 
 
+NEW_SECTOR_QUESTIONS = {  # indicator -> (export column, codes counted)
+    "waste_collection_good": ("waste_collection", ["excellent", "good"]),
+    "roads_condition_good": ("roads_condition", ["excellent", "good"]),
+    "local_government_responsive_good": ("local_gov_responsiveness", ["excellent", "good"]),
+    "local_government_trusted": ("trust_local_gov", ["a_great_deal", "quite_a_lot"]),
+}
+
+
+def test_waste_roads_and_local_government_vary_by_governorate_and_wave(demo, exports) -> None:
+    _, m = demo
+    truth = m["true_parameters"]
+    for indicator, (column, codes) in NEW_SECTOR_QUESTIONS.items():
+        for wave in EXPORTS:
+            targets = truth[indicator][wave]
+            assert set(targets) == set(GOV_CODES)
+            assert max(targets.values()) - min(targets.values()) > 0.15, (indicator, wave)  # by governorate
+            d = (
+                exports[wave]
+                .filter(~pl.col(column).is_in(["", "prefer_not_answer", "dont_know"]))
+                .with_columns(pl.col("weight").cast(pl.Float64))
+            )
+            y = d[column].is_in(codes).cast(pl.Float64)
+            national = float((y * d["weight"]).sum() / d["weight"].sum())
+            pop = dict(d.group_by("governorate").agg(pl.col("weight").sum()).iter_rows())
+            target = sum(targets[g] * w for g, w in pop.items()) / sum(pop.values())
+            assert national == pytest.approx(target, abs=0.03), (indicator, wave)
+        # between waves: some governorate moves by more than 8 points
+        change = max(abs(truth[indicator]["2025"][g] - truth[indicator]["2024"][g]) for g in GOV_CODES)
+        assert change > 0.08, indicator
+    # waste collection is rated better in the Kurdistan Region (the demo's regional effect), on average
+    kri = [truth["waste_collection_good"]["2024"][g] for g in ("erbil", "duhok", "sulaymaniyah", "halabja")]
+    rest = [v for g, v in truth["waste_collection_good"]["2024"].items() if g not in ("erbil", "duhok",
+                                                                                    "sulaymaniyah", "halabja")]
+    assert sum(kri) / len(kri) > sum(rest) / len(rest)
+    for wave, df in exports.items():
+        c = df.filter(pl.col("consent") == "yes")
+        assert 0.02 <= (c["trust_local_gov"] == "dont_know").mean() <= 0.06
+        assert 0.12 <= (c["complained"] == "yes").mean() <= 0.35
+        assert set(c.filter(pl.col("complained") == "yes")["complaint_action"].unique()) == set(
+            ["yes", "no", "dont_know", "prefer_not_answer"])
+
+
 # ---------------------------------------------------------------------------------------------
 # XLSForm
 # ---------------------------------------------------------------------------------------------
@@ -322,6 +369,12 @@ def test_xlsform_sheets_and_questions(xlsform) -> None:
         "health_rating": "select_one level_service",
         "has_school_children": "select_one yes_no",
         "education_rating": "select_one level_service",
+        "waste_collection": "select_one level_service",
+        "roads_condition": "select_one level_service",
+        "local_gov_responsiveness": "select_one level_service",
+        "trust_local_gov": "select_one trust",
+        "complained": "select_one yes_no",
+        "complaint_action": "select_one yndp",
     }
     for name, qtype in expected_types.items():
         assert survey[name]["type"] == qtype, name
@@ -329,6 +382,7 @@ def test_xlsform_sheets_and_questions(xlsform) -> None:
     assert survey["problems_water_action"]["relevant"] == "selected(${problems_water},'yes')"
     assert survey["hours_available_piped"]["relevant"] == "selected(${water_sources},'piped')"
     assert survey["hours_available_piped"]["constraint"] == ". >= 0 and . <= 24"
+    assert survey["complaint_action"]["relevant"] == "${complained} = 'yes'"
     for name in ("resp_name", "gender_hoh", "level_service", "electricity_rating", "has_school_children"):
         assert survey[name]["relevant"] == "${consent} = 'yes'"
     for r in xlsform["survey"]:
@@ -342,6 +396,9 @@ def test_xlsform_sheets_and_questions(xlsform) -> None:
     assert choices["level_service"] == ["excellent", "good", "adequate", "poor", "very_poor", "prefer_not_answer"]
     assert choices["yndp"] == ["yes", "no", "dont_know", "prefer_not_answer"]
     assert choices["water_sources"] == ["piped", "trucking", "borehole", "bottled", "other"]
+    # the question bank's 4-point trust scale (trust_4), plus its nonresponse codes
+    assert choices["trust"] == ["a_great_deal", "quite_a_lot", "not_very_much", "none_at_all", "dont_know",
+                                "prefer_not_answer"]
     labels = {r["name"]: (r["label::English (en)"], r["label::Arabic (ar)"]) for r in xlsform["choices"]
               if r["list_name"] == "governorates"}  # fmt: skip
     assert labels["anbar"] == ("Al-Anbar", "الأنبار") and labels["halabja"] == ("Halabja", "حلبجة")
@@ -368,7 +425,7 @@ def test_choice_lists_cover_every_code_in_the_export(xlsform, exports, wave: str
             split_cols = [c for c in df.columns if c.startswith(q["name"] + "/")]
             assert {c.split("/", 1)[1] for c in split_cols} == choices[rest[0]]
             checked += 1
-    assert checked == 16
+    assert checked == 22
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,6 +454,9 @@ def test_skip_logic_and_select_multiple_split(exports, wave: str) -> None:
     assert ((yes["problems_water_action"] != "") == (yes["problems_water"] == "yes")).all()
     assert ((yes["health_rating"] != "") == (yes["used_health_services"] == "yes")).all()
     assert ((yes["education_rating"] != "") == (yes["has_school_children"] == "yes")).all()
+    assert ((yes["complaint_action"] != "") == (yes["complained"] == "yes")).all()
+    for c in ("waste_collection", "roads_condition", "local_gov_responsiveness", "trust_local_gov", "complained"):
+        assert (yes[c] != "").all(), c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,7 +490,7 @@ def test_planted_survey_faults_are_exactly_as_documented(demo, exports) -> None:
         assert 0.004 <= len(rows_no) / df.height <= 0.02
         assert m["survey"]["waves"][wave]["consent_no"] == len(rows_no)
         assert ", ".join(map(str, rows_no[:3])) in readme
-    assert len(m["faults"]) == 2 + 3 + 1
+    assert len(m["faults"]) == 2 + 3 + 1 + 5  # national consent x2, hours x3, budget, firm B x5
 
 
 def test_planted_budget_fault_is_the_only_unknown_governorate(demo, budget) -> None:
@@ -490,3 +550,216 @@ def test_true_parameters_do_not_depend_on_sample_size(tmp_path: Path) -> None:
     assert small == large
     hours = np.array([list(w.values()) for w in small["hours_available_piped_mean"].values()])
     assert hours.min() >= 4 and hours.max() <= 16
+
+
+# ---------------------------------------------------------------------------------------------
+# firm B: a second firm's SPSS delivery on 4-point scales, with planted faults
+# ---------------------------------------------------------------------------------------------
+FIRM_B_GOVS = {"البصرة": "IQG02", "ذي قار": "IQG17", "ميسان": "IQG14", "المثنى": "IQG03", "القادسية": "IQG05",
+               "واسط": "IQG18"}
+
+
+@pytest.fixture(scope="module")
+def firm_b(demo) -> tuple[pl.DataFrame, object]:
+    out, _ = demo
+    data, meta = pyreadstat.read_sav(str(out / FIRM_B), output_format="dict", user_missing=True)
+    return pl.DataFrame(data, strict=False), meta
+
+
+def test_firm_b_is_an_spss_file_with_arabic_labels_and_user_missing_codes(demo, firm_b) -> None:
+    out, m = demo
+    df, meta = firm_b
+    assert (out / FIRM_B).read_bytes()[:4] == b"$FL2"
+    assert meta.file_encoding == "UTF-8" and meta.file_label.startswith("SYNTHETIC")
+    assert any("SYNTHETIC" in n for n in meta.notes)
+    assert meta.column_names == [
+        "hh_id", "int_date", "enum_id", "qc_status", "gov", "stratum", "ea", "urban", "consent", "resp_name",
+        "resp_phone", "hoh_sex", "hh_size", "resp_age", "q_water_rating", "q_piped", "q_water_hours",
+        "q_elec_rating", "q_elec_hours", "q_generator", "q_gen_amps", "q_gen_cost", "q_trust_lg", "q_complaint",
+        "q_complaint_action", "wt_final",
+    ]  # fmt: skip
+    labels = meta.column_names_to_labels
+    assert all(re.search("[\u0600-\u06ff]", labels[c]) for c in meta.column_names), "every variable label is Arabic"
+    assert labels["q_water_rating"] == "كيف تقيّم خدمة مياه الإسالة؟"
+    values = meta.variable_value_labels
+    assert values["q_water_rating"] == {1: "جيدة جدا", 2: "جيدة", 3: "سيئة", 4: "سيئة جدا", 9: "لا أعرف"}
+    assert values["q_elec_rating"] == values["q_water_rating"]
+    assert values["q_trust_lg"][9] == "لا أعرف" and len(values["q_trust_lg"]) == 5
+    assert set(values["gov"].values()) == set(FIRM_B_GOVS)
+    assert meta.missing_ranges == {
+        "q_water_rating": [{"lo": 9.0, "hi": 9.0}], "q_water_hours": [{"lo": 99.0, "hi": 99.0}],
+        "q_elec_rating": [{"lo": 9.0, "hi": 9.0}], "q_trust_lg": [{"lo": 9.0, "hi": 9.0}],
+        "q_complaint_action": [{"lo": 9.0, "hi": 9.0}],
+    }  # fmt: skip
+    assert meta.original_variable_types["int_date"] == "DATE11"
+    assert m["files"][FIRM_B]["rows"] == df.height == 1171
+    # 4-point ratings (9 = don't know, a user-missing code), 99 = don't know for hours
+    answered = df.filter(pl.col("consent") == 1)
+    for col in ("q_water_rating", "q_elec_rating", "q_trust_lg"):
+        assert set(answered[col].unique()) == {1.0, 2.0, 3.0, 4.0, 9.0}, col
+    assert 0.01 <= (answered["q_water_rating"] == 9).mean() <= 0.06
+    hours = answered["q_water_hours"].drop_nulls()
+    assert set(hours.filter(hours > 24).unique()) == {99.0}
+    # the project's own SPSS reader types it: labelled codes are select_one, Arabic labels in the Arabic slot
+    stat = read_statfile(out / FIRM_B, label_language="ar")
+    q = stat.codebook.questions
+    assert q["q_water_rating"].type == "select_one" and q["q_water_rating"].missing_codes == ("9",)
+    assert q["q_water_hours"].type == "integer" and q["q_water_hours"].missing_codes == ("99",)
+    assert q["int_date"].type == "date" and q["gov"].label_ar == "المحافظة"
+    assert {ar for _, ar in stat.codebook.choices[q["gov"].list_name].values()} == set(FIRM_B_GOVS)
+
+
+def test_firm_b_spss_header_carries_a_fixed_stamp(demo) -> None:
+    """ReadStat writes the time of writing at bytes 92-109 of the header; the generator pins it, so the same
+    seed gives the same bytes (test_same_seed_gives_byte_identical_files compares the whole file)."""
+    out, _ = demo
+    assert (out / FIRM_B).read_bytes()[92:109] == b"31 Jul 2518:00:00"
+
+
+def test_firm_b_design_covers_six_governorates_only(demo, firm_b) -> None:
+    _, m = demo
+    df, _ = firm_b
+    assert m["firm_b"]["governorates"] == ["basrah", "thi_qar", "maysan", "muthanna", "qadisiyah", "wassit"]
+    assert sorted(df["gov"].unique().to_list()) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert df["stratum"].n_unique() == 12 == m["firm_b"]["strata"]
+    assert (df["stratum"] // 10 == df["gov"]).all() and (df["stratum"] % 10 == df["urban"]).all()
+    eas = df.group_by("stratum").agg(pl.col("ea").n_unique().alias("k"))
+    assert eas["k"].min() >= 2
+    assert df.group_by("ea").agg(pl.col("stratum").n_unique())["stratum"].max() == 1
+    assert df.group_by("ea").agg(pl.col("enum_id").n_unique())["enum_id"].max() == 1  # one enumerator per EA
+    assert m["firm_b"]["households"] == 1170 and m["firm_b"]["clusters"] == 117
+    assert (df["wt_final"] > 0).all() and df["wt_final"].n_unique() > 100
+    assert df["int_date"].min().isoformat() == "2025-07-06" and df["int_date"].max().isoformat() <= "2025-07-31"
+    assert set(df["qc_status"].unique()) == {"approved", "on hold", "not approved"}
+
+
+def test_firm_b_planted_faults_are_exactly_as_documented(demo, firm_b) -> None:
+    out, m = demo
+    df, _ = firm_b
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    faults = {(f["column"], f["outcome"]): f for f in m["faults"] if f["file"] == FIRM_B}
+    assert len(faults) == 5
+    rows = df.with_row_index("row", offset=1)
+    # consent = 2 (no): 12 households, every answer empty
+    no = rows.filter(pl.col("consent") == 2)
+    assert no["row"].to_list() == faults[("consent", "excluded")]["row_numbers"] and no.height == 12
+    assert no.select(pl.col(*ANSWERS_B).is_null().all()).row(0) == (True,) * len(ANSWERS_B)
+    assert (no["resp_name"] == "").all()  # SPSS strings have no NULL: blank
+    # quality control: 5 interviews not approved
+    not_approved = rows.filter(pl.col("qc_status") == "not approved")["row"].to_list()
+    assert len(not_approved) == 5 and not_approved == faults[("qc_status", "excluded")]["row_numbers"]
+    # the same interview twice: the last row repeats row 859 exactly
+    dup = faults[("hh_id", "excluded")]
+    assert dup["row_numbers"] == [1171] and dup["duplicate_of"] == 859
+    assert df.row(1170) == df.row(858)
+    # two different households with one hh_id
+    clash = faults[("hh_id", "quarantined")]
+    assert clash["row_numbers"] == [715, 740]
+    a, b = (rows.filter(pl.col("row") == r).row(0, named=True) for r in clash["row_numbers"])
+    assert a["hh_id"] == b["hh_id"] == clash["value"]
+    assert rows.filter(pl.col("hh_id") == a["hh_id"]).height == 2
+    assert [c for c in ANSWERS_B if a[c] != b[c]], "their answers differ"
+    # one enumerator's near-identical pair in one EA: every answer the same but the hours of grid electricity
+    pair = faults[("enum_id", "flagged")]
+    assert pair["row_numbers"] == [1055, 1062]
+    a, b = (rows.filter(pl.col("row") == r).row(0, named=True) for r in pair["row_numbers"])
+    assert a["enum_id"] == b["enum_id"] and a["ea"] == b["ea"] and a["hh_id"] != b["hh_id"]
+    assert [c for c in ANSWERS_B if a[c] != b[c]] == ["q_elec_hours"]
+    # the other rows are clean: ids unique apart from the two planted cases
+    assert rows.filter(pl.col("hh_id").is_duplicated())["row"].to_list() == [715, 740, 859, 1171]
+    for f in faults.values():
+        assert f["file"] in readme and f["outcome"] in readme
+    assert "rows 715, 740: hh_id" in readme and "rows 1055, 1062: enum_id" in readme
+
+
+ANSWERS_B = ("hoh_sex", "hh_size", "resp_age", "q_water_rating", "q_piped", "q_water_hours", "q_elec_rating",
+             "q_elec_hours", "q_generator", "q_gen_amps", "q_gen_cost", "q_trust_lg", "q_complaint",
+             "q_complaint_action")
+
+
+# ---------------------------------------------------------------------------------------------
+# what the pipeline makes of the demo (the session's demo warehouse, tests/conftest.py)
+# ---------------------------------------------------------------------------------------------
+def _q(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_demo_run_excludes_quarantines_and_flags_firm_b_faults(demo_run) -> None:
+    wh = demo_run["warehouse_path"]
+    files = {f["file_name"]: f for f in demo_run["files"]}
+    f = files["firm_b_wave_2025.sav"]
+    assert (f["rows_read"], f["rows_loaded"], f["rows_excluded"], f["rows_quarantined"]) == (1171, 1151, 18, 2)
+    excluded = {(r["source_id"], r["reason"]): r["n_rows"] for r in demo_run["exclusions_by_reason"]}
+    assert {k[1]: v for k, v in excluded.items() if k[0] == "mizan_demo_firm_b"} == {
+        "no consent (consent = '2')": 12,
+        "review status not_approved (qc_status = 'not approved')": 5,
+        "exact duplicate of firm_b_wave_2025.sav row 859 (same hh_id and answers)": 1,
+    }
+    assert _q(wh, "SELECT row_number, column_name, value FROM audit.quarantine WHERE source_id = 'mizan_demo_firm_b' "
+                  "ORDER BY row_number") == [(715, "hh_id", "B25-00715"), (740, "hh_id", "B25-00715")]
+    flags = _q(wh, "SELECT flag, row_number, other_row_number, round(similarity, 4), fields_compared, detail "
+                   "FROM audit.review_flags")
+    assert [fl[:5] for fl in flags] == [("soft_duplicate", 1055, 1062, round(13 / 14, 4), 14)]
+    assert flags[0][5].startswith("same enumerator (enum_id = '502')")
+    assert _q(wh, "SELECT DISTINCT column_name FROM audit.dropped_columns WHERE source_id = 'mizan_demo_firm_b' "
+                  "ORDER BY 1") == [("resp_name",), ("resp_phone",)]
+    # the run summary says all of it
+    text = format_summary(demo_run)
+    assert "mizan_demo_firm_b/firm_b_wave_2025.sav" in text and "read 1171, loaded 1151, excluded 18, quarantined 2" in text
+    assert "mizan_demo_firm_b: 5 × review status not_approved (qc_status = 'not approved')" in text
+    assert "mizan_demo_firm_b: 1 × exact duplicate of firm_b_wave_2025.sav row 859" in text
+    assert "mizan_demo_firm_b: 2 row(s), column hh_id: respondent id repeated with different answers" in text
+    assert "mizan_demo_firm_b wave 2025: 1 × soft duplicate" in text
+    assert "question water_service_rating: delivered on a 4-point scale (q_water_rating)" in text
+
+
+def test_demo_run_harmonises_firm_b_onto_the_question_bank(demo_run) -> None:
+    wh = demo_run["warehouse_path"]
+    codes = dict(_q(wh, "SELECT question_id, list_sort(list(DISTINCT coalesce(answer_code, '-'))) FROM raw.survey_answers "
+                        "WHERE source_id = 'mizan_demo_firm_b' GROUP BY 1"))
+    assert codes["water_service_rating"] == ["bottom_box", "dont_know", "top_box"]  # no middle on 4 points
+    assert codes["electricity_service_rating"] == ["bottom_box", "dont_know", "top_box"]
+    assert codes["local_government_trust"] == ["a_great_deal", "dont_know", "none_at_all", "not_very_much",
+                                                "quite_a_lot"]
+    assert codes["complaint_action_taken"] == ["-", "dont_know", "no", "yes"]
+    assert _q(wh, "SELECT count(*) FROM raw.survey_answers WHERE source_id = 'mizan_demo_firm_b' AND question_id = "
+                  "'water_piped_hours_per_day' AND answer_source = '99' AND answer_code = 'dont_know' "
+                  "AND answer_numeric IS NULL")[0][0] > 0
+    # six governorates, resolved from their Arabic value labels; no national estimate
+    assert _q(wh, "SELECT list_sort(list(DISTINCT governorate_pcode)) FROM raw.survey_respondents "
+                  "WHERE source_id = 'mizan_demo_firm_b'")[0][0] == sorted(FIRM_B_GOVS.values())
+    assert _q(wh, "SELECT has_national_estimates, n_strata, n_psu FROM marts.dim_wave "
+                  "WHERE source_id = 'mizan_demo_firm_b'") == [(False, 12, 117)]
+    # its 4-point waves count in the box indicators only, and say so (marts.dim_indicator_wave_scale)
+    assert _q(wh, "SELECT indicator_id, scale_note FROM marts.dim_indicator_wave_scale ORDER BY 1") == [
+        ("electricity_service_good", "4-point scale, top box (source codes 1, 2)"),
+        ("water_service_good", "4-point scale, top box (source codes 1, 2)"),
+        ("water_service_poor", "4-point scale, bottom box (source codes 3, 4)"),
+    ]
+    assert _q(wh, "SELECT DISTINCT indicator_id FROM marts.fct_service_indicators WHERE source_id = "
+                  "'mizan_demo_firm_b' ORDER BY 1") == [
+        ("complaint_actioned",), ("electricity_service_good",), ("local_government_trusted",),
+        ("water_piped_hours_mean",), ("water_service_good",), ("water_service_poor",),
+    ]  # fmt: skip
+    assert _q(wh, "SELECT count(*) FROM marts.fct_response_distribution WHERE source_id = 'mizan_demo_firm_b'") == [(0,)]
+
+
+def test_demo_run_estimates_every_sector(demo_run) -> None:
+    wh = demo_run["warehouse_path"]
+    sectors = _q(wh, "SELECT i.sector_name, count(DISTINCT f.indicator_id) FROM marts.fct_service_indicators f "
+                     "JOIN marts.dim_indicator i USING (indicator_id) WHERE f.source_id = 'mizan_demo_national' "
+                     "GROUP BY ALL ORDER BY any_value(i.sector_order)")
+    assert sectors == [("Water", 7), ("Electricity", 1), ("Health", 1), ("Education", 1),
+                       ("Waste collection and municipal services", 1), ("Roads and transport", 1),
+                       ("Local government, accountability and trust", 3)]
+    # national estimates of the new indicators in both waves, published
+    rows = _q(wh, "SELECT indicator_id, count(*) FILTER (WHERE NOT is_suppressed) FROM marts.fct_service_indicators "
+                  "WHERE governorate_pcode = 'IQ' AND disaggregation = 'all' AND indicator_id IN ("
+                  "'waste_collection_good', 'roads_condition_good', 'local_government_responsive_good', "
+                  "'local_government_trusted', 'complaint_actioned') GROUP BY 1 ORDER BY 1")
+    assert rows == [("complaint_actioned", 2), ("local_government_responsive_good", 2), ("local_government_trusted", 2),
+                    ("roads_condition_good", 2), ("waste_collection_good", 2)]

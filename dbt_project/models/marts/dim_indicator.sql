@@ -19,6 +19,8 @@ select
     i.indicator_id,
     i.version,
     i.sector,
+    i.sector_name,
+    i.sector_order,
     i.name_en,
     i.name_ar,
     i.definition,
