@@ -5,18 +5,17 @@
 - ``demo_warehouse``: the seeded synthetic demo data written by the generator, then ``mizan run``.
 
 Under pytest-xdist the workers share these builds (the first worker builds, the others wait on a file
-lock and read the same warehouse): tests only read them.
+lock and read the same warehouse: tests/shared_builds.py): tests only read them.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from filelock import FileLock
+
+from tests.shared_builds import once_per_session
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("MIZAN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
@@ -29,21 +28,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]):
-    """``build(folder)`` once for the whole test session, xdist workers included: its result is pickled
-    beside the folder and read back by every later caller."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common parent
-    folder, result = shared / f"shared_{name}", shared / f"shared_{name}.pickle"
-    with FileLock(str(shared / f"shared_{name}.lock")):
-        if result.exists():
-            return pickle.loads(result.read_bytes())
-        folder.mkdir(parents=True, exist_ok=True)
-        value = build(folder)
-        result.write_bytes(pickle.dumps(value))
-        return value
-
-
 def _run_into_temp_warehouse(data_dir: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> dict:
     """``mizan run`` on ``data_dir`` into a fresh temporary warehouse; the summary with ``warehouse_path``."""
     from pipelines.cli import run_pipeline
@@ -52,7 +36,7 @@ def _run_into_temp_warehouse(data_dir: Path, tmp_path_factory: pytest.TempPathFa
         warehouse = folder / "mizan.duckdb"
         return {**run_pipeline(data_dir, warehouse), "warehouse_path": warehouse}
 
-    return _once_per_session(tmp_path_factory, name, build)
+    return once_per_session(tmp_path_factory, name, build)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +58,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         generate_demo(folder)
         return folder
 
-    return _once_per_session(tmp_path_factory, "demo_data", build)
+    return once_per_session(tmp_path_factory, "demo_data", build)
 
 
 @pytest.fixture(scope="session")
