@@ -85,9 +85,8 @@ def own_record(snapshot: Path) -> dict:
     return {"run_id": row[0], "table_rows": json.loads(row[1])}
 
 
-def test_sixteen_readers_while_the_pipeline_publishes_five_times(tmp_path):
-    root, wh = landing(tmp_path / "landing"), tmp_path / "wh" / "mizan.duckdb"
-    run_pipeline(root, wh)  # a first snapshot so readers have something to read from the start
+def test_sixteen_readers_while_the_pipeline_publishes_five_times(published_copy):
+    root, wh = published_copy  # a first snapshot (one published run) so readers have something to read from the start
     done = threading.Event()
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -176,9 +175,8 @@ def test_sigkill_at_several_points_never_breaks_the_published_snapshot(tmp_path)
     assert any(j["status"] == "did not finish" for j in read_journal(wh))
 
 
-def test_dbt_test_failure_publishes_nothing_and_says_why(tmp_path):
-    root, wh = landing(tmp_path / "landing"), tmp_path / "wh" / "mizan.duckdb"
-    run_pipeline(root, wh)
+def test_dbt_test_failure_publishes_nothing_and_says_why(published_copy):
+    root, wh = published_copy  # one published run
     before = current_snapshot(wh)
     before_sha = verify_snapshot(before)["sha256"]
     # a corrected budget file adds an 'all sectors' line to a cell that has sector lines: it passes the
