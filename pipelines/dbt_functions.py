@@ -19,7 +19,6 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 BETA_QUANTILE = "mizan_beta_quantile"
 
@@ -29,6 +28,10 @@ def _beta_quantile(q: pa.Array, a: pa.Array, b: pa.Array) -> pa.Array:
     valid = ~(np.isnan(qv) | np.isnan(av) | np.isnan(bv)) & (av > 0) & (bv > 0) & (qv >= 0) & (qv <= 1)
     out = np.full(qv.shape, np.nan)
     if valid.any():
+        # imported on first use: scipy.stats takes about a second to import, and every dbt process loads this
+        # module (the plugin), while only builds with a Korn-Graubard interval to compute call the function
+        from scipy import stats
+
         out[valid] = stats.beta.ppf(qv[valid], av[valid], bv[valid])
     return pa.array(out, mask=~valid, type=pa.float64())
 

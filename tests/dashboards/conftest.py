@@ -11,6 +11,7 @@ The pipeline-built ``demo_warehouse`` / ``real_warehouse`` fixtures come from te
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -21,6 +22,20 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scratch_warehouses import SUPPRESSED_VALUES, build_warehouse, publish_scratch  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_pipeline_garbage() -> None:
+    """Collect the garbage earlier tests of this worker left (in the main thread) before the app runs.
+
+    An in-process Dagster run leaves reference cycles holding sqlite connections of its event storage. When
+    Python's cyclic GC frees them in AppTest's script thread, sqlalchemy logs the cross-thread close with a
+    traceback, and Python 3.11 formats tracebacks with ``ast.parse``: a collection that starts in the middle
+    of Streamlit's ``ast.parse`` of a page then fails the page with "AST constructor recursion depth
+    mismatch" (seen once). Which tests share a worker, and in which order, depends on scheduling; collecting
+    here, in the main thread, makes it not matter. Shared pipeline builds collect after themselves
+    (tests/conftest.py)."""
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

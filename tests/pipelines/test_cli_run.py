@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.cli import RunFailed, collect_summary, format_summary, main, run_pipeline
 from pipelines.publish import Layout, read_journal
+from tests.shared_builds import once_per_session
 
 MAPPING = """
 source_id: small
@@ -104,23 +106,42 @@ questions:
 """
 
 
-def test_domain_inside_single_psu_strata_is_suppressed_not_fatal(tmp_path):
-    folder = tmp_path / "in" / "surveys" / "lonely"
+def write_lonely(root) -> None:
+    """Source ``lonely``: Basra in 4 PSUs of one stratum; Najaf in one PSU of its own stratum, 25 of 40 good."""
+    folder = root / "surveys" / "lonely"
     folder.mkdir(parents=True)
     (folder / "source.yaml").write_text(LONELY_MAPPING)
     rows = [f"b{i},Basra,bas,p{i % 4},{'good' if i % 3 == 0 else 'poor'}" for i in range(40)]
     rows += [f"n{i},Najaf,naj,n1,{'good' if i < 25 else 'poor'}" for i in range(40)]
     (folder / "export.csv").write_text("id,gov,stratum,psu,rating\n" + "\n".join(rows) + "\n")
-    warehouse = tmp_path / "wh.duckdb"
-    assert run_pipeline(tmp_path / "in", warehouse)["status"] == "published"
+
+
+@pytest.fixture(scope="session")
+def lonely_and_undated(tmp_path_factory) -> tuple[dict, Path]:
+    """The sources of the next two tests (``lonely``, ``undated``) in one landing folder, loaded by one
+    ``mizan run`` for both (and every xdist worker): ``(run summary, warehouse)``. Each test reads only its
+    own source's rows and lines: the sources share no source_id, and every estimate, suppression margin and
+    change is computed per source."""
+
+    def build(folder: Path) -> tuple[dict, Path]:
+        write_lonely(folder / "in")
+        write_undated(folder / "in")
+        return run_pipeline(folder / "in", folder / "wh.duckdb"), folder / "wh.duckdb"
+
+    return once_per_session(tmp_path_factory, "cli_lonely_and_undated", build)
+
+
+def test_domain_inside_single_psu_strata_is_suppressed_not_fatal(lonely_and_undated):
+    summary, warehouse = lonely_and_undated
+    assert summary["status"] == "published"
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         najaf = con.execute(
             "SELECT estimate, std_error, ci_lower, ci_upper, is_suppressed, suppression_reason FROM marts.fct_service_indicators "
-            "WHERE indicator_id = 'water_service_good' AND governorate_pcode = 'IQG04'").fetchone()
+            "WHERE source_id = 'lonely' AND indicator_id = 'water_service_good' AND governorate_pcode = 'IQG04'").fetchone()
         basra = con.execute(
             "SELECT estimate, is_suppressed FROM marts.fct_service_indicators "
-            "WHERE indicator_id = 'water_service_good' AND governorate_pcode = 'IQG02'").fetchone()
+            "WHERE source_id = 'lonely' AND indicator_id = 'water_service_good' AND governorate_pcode = 'IQG02'").fetchone()
     finally:
         con.close()
     # 25 of 40 good, but all in one PSU of a one-PSU stratum: no variance can be estimated
@@ -152,11 +173,9 @@ questions:
 """
 
 
-def test_waves_without_dates_are_ordered_by_number_and_the_run_says_so(tmp_path):
-    """Waves 9 and 10 (no interview dates): '10' sorts before '9' as text, but wave 10 follows wave 9; the
-    problem share rises from 13/60 to 49/60, and the change says so. The declared age_group is used by no
-    indicator: the summary warns instead of dropping it silently."""
-    folder = tmp_path / "in" / "surveys" / "undated"
+def write_undated(root) -> None:
+    """Source ``undated``: waves 9 and 10 without dates, 3 PSUs of 20 households in Basra and in Najaf."""
+    folder = root / "surveys" / "undated"
     folder.mkdir(parents=True)
     (folder / "source.yaml").write_text(UNDATED_MAPPING)
     for wave, share in (("9", 0.2), ("10", 0.8)):
@@ -164,8 +183,13 @@ def test_waves_without_dates_are_ordered_by_number_and_the_run_says_so(tmp_path)
         rows = [f"{wave}-{g}{i},{g},{g}{i // 20},{'old' if i % 3 else 'young'},"
                 f"{'yes' if (i % 10) < share * 10 or i == 9 else 'no'}" for g in ("Basra", "Najaf") for i in range(60)]
         (folder / f"w{wave}.csv").write_text("id,gov,psu,age,problem\n" + "\n".join(rows) + "\n")
-    warehouse = tmp_path / "wh.duckdb"
-    summary = run_pipeline(tmp_path / "in", warehouse)
+
+
+def test_waves_without_dates_are_ordered_by_number_and_the_run_says_so(lonely_and_undated):
+    """Waves 9 and 10 (no interview dates): '10' sorts before '9' as text, but wave 10 follows wave 9; the
+    problem share rises from 13/60 to 49/60, and the change says so. The declared age_group is used by no
+    indicator: the summary warns instead of dropping it silently."""
+    summary, warehouse = lonely_and_undated
     assert summary["status"] == "published"
     text = format_summary(summary)
     assert ("undated: wave(s) 9, 10 have no fieldwork dates, so the waves are put in order by their ids (9 → 10)"
@@ -175,7 +199,8 @@ def test_waves_without_dates_are_ordered_by_number_and_the_run_says_so(tmp_path)
     try:
         change = con.execute(
             "SELECT wave_from, wave_to, estimate_from, estimate_to, is_significant FROM marts.fct_indicator_change "
-            "WHERE indicator_id = 'water_problem_reported' AND governorate_pcode = 'IQG02' AND disaggregation = 'all'"
+            "WHERE source_id = 'undated' AND indicator_id = 'water_problem_reported' AND governorate_pcode = 'IQG02' "
+            "AND disaggregation = 'all'"
         ).fetchall()
     finally:
         con.close()

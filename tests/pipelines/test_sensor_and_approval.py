@@ -22,17 +22,8 @@ from tests.pipelines.test_publishing import landing, survey_rows
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory) -> tuple[Path, Path]:
-    """A landing folder (survey waves A and B, one budget file) and a warehouse with one published run."""
-    tmp = tmp_path_factory.mktemp("sensor")
-    root, wh = landing(tmp / "landing"), tmp / "wh" / "mizan.duckdb"
-    run_pipeline(root, wh)
-    return root, wh
-
-
-def test_sensor_requests_one_run_per_new_content_and_nothing_for_loaded_files(tmp_path, loaded):
-    root, wh = loaded
+def test_sensor_requests_one_run_per_new_content_and_nothing_for_loaded_files(tmp_path, published_copy):
+    root, wh = published_copy  # a landing folder (survey waves A and B, one budget file), one published run
     # an empty warehouse: every file is new; waves get their own partition, the budget its fiscal-year range
     requests, waves, cursor = landing_requests(root, tmp_path / "none" / "mizan.duckdb", {})
     assert sorted((r.job_name, r.partition_key) for r in requests) == [
@@ -73,9 +64,8 @@ def test_the_dagster_sensor_adds_the_wave_partition_and_the_partitioned_run_publ
     assert run_pipeline(root, wh, lock_timeout_s=5)["status"] == "published"
 
 
-def test_approval_is_published_follows_the_files_and_status_reports_it(tmp_path, capsys):
-    root, wh = landing(tmp_path / "landing"), tmp_path / "wh" / "mizan.duckdb"
-    run_pipeline(root, wh)
+def test_approval_is_published_follows_the_files_and_status_reports_it(published_copy, capsys):
+    root, wh = published_copy  # one published run
     with pytest.raises(ApprovalError, match="s_waves / A, s_waves / B"):
         approve_wave(wh, "s_waves", "C", "lead")
     before = current_snapshot(wh)
