@@ -45,6 +45,15 @@ SLOW_TESTS = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Bring dbt's manifest up to date once, in the controller, before any xdist worker imports the Dagster
+    definitions (which read it): workers never see a manifest another worker is rewriting."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        from pipelines.manifest import ensure_manifest
+
+        ensure_manifest()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``--dist worksteal``, pyproject.toml), start every worker on its share of the
     slow tests.
