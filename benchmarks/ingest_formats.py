@@ -58,7 +58,7 @@ from pipelines.ingest.common import DiscoveredSource  # noqa: E402
 from pipelines.ingest.survey import ingest_survey_source  # noqa: E402
 from pipelines.ingest.survey_dedup import soft_duplicates  # noqa: E402
 from pipelines.ingest.survey_read import read_survey_file, source_folder  # noqa: E402
-from tests.pipelines.survey_fixtures import CHOICES, SURVEY_ROWS, kobo_csv, submission, write_source  # noqa: E402
+from tests.pipelines.survey_fixtures import kobo_csv, label_export, submission, write_source  # noqa: E402
 
 GOVS = ["baghdad", "basra", "erbil"]
 RATINGS = ["excellent", "good", "adequate", "poor", "very_poor", "dont_know"]
@@ -81,25 +81,6 @@ def make_rows(n: int, enumerators: int, seed: int = 20261205) -> list[dict]:
             enumerator=str(1 + i % enumerators), cluster=f"c{g}_{rnd.randrange(60)}", stratum=f"s{g}",
             start=f"2025-03-{1 + rnd.randrange(28):02d}T09:{rnd.randrange(60):02d}:00.000+03:00"))
     return rows
-
-
-def _labels_export(rows: list[dict]) -> bytes:
-    q_label = {name: en for _t, name, en, _ar in SURVEY_ROWS if en}
-    lists = {name: t.split()[1] for t, name, *_ in SURVEY_ROWS if t.startswith("select")}
-    c_label = {(lst, code): en for lst, code, en, _ar in CHOICES}
-    out = []
-    for r in rows:
-        row = {}
-        for col, value in r.items():
-            if "/" in col:
-                q, code = col.split("/")
-                row[f"{q_label[q]}/{c_label[(lists[q], code)]}"] = value
-            elif col in lists and value:
-                row[q_label[col]] = " ".join(c_label[(lists[col], v)] for v in value.split())
-            else:
-                row[q_label.get(col, col)] = value
-        out.append(row)
-    return kobo_csv(out, delimiter=",", bom=True)
 
 
 def _xlsx(path: Path, rows: list[dict]) -> None:
@@ -149,7 +130,7 @@ def build(root: Path, rows: list[dict]) -> dict[str, Path]:
     """One landing folder per format; returns format -> source folder."""
     out = {}
     out["kobo_csv"] = write_source(root / "csv", "bench_csv", {"export.csv": kobo_csv(rows)}, extra=KOBO)
-    out["kobo_csv labels"] = write_source(root / "labels", "bench_labels", {"export.csv": _labels_export(rows)},
+    out["kobo_csv labels"] = write_source(root / "labels", "bench_labels", {"export.csv": label_export(rows)},
                                           extra=KOBO + "\nheaders: labels\nvalues: labels")
     folder = write_source(root / "xlsx", "bench_xlsx", {}, fmt="kobo_xlsx", glob="export*.xlsx", extra=KOBO)
     _xlsx(folder / "export.xlsx", rows)

@@ -101,6 +101,29 @@ def kobo_csv(rows: list[dict], delimiter: str = ";", bom: bool = True, columns: 
     return (b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8")
 
 
+def label_export(rows: list[dict], language: str = "en") -> bytes:
+    """The same submissions as a Kobo "labels" export (headers and select answers as labels in ``language``,
+    en or ar; the name and GPS columns left out), comma-delimited with a BOM."""
+    q_label = {name: (en if language == "en" else ar) for _t, name, en, ar in SURVEY_ROWS if en}
+    lists = {name: t.split()[1] for t, name, *_ in SURVEY_ROWS if t.startswith("select")}
+    c_label = {(lst, code): (en if language == "en" else ar) for lst, code, en, ar in CHOICES}
+    out = []
+    for r in rows:
+        row = {}
+        for col, value in r.items():
+            if col in ("hh_name", "gps") or col.startswith("_gps"):
+                continue
+            if "/" in col:
+                q, code = col.split("/")
+                row[f"{q_label[q]}/{c_label[(lists[q], code)]}"] = value
+            elif col in lists and value:
+                row[q_label[col]] = " ".join(c_label[(lists[col], v)] for v in value.split())
+            else:
+                row[q_label.get(col, col)] = value
+        out.append(row)
+    return kobo_csv(out, delimiter=",", bom=True)
+
+
 MAPPING = """
 source_id: {sid}
 domain: survey

@@ -6,14 +6,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import dagster as dg
-import duckdb
-import polars as pl
 import pytest
 
-from pipelines.assets.ingest import budget_tables, survey_tables
-from pipelines.assets.publish import published_snapshot
-from pipelines.resources import MizanPaths
+from tests.pipelines.survey_fixtures import failure_message, ingest, table
 
 SURVEY_MAPPING = """
 source_id: {sid}
@@ -55,33 +50,6 @@ def make_survey(root: Path, sid: str, rows: list[str], encoding: str = "utf-8", 
     (folder / "source.yaml").write_text(textwrap.dedent(SURVEY_MAPPING.format(sid=sid, encoding=encoding)), encoding="utf-8")
     (folder / "data.csv").write_bytes((HEADER + "\n".join(rows) + "\n").encode(data_encoding or "utf-8"))
     return folder
-
-
-def ingest(root: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
-    """Ingestion assets then the publish step (dbt not selected): a run that loads publishes a snapshot
-    at ``warehouse``; a run that fails publishes nothing."""
-    return dg.materialize(
-        [survey_tables, budget_tables, published_snapshot],
-        resources={"paths": MizanPaths(data_dir=str(root), warehouse=str(warehouse))},
-        raise_on_error=False,
-    )
-
-
-def failure_message(result: dg.ExecuteInProcessResult) -> str:
-    msgs = []
-    for e in result.all_events:
-        if e.event_type_value == "STEP_FAILURE":
-            d = e.step_failure_data
-            msgs.append(d.user_failure_data.description if d.user_failure_data else d.error.message)
-    return " | ".join(msgs)
-
-
-def table(warehouse: Path, sql: str) -> pl.DataFrame:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).pl()
-    finally:
-        con.close()
 
 
 def test_clean_file_loads_with_arabic_names_and_digits(tmp_path):

@@ -15,13 +15,12 @@ import pyreadstat
 import pytest
 
 from tests.pipelines.survey_fixtures import (
-    CHOICES,
-    SURVEY_ROWS,
     accounts,
     exclusions,
     failure_message,
     ingest,
     kobo_csv,
+    label_export,
     loaded,
     quarantine,
     submission,
@@ -58,32 +57,10 @@ def test_kobo_csv_with_any_delimiter_and_bom_loads_the_same(tmp_path, delimiter,
     assert "Ahmad Ali" not in set(table(wh, "SELECT value_text FROM raw.survey_submissions")["value_text"])
 
 
-def _label_export(rows: list[dict], language: str) -> bytes:
-    """The same submissions as a Kobo "labels" export: headers and select answers as labels."""
-    q_label = {name: (en if language == "en" else ar) for _t, name, en, ar in SURVEY_ROWS if en}
-    lists = {name: t.split()[1] for t, name, *_ in SURVEY_ROWS if t.startswith("select")}
-    c_label = {(lst, code): (en if language == "en" else ar) for lst, code, en, ar in CHOICES}
-    out = []
-    for r in rows:
-        row = {}
-        for col, value in r.items():
-            if col in ("hh_name", "gps") or col.startswith("_gps"):
-                continue
-            if "/" in col:
-                q, code = col.split("/")
-                row[f"{q_label[q]}/{c_label[(lists[q], code)]}"] = value
-            elif col in lists and value:
-                row[q_label[col]] = " ".join(c_label[(lists[col], v)] for v in value.split())
-            else:
-                row[q_label.get(col, col)] = value
-        out.append(row)
-    return kobo_csv(out, delimiter=",", bom=True)
-
-
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_kobo_labels_export_is_decoded_back_through_the_xlsform(tmp_path, language):
     extra = f"xlsform: form.xlsx\nheaders: labels\nvalues: labels\nlabel_language: {language}"
-    write_source(tmp_path / "in", "k_labels", {"export.csv": _label_export(ROWS, language)}, extra=extra)
+    write_source(tmp_path / "in", "k_labels", {"export.csv": label_export(ROWS, language)}, extra=extra)
     wh = tmp_path / "wh.duckdb"
     result = ingest(tmp_path / "in", wh)
     assert result.success, failure_message(result)
@@ -93,7 +70,7 @@ def test_kobo_labels_export_is_decoded_back_through_the_xlsform(tmp_path, langua
 
 
 def test_a_label_the_form_does_not_know_is_quarantined_with_its_value(tmp_path):
-    data = _label_export(ROWS, "en").replace(b"Very poor", b"Terrible")
+    data = label_export(ROWS, "en").replace(b"Very poor", b"Terrible")
     write_source(tmp_path / "in", "k_labels", {"export.csv": data},
                  extra="xlsform: form.xlsx\nheaders: labels\nvalues: labels")
     wh = tmp_path / "wh.duckdb"
