@@ -57,9 +57,12 @@ RAW_DDL = {
         fiscal_year INTEGER NOT NULL, sector VARCHAR NOT NULL, budget_scope VARCHAR NOT NULL,
         allocation_original DOUBLE, allocation_revised DOUBLE, expenditure DOUBLE,
         execution_pct_published DOUBLE, currency VARCHAR NOT NULL, amount_unit VARCHAR NOT NULL,
-        unit_multiplier DOUBLE NOT NULL, as_of DATE, is_synthetic BOOLEAN NOT NULL""",
+        unit_multiplier DOUBLE NOT NULL, as_of DATE, is_synthetic BOOLEAN NOT NULL, sheet_name VARCHAR,
+        chapter VARCHAR, item_label VARCHAR, funding_stream VARCHAR NOT NULL DEFAULT 'all',
+        period_months INTEGER""",
     "budget_sources": """
-        source_id VARCHAR NOT NULL, title VARCHAR, citation VARCHAR, is_synthetic BOOLEAN NOT NULL""",
+        source_id VARCHAR NOT NULL, title VARCHAR, citation VARCHAR, is_synthetic BOOLEAN NOT NULL,
+        coverage VARCHAR NOT NULL DEFAULT 'complete', coverage_note VARCHAR""",
     "question_bank": """
         question_id VARCHAR NOT NULL, sector VARCHAR, label_en VARCHAR, label_ar VARCHAR,
         answer_type VARCHAR, choice_codes VARCHAR[], nonresponse_codes VARCHAR[], min_value DOUBLE,
@@ -102,6 +105,12 @@ AUDIT_DDL = {
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
         repeat_group VARCHAR, sheet_name VARCHAR, rows_read INTEGER, rows_loaded INTEGER, rows_excluded INTEGER,
         rows_quarantined INTEGER""",
+    # Every printed subtotal and total of a budget sheet against the sum of its line items.
+    "budget_reconciliation": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+        sheet_name VARCHAR, row_number INTEGER, row_kind VARCHAR, label VARCHAR, amount_field VARCHAR,
+        printed DOUBLE, sum_of_items DOUBLE, difference DOUBLE, items_from_row INTEGER, items_to_row INTEGER,
+        unit VARCHAR, status VARCHAR""",
     # Submissions loaded but flagged for a person to review (e.g. soft duplicates).
     "review_flags": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, flag VARCHAR, file_name VARCHAR,
