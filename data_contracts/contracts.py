@@ -55,7 +55,9 @@ class SurveyAnswer(pa.DataFrameModel):
 
 
 class BudgetLine(pa.DataFrameModel):
-    """``raw.budget_lines``: one row per budget line; amounts in ``amount_unit``, never negative."""
+    """``raw.budget_lines``: one row per budget line item; amounts in ``amount_unit`` (× ``unit_multiplier``
+    = currency units). Negative amounts are quarantined by the ingestion unless the mapping allows them for
+    that field (``allow_negative``), so the contract does not bound them."""
 
     source_id: str = pa.Field(nullable=False)
     file_name: str = pa.Field(nullable=False)
@@ -68,13 +70,15 @@ class BudgetLine(pa.DataFrameModel):
         isin=["all", "water_sanitation", "electricity", "health", "education", "municipal_waste", "roads_transport", "other"]
     )
     budget_scope: str = pa.Field(isin=["total", "capital", "operating"])
-    allocation_original: float = pa.Field(nullable=True, ge=0)
-    allocation_revised: float = pa.Field(nullable=True, ge=0)
-    expenditure: float = pa.Field(nullable=True, ge=0)
+    funding_stream: str = pa.Field(isin=["federal_ministries", "regions_development", "petrodollar", "own_revenue", "all"])
+    allocation_original: float = pa.Field(nullable=True)
+    allocation_revised: float = pa.Field(nullable=True)
+    expenditure: float = pa.Field(nullable=True)
     execution_pct_published: float = pa.Field(nullable=True, ge=0, le=1000)
     currency: str = pa.Field(isin=["USD", "IQD"])
     amount_unit: str = pa.Field(nullable=False)
     unit_multiplier: float = pa.Field(gt=0)
+    period_months: int = pa.Field(nullable=True, ge=1, le=12)
     is_synthetic: bool
 
     class Config:

@@ -444,36 +444,163 @@ class ExcludeRows(_Strict):
     reason: str
 
 
+#: Budget codes (docs/budget-workbooks.md).
+BUDGET_SECTORS = ("water_sanitation", "electricity", "health", "education", "municipal_waste", "roads_transport",
+                  "other", "all")
+BUDGET_SCOPES = ("operating", "capital", "total")
+FUNDING_STREAMS = ("federal_ministries", "regions_development", "petrodollar", "own_revenue", "all")
+
+
+class BudgetFieldRef(_Strict):
+    """Where a budget line's governorate, fiscal year, sector, economic type or funding stream comes from.
+
+    Exactly one of: ``column`` (a column, by its header text), ``constant``, ``title`` (a regular
+    expression searched in the title rows above the header; its first group is the value), ``sheet_name``
+    (a regular expression on the sheet's name, first group), ``section`` (the text of the section heading
+    the line stands under). ``recode`` maps values (trimmed) to codes; a value not in it is quarantined.
+    """
+
+    column: str | None = None
+    constant: str | int | None = None
+    title: str | None = None
+    sheet_name: str | None = None
+    section: bool = False
+    recode: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "BudgetFieldRef":
+        chosen = [self.column is not None, self.constant is not None, self.title is not None,
+                  self.sheet_name is not None, self.section]
+        if sum(chosen) != 1:
+            raise ValueError("give exactly one of column, constant, title, sheet_name, section")
+        for pattern in (self.title, self.sheet_name):
+            if pattern is not None:
+                try:
+                    compiled = re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+                if compiled.groups < 1:
+                    raise ValueError(f"{pattern!r}: put the value in a group, e.g. 'للسنة المالية\\s*(\\S+)'")
+        return self
+
+
+class UnitSpec(_Strict):
+    """The unit of a sheet's amounts: ``find`` it in the rows above the header, read it from ``cell``
+    (e.g. ``A3``), or ``declared`` in the mapping. The text is read by
+    :func:`pipelines.readers.budget_sheet.parse_unit` (e.g. ``بالآلاف دينار``, ``IQD million``)."""
+
+    find: bool = False
+    cell: str | None = None
+    declared: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "UnitSpec":
+        if sum([self.find, self.cell is not None, self.declared is not None]) != 1:
+            raise ValueError("give exactly one of find: true, cell, declared")
+        if self.cell is not None and not re.fullmatch(r"[A-Z]{1,3}[1-9][0-9]*", self.cell):
+            raise ValueError(f"cell {self.cell!r}: an Excel reference like A3")
+        return self
+
+
+class BudgetLayout(_Strict):
+    """Where the table sits in a sheet (docs/budget-workbooks.md): which sheets, the header row(s), the
+    unit, the item column whose text tells line items from section headings, subtotals and totals."""
+
+    sheets: str = "*"
+    header_row: int | None = Field(default=None, ge=1)
+    header_starts: str | None = None
+    header_rows: int = Field(default=1, ge=1, le=3)
+    unit: UnitSpec | None = None
+    item_column: str | None = None
+    total_labels: list[str] = Field(default_factory=list)
+    subtotal_labels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _header(self) -> "BudgetLayout":
+        if (self.header_row is None) == (self.header_starts is None):
+            raise ValueError("give exactly one of header_row (1-based) and header_starts (a header cell's text)")
+        return self
+
+
+class Coverage(_Strict):
+    """A source that covers part of what its fiscal years hold: some governorates, or some months
+    (``period_months``). Its figures are shown as partial, never compared as if complete."""
+
+    partial: bool = True
+    period_months: int | None = Field(default=None, ge=1, le=12)
+    note: str
+
+
 class BudgetMapping(_Strict):
-    """Mapping of a budget source: one row per governorate (× sector × fiscal year) line."""
+    """Mapping of a budget source: Excel workbooks in their printed layout (``format: xlsx`` with
+    ``layout``) or CSV extracts with one line per row (docs/budget-workbooks.md)."""
 
     source_id: str
     domain: Literal["budget"]
     title: str
     is_synthetic: bool = False
-    format: Literal["csv"]
+    format: Literal["csv", "xlsx"]
     encoding: str = "utf-8"
     delimiter: Literal[",", ";", "\t", "auto"] = "auto"
     files: list[FileSpec]
-    governorate: ColumnRef
+    layout: BudgetLayout | None = None
+    governorate: BudgetFieldRef
     pcode_check_column: str | None = None
-    fiscal_year: ColumnRef
-    sector: ColumnRef
-    budget_scope: ColumnRef
-    currency: Literal["USD", "IQD"]
-    amount_unit: str
-    unit_multiplier: float
+    fiscal_year: BudgetFieldRef
+    sector: BudgetFieldRef
+    budget_scope: BudgetFieldRef
+    funding_stream: BudgetFieldRef = BudgetFieldRef(constant="all")
+    currency: Literal["USD", "IQD"] | None = None
+    amount_unit: str | None = None
+    unit_multiplier: float | None = Field(default=None, gt=0)
     allocation_original: str | None = None
     allocation_revised: str | None = None
     expenditure: str | None = None
     execution_pct_published: str | None = None
-    as_of: ColumnRef | None = None
+    #: amount fields where a negative amount is a real value (e.g. a refund line); elsewhere it is quarantined
+    allow_negative: list[Literal["allocation_original", "allocation_revised", "expenditure"]] = Field(default_factory=list)
+    as_of: BudgetFieldRef | None = None
     exclude_rows: list[ExcludeRows] = Field(default_factory=list)
     citation: str | None = None
+    coverage: Coverage | None = None
     #: What a newer file of this source replaces in older ones (docs/publishing.md): every line of the
     #: fiscal years it holds (files per year), or only the years × governorates it holds (files per
     #: governorate, e.g. one workbook per governorate).
     supersede_by: Literal["fiscal_year", "fiscal_year_governorate"] = "fiscal_year"
+
+    @model_validator(mode="after")
+    def _layout_and_unit(self) -> "BudgetMapping":
+        triplet = [self.currency is not None, self.amount_unit is not None, self.unit_multiplier is not None]
+        unit_in_layout = self.layout is not None and self.layout.unit is not None
+        if self.format == "xlsx" and self.layout is None:
+            raise ValueError("format xlsx needs a layout (header_row or header_starts, header_rows, unit)")
+        if self.format == "csv" and self.layout is not None and (self.layout.header_row not in (None, 1)
+                                                                 or self.layout.header_rows != 1):
+            raise ValueError("a csv file has its one header row first: layout.header_row/header_rows are for xlsx")
+        if unit_in_layout and any(triplet):
+            raise ValueError("give the unit once: layout.unit, or currency + amount_unit + unit_multiplier")
+        if not unit_in_layout and not all(triplet):
+            raise ValueError("give the unit: layout.unit (find, cell or declared), or currency + amount_unit + "
+                             "unit_multiplier")
+        if not any([self.allocation_original, self.allocation_revised, self.expenditure, self.execution_pct_published]):
+            raise ValueError("map at least one amount: allocation_original, allocation_revised, expenditure or "
+                             "execution_pct_published")
+        for name in ("sector", "budget_scope", "funding_stream"):
+            ref: BudgetFieldRef = getattr(self, name)
+            codes = {"sector": BUDGET_SECTORS, "budget_scope": BUDGET_SCOPES, "funding_stream": FUNDING_STREAMS}[name]
+            targets = set(ref.recode.values()) if ref.recode else ({str(ref.constant)} if ref.constant is not None else set())
+            wrong = sorted(t for t in targets if t not in codes)
+            if wrong:
+                raise ValueError(f"{name}: {wrong} not among {list(codes)}")
+            if ref.section and (self.layout is None or self.layout.item_column is None):
+                raise ValueError(f"{name}: section needs layout.item_column (the column whose headings start sections)")
+        for name in ("governorate", "fiscal_year", "sector", "budget_scope", "funding_stream"):
+            ref = getattr(self, name)
+            if ref.title is not None and self.format != "xlsx":
+                raise ValueError(f"{name}: title is for xlsx sheets with title rows")
+            if ref.sheet_name is not None and self.format != "xlsx":
+                raise ValueError(f"{name}: sheet_name is for xlsx files")
+        return self
 
 
 Mapping = SurveyMapping | BudgetMapping

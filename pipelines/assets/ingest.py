@@ -175,7 +175,7 @@ def _write(
             if frames:
                 insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
         for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
-                      "review_flags"):
+                      "review_flags", "budget_reconciliation"):
             con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id IN ({marks})", [domain, *present])
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
@@ -189,6 +189,9 @@ def _write(
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
             if r.review_flags:
                 insert_frame(con, "audit.review_flags", pl.concat(r.review_flags)
+                             .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+            if r.reconciliation:
+                insert_frame(con, "audit.budget_reconciliation", pl.concat(r.reconciliation)
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
             if r.notes:
                 insert_frame(

@@ -101,6 +101,7 @@ class SourceResult:
     notes: list[dict] = field(default_factory=list)  # {file_name, note}: things a reader of the run must know
     repeat_accounts: list[RepeatAccount] = field(default_factory=list)
     review_flags: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.review_flags
+    reconciliation: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.budget_reconciliation
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]
