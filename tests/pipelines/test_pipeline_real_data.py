@@ -17,6 +17,7 @@ DTM = "surveys/iom_dtm_ila5_2020/locations.csv"
 MCNA = "surveys/reach_mcna_2020_incamp/export.csv"
 SIGIR_2009 = "budget/sigir_2009_provincial_capital_budget_execution.csv"
 SIGIR_2008 = "budget/sigir_2008_provincial_budget_execution_pct.csv"
+ECOIRAQ_2025 = "budget/ecoiraq_2025_jan_jul_governorate_spending_partial.csv"
 COD_AB_18 = [f"IQG{i:02d}" for i in range(1, 19)]
 
 
@@ -37,10 +38,9 @@ def test_run_succeeds_and_reports_every_file(real_run):
         ("reach_mcna_2020_incamp", "export.csv"),
         ("sigir_2009_provincial_capital_budget_execution", "sigir_2009_provincial_capital_budget_execution.csv"),
         ("sigir_2008_provincial_budget_execution_pct", "sigir_2008_provincial_budget_execution_pct.csv"),
+        ("ecoiraq_2025_jan_jul_governorate_spending_partial", "ecoiraq_2025_jan_jul_governorate_spending_partial.csv"),
     }
-    skipped = {s["path"].split("/")[-1] for s in real_run["skipped_sources"]}
-    # sources without a mapping yet are reported by name and skipped, not fatal
-    assert skipped == {"ecoiraq_2025_jan_jul_governorate_spending_partial.csv"}
+    assert real_run["skipped_sources"] == []
     dbt_tests = {r["status"]: r["n"] for r in real_run["dbt"] if r["resource_type"] == "test"}
     assert dbt_tests.get("pass", 0) > 50 and dbt_tests.get("fail", 0) == 0 and dbt_tests.get("error", 0) == 0
 
@@ -53,8 +53,9 @@ def test_row_accounting_per_file_matches_the_files(real_warehouse, shared_data):
         MCNA: 288,
         SIGIR_2009: 16,  # 15 provinces + the Kurdistan aggregate
         SIGIR_2008: 14,
+        ECOIRAQ_2025: 17,  # three top-five lists (total, current, investment)
     }
-    for rel in (TALAFAR, DTM, MCNA, SIGIR_2009, SIGIR_2008):
+    for rel in (TALAFAR, DTM, MCNA, SIGIR_2009, SIGIR_2008, ECOIRAQ_2025):
         path = shared_data / rel
         source_id = rel.split("/")[1] if rel.startswith("surveys/") else path.stem
         row = reg.filter((pl.col("source_id") == source_id) & (pl.col("file_name") == path.name)).row(0, named=True)
