@@ -459,8 +459,9 @@ def _write_sheet(ws: Any, sheet: Sheet, fy: int, rel: str, faults: list[dict[str
     if sheet.pcode is None:
         faults.append(
             {
-                "file": rel, "sheet": ws.title, "cell": "A2", "row_number": 2, "column": "title",
-                "value": UNKNOWN_NAME_AR, "outcome": "quarantined", "kind": "unknown_governorate",
+                "file": rel, "sheet": ws.title, "cell": "A2", "row_number": 2, "column": "governorate",
+                "value": UNKNOWN_NAME_AR, "cell_text": ws["A2"].value, "outcome": "quarantined",
+                "kind": "unknown_governorate",
                 "governorate_pcode": None, "fiscal_year": fy, "sector": None,
                 "description": "the sheet's title names a district of Baghdad (بغداد الجديدة, 'Baghdad Al-Jadida') as "
                                "its governorate: no reference spelling resolves it; the sheet is quarantined",
@@ -498,7 +499,7 @@ def generate(rng: np.random.Generator) -> tuple[dict[str, tuple[bytes, int]], di
             for _, items in sheet.sections:
                 for item in items:
                     if item.fault is None:
-                        text_cells += [v for k, v in item.text.items()]
+                        text_cells += [v for v in item.text.values() if v != EASTERN_DIGITS[4]]
     order = {"double_separator": 0, "eastern_digits": 1, "negative_expenditure": 2, "subtotal_mismatch": 3,
              "unknown_governorate": 4}
     faults.sort(key=lambda f: order[f["kind"]])
