@@ -312,11 +312,11 @@ def _plant_item_faults(plan: dict[int, list[Sheet]]) -> None:
     # "1,,0": an extra line of arrears paid, its expenditure typed with a doubled separator
     fy, pcode, sector, stage, text = DOUBLE_COMMA_FAULT
     items = _section(plan, fy, pcode, sector)
-    ref = items[0].amounts
+    arrears = items[0].amounts["allocation_original"] // 10
     items.append(
         Item(sector, "capital", "regions_development", DOUBLE_COMMA_ITEM,
-             {"allocation_original": ref["allocation_original"] // 10, "allocation_revised": ref["allocation_original"] // 10,
-              "expenditure": 0}, text={stage: text}, fault="double_separator")
+             {"allocation_original": arrears, "allocation_revised": arrears, "expenditure": 0},
+             text={stage: text}, fault="double_separator")
     )
     # a negative expenditure: a refund booked as an expenditure line
     fy, pcode, sector, stage = NEGATIVE_FAULT
