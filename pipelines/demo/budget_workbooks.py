@@ -29,10 +29,12 @@ Planted faults (each in the demo manifest with file, sheet, cell, row, value and
 * a sheet whose title names ``بغداد الجديدة`` (a district of Baghdad typed as a governorate): no governorate
   resolves, the sheet is quarantined.
 
-Printed subtotals and totals add up the sheet's VALID line items only: the two quarantined lines (``1,,0`` and
-the negative expenditure) are extra lines outside them, so a reader that sets quarantined lines aside finds
-exactly one subtotal off (the planted one). ``expected`` in the manifest sums the valid line items by
-governorate x fiscal year x sector x economic type, in IQD.
+Printed subtotals and totals add up what a spreadsheet's SUM adds up: every number of their items, the negative
+expenditure included, the text ``1,,0`` not (a reader marks those two expenditure reconciliations ``unchecked``;
+the original and revised allocations of the ``1,,0`` line count, so its section reconciles). So exactly one
+subtotal is off: the planted one, and the reader quarantines it with the items it covers (no other subtotal
+vouches for them). ``expected`` in the manifest sums, in IQD, the line items that load: every item but the
+``1,,0`` and negative lines, the items under the planted subtotal and the unknown governorate's sheet.
 
 Same seed gives byte-identical workbooks (fixed workbook times, re-zipped with fixed entry times).
 """
@@ -397,10 +399,9 @@ def _write_sheet(ws: Any, sheet: Sheet, fy: int, rel: str, faults: list[dict[str
             ws.cell(row=row, column=4, value=FUNDING_LABELS[item.funding])
             for stage, value in item.amounts.items():
                 amount(row, item, stage, value)
-            if item.fault is None:
-                for stage, value in item.amounts.items():
-                    sums[stage] += value
-            else:
+            for stage, value in item.amounts.items():
+                sums[stage] += value  # a spreadsheet SUM: "1,,0" is text (counts 0), the negative counts
+            if item.fault is not None:
                 stage = "expenditure"
                 shown = item.text.get(stage, item.amounts[stage])
                 faults.append(
@@ -412,7 +413,7 @@ def _write_sheet(ws: Any, sheet: Sheet, fy: int, rel: str, faults: list[dict[str
                             "amount typed with a doubled thousands separator: not a number; the line is quarantined"
                             if item.fault == "double_separator" else
                             "negative expenditure (a refund booked as a line): the line is quarantined"
-                        ) + "; the printed subtotal and total leave this line out",
+                        ) + "; the other lines of its section load",
                     }
                 )
             if sheet.pcode is not None and (fy, sheet.pcode, sector) == EASTERN_DIGITS[:3] and item.text.get(
@@ -432,6 +433,7 @@ def _write_sheet(ws: Any, sheet: Sheet, fy: int, rel: str, faults: list[dict[str
             row += 1
         ws.cell(row=row, column=2, value=SUBTOTAL_LABEL).font = _BOLD
         printed = dict(sums)
+        item_rows = list(range(row - len(items), row))
         if sheet.pcode is not None and (fy, sheet.pcode, sector) == SUBTOTAL_FAULT[:3]:
             stage, delta = SUBTOTAL_FAULT[3], SUBTOTAL_FAULT[4]
             printed[stage] += delta
@@ -439,11 +441,11 @@ def _write_sheet(ws: Any, sheet: Sheet, fy: int, rel: str, faults: list[dict[str
                 {
                     "file": rel, "sheet": ws.title, "cell": f"{AMOUNT_COLUMNS[stage]}{row}", "row_number": row,
                     "column": COLUMNS[4], "value": printed[stage], "sum_of_items": sums[stage],
-                    "outcome": "quarantined", "kind": "subtotal_mismatch",
+                    "outcome": "quarantined", "kind": "subtotal_mismatch", "quarantined_item_rows": item_rows,
                     "governorate_pcode": sheet.pcode, "fiscal_year": fy, "sector": sector,
                     "description": f"subtotal of the section does not add up: printed {printed[stage]:,}, its items "
                                    f"sum to {sums[stage]:,} ({UNITS[fy][2]}); the subtotal is quarantined with both "
-                                   "numbers, the items load",
+                                   f"numbers, and so are the items it covers (rows {item_rows[0]}-{item_rows[-1]})",
                 }
             )
         for stage, value in printed.items():
@@ -457,14 +459,16 @@ def _write_sheet(ws: Any, sheet: Sheet, fy: int, rel: str, faults: list[dict[str
         ws[f"{AMOUNT_COLUMNS[stage]}{row}"].font = _BOLD
     ws.freeze_panes = f"A{FIRST_ROW}"
     if sheet.pcode is None:
+        item_rows = [r for r in range(FIRST_ROW, row) if isinstance(ws.cell(row=r, column=1).value, int)]
         faults.append(
             {
                 "file": rel, "sheet": ws.title, "cell": "A2", "row_number": 2, "column": "governorate",
                 "value": UNKNOWN_NAME_AR, "cell_text": ws["A2"].value, "outcome": "quarantined",
-                "kind": "unknown_governorate",
+                "kind": "unknown_governorate", "quarantined_item_rows": item_rows,
                 "governorate_pcode": None, "fiscal_year": fy, "sector": None,
                 "description": "the sheet's title names a district of Baghdad (بغداد الجديدة, 'Baghdad Al-Jadida') as "
-                               "its governorate: no reference spelling resolves it; the sheet is quarantined",
+                               "its governorate: no reference spelling resolves it; every line of the sheet is "
+                               "quarantined",
             }
         )
     return n_items
@@ -514,7 +518,9 @@ def generate(rng: np.random.Generator) -> tuple[dict[str, tuple[bytes, int]], di
 
 
 def _expected(plan: dict[int, list[Sheet]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Valid line items summed in IQD: by governorate x year x sector x economic type (and x funding stream)."""
+    """The line items that load, summed in IQD: by governorate x year x sector x economic type (x funding stream).
+
+    Left out: the unknown governorate's sheet, the two faulty lines and the items under the planted subtotal."""
     keyed: dict[tuple, list[int]] = {}
     by_stream: dict[tuple, list[int]] = {}
     for fy in FISCAL_YEARS:
@@ -523,6 +529,8 @@ def _expected(plan: dict[int, list[Sheet]]) -> tuple[list[dict[str, Any]], list[
             if sheet.pcode is None:
                 continue
             for sector, items in sheet.sections:
+                if (fy, sheet.pcode, sector) == SUBTOTAL_FAULT[:3]:
+                    continue
                 for item in items:
                     if item.fault is not None:
                         continue

@@ -1275,10 +1275,11 @@ def _readme(manifest: dict[str, Any]) -> str:
         "text with thousands separators (\"1,250,000\"), as finance offices do: valid, they load.",
         "Capital allocation per governorate and year: 50-800 billion IQD; execution (expenditure / original",
         "allocation) 20-95 %; revised = original x 0.9-1.12. Petrodollar lines only in oil- and gas-producing",
-        "governorates. The demo manifest's budget.expected holds the valid line items summed in IQD by",
+        "governorates. The demo manifest's budget.expected holds the line items that load, summed in IQD by",
         "governorate x fiscal year x sector x economic type (budget.expected_by_funding_stream also by stream).",
-        "Printed subtotals and totals add up the valid line items only (the two quarantined lines below are",
-        "left out of them), so the only subtotal that does not add up is the planted one.",
+        "Printed subtotals and totals add up what a spreadsheet SUM does (numbers, the negative one too; the",
+        "text 1,,0 not), so the only subtotal that does not add up is the planted one; the expenditure checks",
+        "of the 1,,0 and negative lines' sections cannot be made (unchecked).",
         "In reality the Kurdistan Region's governorates (Erbil, Sulaymaniyah, Duhok, Halabja) are financed",
         "through the KRG budget; the demo gives them lines like every other governorate.",
         "",
@@ -1412,9 +1413,10 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
             "unknown_governorate_sheet": budget_workbooks.UNKNOWN_SHEET,
             "text_amounts": budget_info["text_amounts"],
             "expected_note": (
-                "valid line items summed in IQD (sheet amount x the workbook's unit multiplier), by governorate x "
-                "fiscal year x sector x economic type; the quarantined lines (1,,0 and the negative expenditure) "
-                "and the unknown governorate's sheet are left out; the Eastern-digit amount is in"
+                "the line items that load, summed in IQD (sheet amount x the workbook's unit multiplier), by "
+                "governorate x fiscal year x sector x economic type; left out: the quarantined lines (1,,0, the "
+                "negative expenditure, the items under the planted subtotal) and the unknown governorate's sheet; "
+                "the Eastern-digit amount is in"
             ),
             "expected": budget_info["expected"],
             "expected_by_funding_stream": budget_info["expected_by_funding_stream"],

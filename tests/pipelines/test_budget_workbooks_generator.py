@@ -189,7 +189,7 @@ def test_sections_items_subtotals_and_grand_total(demo, parsed) -> None:
                 assert it["label"] in bw.ITEMS[SECTIONS[s["heading"]]][SCOPES[it["scope"]]]
             assert s["subtotal"] is not None
             for st in STAGES:
-                total = sum(it[st] for it in valid)
+                total = sum(it[st] or 0 for it in s["items"])  # a spreadsheet SUM: the text 1,,0 counts 0
                 sheet_sums[st] += total
                 if s["subtotal"][st] != total:
                     mismatches.append((fy, sheet, s["subtotal"]["row"], st, s["subtotal"][st], total))
@@ -269,10 +269,17 @@ def test_planted_faults_are_where_the_manifest_says(demo, books) -> None:
     assert eastern["value"] == "١٬٢٥٠" and eastern["parsed_value"] == 1250 and eastern["outcome"] == "loaded"
     assert _amount(eastern["value"]) == 1250
     assert faults["negative_expenditure"]["value"] < 0 and faults["negative_expenditure"]["cell"].startswith("G")
-    assert faults["subtotal_mismatch"]["cell"].startswith("E")
+    off = faults["subtotal_mismatch"]
+    assert off["cell"].startswith("E") and off["quarantined_item_rows"] == list(
+        range(off["quarantined_item_rows"][0], off["row_number"]))
+    ws = books[off["fiscal_year"]][off["sheet"]]
+    assert ws.cell(row=off["quarantined_item_rows"][0] - 1, column=2).value == bw.SECTION_HEADINGS[off["sector"]]
     unknown = faults["unknown_governorate"]
     assert (unknown["sheet"], unknown["cell"], unknown["value"]) == (bw.UNKNOWN_SHEET, "A2", "بغداد الجديدة")
     assert unknown["column"] == "governorate" and "لمحافظة بغداد الجديدة للسنة" in unknown["cell_text"]
+    ws = books[unknown["fiscal_year"]][unknown["sheet"]]
+    assert unknown["quarantined_item_rows"] == [
+        r for r in range(bw.FIRST_ROW, ws.max_row + 1) if isinstance(ws.cell(row=r, column=1).value, int)]
     with pytest.raises(UnknownGovernorateError):
         resolve_governorate(unknown["value"])
 
@@ -289,11 +296,13 @@ def test_the_unknown_governorate_is_the_only_title_no_resolver_knows(books) -> N
     assert unresolved == [(bw.UNKNOWN_YEAR, bw.UNKNOWN_SHEET, bw.UNKNOWN_NAME_AR)]
 
 
-def test_expected_totals_are_the_valid_items_in_iqd(demo, parsed) -> None:
+def test_expected_totals_are_the_items_that_load_in_iqd(demo, parsed) -> None:
     _, m = demo
     faults = _faults(m)
     bad_rows = {(f["fiscal_year"], f["sheet"], f["row_number"]) for f in faults.values()
                 if f["kind"] in ("double_separator", "negative_expenditure")}
+    off = faults["subtotal_mismatch"]  # its items are quarantined with it
+    bad_rows |= {(off["fiscal_year"], off["sheet"], r) for r in off["quarantined_item_rows"]}
     pcode = {name: p for p, name, _ in bw.SHEETS}
     got: dict[tuple, list[int]] = {}
     for (fy, sheet), p in parsed.items():

@@ -674,10 +674,10 @@ ANSWERS_B = ("hoh_sex", "hh_size", "resp_age", "q_water_rating", "q_piped", "q_w
 # ---------------------------------------------------------------------------------------------
 # what the pipeline makes of the demo (the session's demo warehouse, tests/conftest.py)
 # ---------------------------------------------------------------------------------------------
-def _q(warehouse: Path, sql: str) -> list[tuple]:
+def _q(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
     finally:
         con.close()
 
@@ -757,3 +757,41 @@ def test_demo_run_estimates_every_sector(demo_run) -> None:
                   "'local_government_trusted', 'complaint_actioned') GROUP BY 1 ORDER BY 1")
     assert rows == [("complaint_actioned", 2), ("local_government_responsive_good", 2), ("local_government_trusted", 2),
                     ("roads_condition_good", 2), ("waste_collection_good", 2)]
+
+
+def test_demo_run_loads_the_budget_workbooks_as_the_manifest_expects(demo_run, tmp_path: Path) -> None:
+    """The warehouse holds exactly the manifest's expected budget totals; only the planted faults are set aside."""
+    wh = demo_run["warehouse_path"]
+    # the demo folder of the session was written with the default seed; the budget does not depend on the sample
+    manifest = generate_demo(tmp_path, households_per_wave=400)
+    m = manifest["budget"]
+    faults = {f["kind"]: f for f in manifest["faults"] if f["file"].startswith("budget/")}
+    got = _q(wh, "SELECT governorate_pcode, fiscal_year, sector, budget_scope, "
+                 "sum(allocation_original * unit_multiplier)::HUGEINT, sum(allocation_revised * unit_multiplier)::HUGEINT, "
+                 "sum(expenditure * unit_multiplier)::HUGEINT FROM raw.budget_lines WHERE source_id = 'mizan_demo_budget' "
+                 "GROUP BY ALL ORDER BY ALL")
+    expected = [(e["governorate_pcode"], e["fiscal_year"], e["sector"], e["budget_scope"], e["allocation_original_iqd"],
+                 e["allocation_revised_iqd"], e["expenditure_iqd"]) for e in m["expected"]]
+    assert got == expected
+    # quarantined: the 1,,0 line, the negative expenditure, the planted subtotal with its items, the unknown sheet
+    quarantined = set(_q(wh, "SELECT DISTINCT file_name, sheet_name, row_number FROM audit.quarantine "
+                             "WHERE source_id = 'mizan_demo_budget'"))
+    want = set()
+    for f in faults.values():
+        name = Path(f["file"]).name
+        if f["kind"] in ("double_separator", "negative_expenditure", "subtotal_mismatch"):
+            want.add((name, f["sheet"], f["row_number"]))
+        want |= {(name, f["sheet"], r) for r in f.get("quarantined_item_rows", [])}
+    assert quarantined == want
+    off = faults["subtotal_mismatch"]
+    assert _q(wh, "SELECT sheet_name, row_number, amount_field, printed, sum_of_items FROM audit.budget_reconciliation "
+                  "WHERE source_id = 'mizan_demo_budget' AND status = 'mismatch'") == [
+        (off["sheet"], off["row_number"], "allocation_original", off["value"], off["sum_of_items"])]
+    unchecked = _q(wh, "SELECT DISTINCT sheet_name, amount_field FROM audit.budget_reconciliation "
+                       "WHERE source_id = 'mizan_demo_budget' AND status = 'unchecked' ORDER BY 1")
+    assert unchecked == sorted((faults[k]["sheet"], "expenditure") for k in ("double_separator", "negative_expenditure"))
+    # the Eastern-digit amount loaded as 1,250 in its sheet's unit
+    e = faults["eastern_digits"]
+    assert _q(wh, "SELECT allocation_original FROM raw.budget_lines WHERE file_name = ? AND sheet_name = ? "
+                  "AND row_number = ?", [Path(e["file"]).name, e["sheet"], e["row_number"]]) == [(1250.0,)]
+
