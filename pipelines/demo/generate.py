@@ -13,13 +13,15 @@ demo exercises the same readers, mappings and contracts as real data:
 * ``surveys/mizan_demo_firm_b/firm_b_wave_2025.sav`` - a second firm's SPSS file (one wave, six southern
   governorates, Arabic labels, 4-point ratings declared onto the question bank's top/bottom box, planted
   review-status, duplicate and soft-duplicate faults), written by :mod:`pipelines.demo.firm_b`;
-* ``budget/mizan_demo_budget/budget_lines.csv`` - a plain comma-separated budget extract
-  (allocation and expenditure in IQD by governorate x sector x fiscal year x capital/operating);
+* ``budget/mizan_demo_budget/budget_<year>.xlsx`` - governorate budget workbooks as finance offices deliver
+  them (one per fiscal year with a budget law, one sheet per governorate, Arabic title rows, a units line,
+  a two-row merged header, sector sections with subtotals and a grand total, planted faults), written by
+  :mod:`pipelines.demo.budget_workbooks`;
 * ``README.txt`` - what the files are, the seed, the design and the planted faults with row numbers.
 
 Row numbers everywhere are 1-based data rows (the header is not counted), as in docs/architecture.md.
 
-Same seed and arguments give byte-identical files (the xlsx is re-zipped with fixed timestamps, the SPSS
+Same seed and arguments give byte-identical files (the xlsx files are re-zipped with fixed timestamps, the SPSS
 header's time of writing is pinned). Questions and sources added later draw from random streams of their
 own, so the answers the demo had before them did not change.
 The "true" governorate parameters depend on the seed only, not on ``households_per_wave``.
@@ -72,7 +74,6 @@ SURVEY_DIR = Path("surveys") / SURVEY_SOURCE_ID
 BUDGET_DIR = Path("budget") / BUDGET_SOURCE_ID
 XLSFORM_PATH = SURVEY_DIR / "xlsform.xlsx"
 FIRM_B_PATH = Path("surveys") / "mizan_demo_firm_b" / "firm_b_wave_2025.sav"  # written by pipelines/demo/firm_b.py
-BUDGET_PATH = BUDGET_DIR / "budget_lines.csv"
 README_PATH = Path("README.txt")
 
 
@@ -85,7 +86,7 @@ class Governorate:
     code: str  # XLSForm choice name
     label_en: str  # COD-AB style English name, used as the form's choice label
     label_ar: str
-    finance_name: str  # spelling a finance office would use in the budget extract
+    finance_name: str  # an English spelling a finance office might use (the budget workbooks use Arabic titles)
     population: int  # approximate 2024 population, for the demo only
     urban_share: float
     household_size: float
@@ -471,16 +472,6 @@ def export_columns() -> list[str]:
     cols.extend(KOBO_META_COLUMNS)
     return cols
 
-
-BUDGET_COLUMNS = (
-    "governorate",
-    "fiscal_year",
-    "sector",
-    "budget_scope",
-    "allocation_original_iqd",
-    "allocation_revised_iqd",
-    "expenditure_iqd",
-)
 
 # ----------------------------------------------------------------------------------------------
 # Small numeric helpers
@@ -1088,8 +1079,13 @@ def _xlsform_bytes() -> bytes:
         for i, width in enumerate(widths):
             sheet.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width = width
 
+    return xlsx_bytes(wb, FORM_TITLE)
+
+
+def xlsx_bytes(wb: openpyxl.Workbook, title: str) -> bytes:
+    """Save `wb` as xlsx bytes that do not depend on the clock (fixed docProps times and zip entry times)."""
     wb.properties.creator = "mizan demo generator (SYNTHETIC)"
-    wb.properties.title = FORM_TITLE
+    wb.properties.title = title
     wb.properties.created = _FIXED_XLSX_TIME
     raw = io.BytesIO()
     wb.save(raw)  # openpyxl stamps `modified` with the current time and the zip entries with the clock
@@ -1108,82 +1104,13 @@ def _xlsform_bytes() -> bytes:
 
 
 # ----------------------------------------------------------------------------------------------
-# Budget extract
+# Budget (the workbooks themselves: pipelines/demo/budget_workbooks.py)
 # ----------------------------------------------------------------------------------------------
 
 _CAPITAL_SHARES = np.array([0.18, 0.14, 0.12, 0.15, 0.08, 0.23, 0.10])
 _OPERATING_SHARES = np.array([0.12, 0.10, 0.25, 0.28, 0.10, 0.05, 0.10])
 _YEAR_FACTOR = {2019: 1.00, 2020: 0.80, 2021: 0.95, 2023: 1.10, 2024: 1.15}
 _MILLION = 1_000_000
-
-
-def _budget(rng: np.random.Generator) -> tuple[pl.DataFrame, dict[str, Any]]:
-    pop = np.array([g.population for g in GOVERNORATES], dtype=np.float64)
-    base = 70e9 + 560e9 * pop / pop.max()
-    rows: list[dict[str, Any]] = []
-    fault_row: int | None = None
-    for fy in FISCAL_YEARS:
-        for gi, gov in enumerate(GOVERNORATES):
-            capital_total = float(np.clip(base[gi] * _YEAR_FACTOR[fy] * rng.uniform(0.9, 1.1), 50e9, 800e9))
-            operating_total = capital_total * rng.uniform(0.4, 0.8)
-            capital_rate = rng.uniform(0.25, 0.85)
-            operating_rate = rng.uniform(0.70, 0.92)
-            for scope, total, shares, rate in (
-                ("capital", capital_total, _CAPITAL_SHARES, capital_rate),
-                ("operating", operating_total, _OPERATING_SHARES, operating_rate),
-            ):
-                split = rng.dirichlet(60 * shares)
-                for si, sector in enumerate(SECTORS):
-                    original = int(round(total * split[si] / _MILLION)) * _MILLION
-                    original = max(original, 50 * _MILLION)
-                    exec_rate = float(np.clip(rate + rng.normal(0, 0.05), 0.20, 0.95))
-                    expenditure = int(round(original * exec_rate / 1000)) * 1000
-                    revised = int(round(original * rng.uniform(0.9, 1.12) / _MILLION)) * _MILLION
-                    revised = max(revised, -(-expenditure // _MILLION) * _MILLION)
-                    rows.append(
-                        {
-                            "governorate": gov.finance_name,
-                            "fiscal_year": fy,
-                            "sector": sector,
-                            "budget_scope": scope,
-                            "allocation_original_iqd": original,
-                            "allocation_revised_iqd": revised,
-                            "expenditure_iqd": expenditure,
-                        }
-                    )
-            if gov.code == "baghdad" and fy == FISCAL_YEARS[-1]:
-                # planted fault: a district-level name no governorate reference resolves
-                original = int(round(rng.uniform(8e9, 20e9) / _MILLION)) * _MILLION
-                expenditure = int(round(original * rng.uniform(0.3, 0.7) / 1000)) * 1000
-                rows.append(
-                    {
-                        "governorate": UNKNOWN_BUDGET_GOVERNORATE,
-                        "fiscal_year": fy,
-                        "sector": "municipal_waste",
-                        "budget_scope": "capital",
-                        "allocation_original_iqd": original,
-                        "allocation_revised_iqd": original,
-                        "expenditure_iqd": expenditure,
-                    }
-                )
-                fault_row = len(rows)  # 1-based data row
-    schema = {c: (pl.Int64 if c == "fiscal_year" or c.endswith("_iqd") else pl.Utf8) for c in BUDGET_COLUMNS}
-    df = pl.DataFrame(rows, schema=schema)
-    assert fault_row is not None
-    fault = {
-        "file": BUDGET_PATH.as_posix(),
-        "row_number": fault_row,
-        "column": "governorate",
-        "value": UNKNOWN_BUDGET_GOVERNORATE,
-        "description": "governorate name no reference spelling resolves (a district name typed as a governorate)",
-    }
-    return df, {"fault": fault}
-
-
-def _budget_csv_bytes(df: pl.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    df.write_csv(buf, separator=",", include_bom=False, line_terminator="\n")
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1208,9 +1135,10 @@ def _wrap_numbers(numbers: list[int], indent: str = "      ", width: int = 96) -
 def _readme(manifest: dict[str, Any]) -> str:
     waves = manifest["survey"]["waves"]
     files = manifest["files"]
-    spell = manifest["budget"]["governorate_spellings"]
+
+    budget = manifest["budget"]
     hours_faults = [f for f in manifest["faults"] if f["column"] == "hours_available_piped"]
-    budget_fault = next(f for f in manifest["faults"] if f["file"] == BUDGET_PATH.as_posix())
+    budget_faults = [f for f in manifest["faults"] if f["file"].startswith(BUDGET_DIR.as_posix() + "/")]
     consent_faults = {f["file"]: f for f in manifest["faults"] if f["column"] == "consent"}
     bar = "=" * 100
     out = [
@@ -1224,6 +1152,7 @@ def _readme(manifest: dict[str, Any]) -> str:
         f"households_per_wave={manifest['households_per_wave']})",
         "The same seed and arguments reproduce every file byte for byte.",
         "Row numbers below are 1-based data rows; the header line is not counted (file line = row + 1).",
+        "In the budget workbooks rows and cells are the sheet's own (row 1 = the first title row).",
         "",
         "FILES",
         "-----",
@@ -1232,7 +1161,11 @@ def _readme(manifest: dict[str, Any]) -> str:
         XLSFORM_PATH.as_posix(): "XLSForm of the survey (sheets survey, choices, settings; English and Arabic labels).",
         export_path(2024).as_posix(): "KoboToolbox CSV export, wave 2024 (fieldwork March 2024).",
         export_path(2025).as_posix(): "KoboToolbox CSV export, wave 2025 (fieldwork March 2025).",
-        BUDGET_PATH.as_posix(): "Budget extract: allocation and expenditure in IQD, governorate x sector x year x scope.",
+        **{
+            wb["file"]: f"Budget workbook, fiscal year {year}: one sheet per governorate, amounts in {wb['unit']} "
+            "(rows = line items)."
+            for year, wb in budget["workbooks"].items()
+        },
         FIRM_B_PATH.as_posix(): "SPSS file of a second firm (firm B), wave 2025 (fieldwork July 2025), 6 governorates; "
         "Arabic labels.",
     }
@@ -1316,19 +1249,37 @@ def _readme(manifest: dict[str, Any]) -> str:
     ]
     out += [
         "",
-        "BUDGET EXTRACT",
-        "--------------",
-        "Columns governorate, fiscal_year, sector, budget_scope (capital / operating), allocation_original_iqd,",
-        "allocation_revised_iqd, expenditure_iqd; amounts are whole Iraqi dinars (IQD), not thousands.",
-        f"Fiscal years {', '.join(map(str, FISCAL_YEARS))}. There are NO rows for 2020 and 2022 on purpose: Iraq",
-        "passed no federal budget law for those years (spending ran under the monthly 1/12 rule), so no",
-        "original approved allocation exists. A missing year must be shown as 'no budget law', never as zero.",
+        "BUDGET WORKBOOKS",
+        "----------------",
+        f"{BUDGET_DIR.as_posix()}/budget_<year>.xlsx, one workbook per fiscal year with a budget law:",
+        f"{', '.join(map(str, FISCAL_YEARS))}. There is NO workbook for 2020 and 2022 on purpose: Iraq passed no",
+        "federal budget law for those years (spending ran under the monthly 1/12 rule), so no original approved",
+        "allocation exists. A missing year must be shown as 'no budget law', never as zero.",
+        "One sheet per governorate, named by its short English name (Anbar, Basrah, ..., Halabja), right-to-left,",
+        "laid out as finance offices deliver budget tables (docs/budget-workbooks.md):",
+        "  row 1  ministry / directorate line (merged A:G)",
+        "  row 2  title: الموازنة الاستثمارية والتشغيلية لمحافظة <Arabic name> للسنة المالية <year> (merged A:G);",
+        "         the year in Arabic-Indic digits in " + ", ".join(
+            y for y, wb in budget["workbooks"].items() if wb["title_year_digits"] == "eastern") + ";",
+        "  row 3  units line: المبالغ بالآلاف دينار (IQD thousand) or المبالغ بالمليون دينار (IQD million);",
+        "  row 4  blank;",
+        "  rows 5-6  a two-row merged header: ت | البند | نوع النفقة | مصدر التمويل | التخصيصات over الأصلي and",
+        "         المعدل | المصروف الفعلي (the single-row columns merged over both rows);",
+        "  then per sector a heading row (قطاع الماء والمجاري, قطاع الكهرباء, قطاع الصحة, قطاع التربية والتعليم,",
+        "  قطاع البلديات والخدمات, قطاع الطرق والجسور, قطاعات أخرى), 2-4 line items (economic type استثماري or",
+        "  تشغيلي; funding stream الوزارات الاتحادية, تنمية الأقاليم, البترودولار or الإيرادات المحلية) and a",
+        "  subtotal row المجموع; last, the grand total row المجموع الكلي.",
+        "Units by year: " + "; ".join(f"{y} {wb['unit']}" for y, wb in budget["workbooks"].items()) + ".",
+        "Subtotals and totals are values (no formulas). Most amounts are numbers; "
+        f"{budget['text_amounts']} amount cells are typed as",
+        "text with thousands separators (\"1,250,000\"), as finance offices do: valid, they load.",
         "Capital allocation per governorate and year: 50-800 billion IQD; execution (expenditure / original",
-        "allocation) 20-95 %. Governorates are spelled as a finance office might write them:",
-    ]
-    for code, name in spell.items():
-        out.append(f"      {code:<14} {name}")
-    out += [
+        "allocation) 20-95 %; revised = original x 0.9-1.12. Petrodollar lines only in oil- and gas-producing",
+        "governorates. The demo manifest's budget.expected holds the line items that load, summed in IQD by",
+        "governorate x fiscal year x sector x economic type (budget.expected_by_funding_stream also by stream).",
+        "Printed subtotals and totals add up what a spreadsheet SUM does (numbers, the negative one too; the",
+        "text 1,,0 not), so the only subtotal that does not add up is the planted one; the expenditure checks",
+        "of the 1,,0 and negative lines' sections cannot be made (unchecked).",
         "In reality the Kurdistan Region's governorates (Erbil, Sulaymaniyah, Duhok, Halabja) are financed",
         "through the KRG budget; the demo gives them lines like every other governorate.",
         "",
@@ -1346,10 +1297,10 @@ def _readme(manifest: dict[str, Any]) -> str:
         out.append(
             f"      (constraint 0..24; _uuid {f['_uuid']}, cluster {f['cluster_id']}) -> must be quarantined"
         )
-    out.append(
-        f"  {budget_fault['file']} row {budget_fault['row_number']}: governorate = \"{budget_fault['value']}\" "
-        "(unknown spelling) -> must be quarantined"
-    )
+    for f in budget_faults:
+        out.append(f"  {f['file']} sheet {f['sheet']} cell {f['cell']} (row {f['row_number']}, {f['column']}): "
+                   f"\"{f['value']}\" -> must be {f['outcome']}")
+        out.append(f"      ({f['description']})")
     for f in manifest["faults"]:
         if f["file"] != FIRM_B_PATH.as_posix():
             continue
@@ -1416,10 +1367,11 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
         info["consent_no"] = len(consent_no_rows)
         info["file"] = rel
         waves_info[str(wave)] = info
-    budget_df, budget_info = _budget(np.random.default_rng(budget_ss))
-    payloads[BUDGET_PATH.as_posix()] = (_budget_csv_bytes(budget_df), budget_df.height)
-    faults.append(budget_info["fault"])
-    from pipelines.demo import firm_b  # it imports this module: loaded here, not at the top
+    from pipelines.demo import budget_workbooks, firm_b  # they import this module: loaded here, not at the top
+
+    budget_payloads, budget_info = budget_workbooks.generate(np.random.default_rng(budget_ss))
+    payloads.update(budget_payloads)
+    faults.extend(budget_info["faults"])
 
     assert firm_b.PATH == FIRM_B_PATH
 
@@ -1455,8 +1407,19 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
             "fiscal_years": list(FISCAL_YEARS),
             "missing_fiscal_years": list(MISSING_FISCAL_YEARS),
             "currency": "IQD",
-            "amount_unit": "IQD",
-            "governorate_spellings": {g.code: g.finance_name for g in GOVERNORATES},
+            "files": [wb["file"] for wb in budget_info["workbooks"].values()],
+            "workbooks": budget_info["workbooks"],
+            "sheets": {pcode: name for pcode, name, _ in budget_workbooks.SHEETS},
+            "unknown_governorate_sheet": budget_workbooks.UNKNOWN_SHEET,
+            "text_amounts": budget_info["text_amounts"],
+            "expected_note": (
+                "the line items that load, summed in IQD (sheet amount x the workbook's unit multiplier), by "
+                "governorate x fiscal year x sector x economic type; left out: the quarantined lines (1,,0, the "
+                "negative expenditure, the items under the planted subtotal) and the unknown governorate's sheet; "
+                "the Eastern-digit amount is in"
+            ),
+            "expected": budget_info["expected"],
+            "expected_by_funding_stream": budget_info["expected_by_funding_stream"],
         },
         "faults": faults,
         "true_parameters": {

@@ -17,7 +17,6 @@ import pytest
 from pipelines.cli import format_summary
 from pipelines.demo import generate_demo
 from pipelines.demo.generate import (
-    BUDGET_COLUMNS,
     FISCAL_YEARS,
     GOVERNORATES,
     HOURS_FAULT_VALUES,
@@ -33,9 +32,9 @@ EXPORTS = {
     "2025": "surveys/mizan_demo_national/export_wave_2025.csv",
 }
 XLSFORM = "surveys/mizan_demo_national/xlsform.xlsx"
-BUDGET = "budget/mizan_demo_budget/budget_lines.csv"
+BUDGET = tuple(f"budget/mizan_demo_budget/budget_{fy}.xlsx" for fy in FISCAL_YEARS)
 FIRM_B = "surveys/mizan_demo_firm_b/firm_b_wave_2025.sav"
-LAYOUT = {XLSFORM, *EXPORTS.values(), BUDGET, FIRM_B, "README.txt"}
+LAYOUT = {XLSFORM, *EXPORTS.values(), *BUDGET, FIRM_B, "README.txt"}
 GOV_CODES = [g.code for g in GOVERNORATES]
 
 
@@ -61,12 +60,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def exports(demo) -> dict[str, pl.DataFrame]:
     out, _ = demo
     return {wave: _read_export(out / rel) for wave, rel in EXPORTS.items()}
-
-
-@pytest.fixture(scope="module")
-def budget(demo) -> pl.DataFrame:
-    out, _ = demo
-    return pl.read_csv(out / BUDGET)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +95,7 @@ def test_other_seed_changes_the_data_but_not_the_form(tmp_path: Path) -> None:
     ha = _tree_hashes(Path(generate_demo(tmp_path / "a", seed=1, households_per_wave=600)["out_dir"]))
     hb = _tree_hashes(Path(generate_demo(tmp_path / "b", seed=2, households_per_wave=600)["out_dir"]))
     assert ha[XLSFORM] == hb[XLSFORM]
-    for rel in (*EXPORTS.values(), BUDGET, FIRM_B):
+    for rel in (*EXPORTS.values(), *BUDGET, FIRM_B):
         assert ha[rel] != hb[rel]
 
 
@@ -118,7 +111,9 @@ def test_layout_manifest_and_synthetic_labels(demo) -> None:
             data_lines = (out / rel).read_bytes().count(b"\n") - 1
             assert meta["rows"] == data_lines, rel
     assert m["files"][EXPORTS["2024"]]["rows"] == N
-    assert m["files"][BUDGET]["rows"] == 19 * len(FISCAL_YEARS) * 7 * 2 + 1
+    budget_rows = [m["files"][rel]["rows"] for rel in BUDGET]  # line items per workbook
+    assert all(19 * 7 * 2 <= n <= 19 * 7 * 4 + 20 for n in budget_rows)
+    assert m["budget"]["files"] == list(BUDGET)
     assert all("demo" in rel for rel in LAYOUT - {"README.txt"})
     readme = (out / "README.txt").read_text(encoding="utf-8")
     assert readme.startswith("=" * 10) and "SYNTHETIC" in readme.splitlines()[1]
@@ -490,57 +485,60 @@ def test_planted_survey_faults_are_exactly_as_documented(demo, exports) -> None:
         assert 0.004 <= len(rows_no) / df.height <= 0.02
         assert m["survey"]["waves"][wave]["consent_no"] == len(rows_no)
         assert ", ".join(map(str, rows_no[:3])) in readme
-    assert len(m["faults"]) == 2 + 3 + 1 + 5  # national consent x2, hours x3, budget, firm B x5
+    assert len(m["faults"]) == 2 + 3 + 5 + 5  # national consent x2, hours x3, budget workbooks x5, firm B x5
 
 
-def test_planted_budget_fault_is_the_only_unknown_governorate(demo, budget) -> None:
+def test_planted_budget_faults_are_listed_in_the_readme(demo) -> None:
+    """The workbooks themselves are checked in test_budget_workbooks_generator.py."""
     out, m = demo
-    known = set(m["budget"]["governorate_spellings"].values())
-    assert len(known) == 19
-    rows = budget.with_row_index("row", offset=1)
-    unknown = rows.filter(~pl.col("governorate").is_in(sorted(known)))
-    fault = next(f for f in m["faults"] if f["file"] == BUDGET)
-    assert unknown["governorate"].to_list() == [UNKNOWN_BUDGET_GOVERNORATE]
-    assert unknown["row"].to_list() == [fault["row_number"]]
-    assert f"row {fault['row_number']}: governorate = \"{UNKNOWN_BUDGET_GOVERNORATE}\"" in (
-        out / "README.txt"
-    ).read_text(encoding="utf-8")
-    assert {"Al-Anbar", "Basrah", "Ninawa", "Salahaddin", "Dhi Qar", "Halabja"} <= known
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    faults = [f for f in m["faults"] if f["file"] in BUDGET]
+    assert sorted(f["kind"] for f in faults) == [
+        "double_separator", "eastern_digits", "negative_expenditure", "subtotal_mismatch", "unknown_governorate",
+    ]  # fmt: skip
+    unknown = next(f for f in faults if f["kind"] == "unknown_governorate")
+    assert unknown["sheet"] == UNKNOWN_BUDGET_GOVERNORATE and unknown["value"] == "بغداد الجديدة"
+    for f in faults:
+        assert f"{f['file']} sheet {f['sheet']} cell {f['cell']}" in readme
+        assert f"-> must be {f['outcome']}" in readme
 
 
 # ---------------------------------------------------------------------------------------------
-# budget extract
+# budget workbooks
 # ---------------------------------------------------------------------------------------------
 
 
-def test_budget_layout_years_and_magnitudes(demo, budget) -> None:
+def test_budget_years_sectors_and_magnitudes(demo) -> None:
     out, m = demo
-    raw = (out / BUDGET).read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf") and raw.split(b"\n", 1)[0].decode() == ",".join(BUDGET_COLUMNS)
-    assert tuple(budget.columns) == BUDGET_COLUMNS
-    for c in ("fiscal_year", "allocation_original_iqd", "allocation_revised_iqd", "expenditure_iqd"):
-        assert budget[c].dtype == pl.Int64, c
-    assert sorted(budget["fiscal_year"].unique()) == [2019, 2021, 2023, 2024]
-    # no federal budget law in 2020 and 2022: no rows, never zeros
-    assert not {2020, 2022} & set(budget["fiscal_year"]) and m["budget"]["missing_fiscal_years"] == [2020, 2022]
-    assert set(budget["sector"].unique()) == {
+    for rel in BUDGET:
+        assert (out / rel).read_bytes().startswith(b"PK")  # xlsx
+    assert not list((out / "budget" / "mizan_demo_budget").glob("*.csv"))
+    assert sorted(int(y) for y in m["budget"]["workbooks"]) == [2019, 2021, 2023, 2024]
+    # no federal budget law in 2020 and 2022: no workbook, never zeros
+    assert m["budget"]["missing_fiscal_years"] == [2020, 2022]
+    exp = pl.DataFrame(m["budget"]["expected"])
+    assert sorted(exp["fiscal_year"].unique()) == [2019, 2021, 2023, 2024]
+    assert set(exp["sector"].unique()) == {
         "water_sanitation", "electricity", "health", "education", "municipal_waste", "roads_transport", "other",
     }  # fmt: skip
-    assert set(budget["budget_scope"].unique()) == {"capital", "operating"}
-    clean = budget.filter(pl.col("governorate") != UNKNOWN_BUDGET_GOVERNORATE)
-    assert clean.group_by("governorate", "fiscal_year").len()["len"].unique().to_list() == [14]
-    assert clean.select(pl.struct("governorate", "fiscal_year", "sector", "budget_scope").is_unique().all()).item()
-    capital = clean.filter(pl.col("budget_scope") == "capital").group_by("governorate", "fiscal_year").agg(
+    assert set(exp["budget_scope"].unique()) == {"capital", "operating"}
+    # 7 sectors x 2 economic types, but for the section under the planted subtotal (its items are quarantined)
+    off = next(f for f in m["faults"] if f.get("kind") == "subtotal_mismatch")
+    counts = dict(((g, y), n) for g, y, n in exp.group_by("governorate_pcode", "fiscal_year").len().iter_rows())
+    assert counts.pop((off["governorate_pcode"], off["fiscal_year"])) == 12
+    assert set(counts.values()) == {14}
+    assert exp["governorate_pcode"].n_unique() == 19
+    capital = exp.filter(pl.col("budget_scope") == "capital").group_by("governorate_pcode", "fiscal_year").agg(
         pl.col("allocation_original_iqd").sum()
     )
-    assert capital["allocation_original_iqd"].min() >= 50e9
-    assert capital["allocation_original_iqd"].max() <= 800e9
-    rate = budget["expenditure_iqd"] / budget["allocation_original_iqd"]
-    assert rate.min() >= 0.20 - 1e-6 and rate.max() <= 0.95 + 1e-6
-    assert (budget["allocation_revised_iqd"] >= budget["expenditure_iqd"]).all()
-    assert (budget["allocation_original_iqd"] > 0).all()
-    baghdad = capital.filter(pl.col("governorate") == "Baghdad")["allocation_original_iqd"].mean()
-    halabja = capital.filter(pl.col("governorate") == "Halabja")["allocation_original_iqd"].mean()
+    assert capital["allocation_original_iqd"].min() >= 49e9
+    assert capital["allocation_original_iqd"].max() <= 801e9
+    rate = exp["expenditure_iqd"] / exp["allocation_original_iqd"]
+    assert rate.min() >= 0.19 and rate.max() <= 0.96
+    assert (exp["allocation_revised_iqd"] >= exp["expenditure_iqd"]).all()
+    assert (exp["allocation_original_iqd"] > 0).all()
+    baghdad = capital.filter(pl.col("governorate_pcode") == "IQG08")["allocation_original_iqd"].mean()
+    halabja = capital.filter(pl.col("governorate_pcode") == "IQG19")["allocation_original_iqd"].mean()
     assert baghdad > 4 * halabja
 
 
@@ -680,10 +678,10 @@ ANSWERS_B = ("hoh_sex", "hh_size", "resp_age", "q_water_rating", "q_piped", "q_w
 # ---------------------------------------------------------------------------------------------
 # what the pipeline makes of the demo (the session's demo warehouse, tests/conftest.py)
 # ---------------------------------------------------------------------------------------------
-def _q(warehouse: Path, sql: str) -> list[tuple]:
+def _q(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
     finally:
         con.close()
 
@@ -763,3 +761,41 @@ def test_demo_run_estimates_every_sector(demo_run) -> None:
                   "'local_government_trusted', 'complaint_actioned') GROUP BY 1 ORDER BY 1")
     assert rows == [("complaint_actioned", 2), ("local_government_responsive_good", 2), ("local_government_trusted", 2),
                     ("roads_condition_good", 2), ("waste_collection_good", 2)]
+
+
+def test_demo_run_loads_the_budget_workbooks_as_the_manifest_expects(demo_run, tmp_path: Path) -> None:
+    """The warehouse holds exactly the manifest's expected budget totals; only the planted faults are set aside."""
+    wh = demo_run["warehouse_path"]
+    # the demo folder of the session was written with the default seed; the budget does not depend on the sample
+    manifest = generate_demo(tmp_path, households_per_wave=400)
+    m = manifest["budget"]
+    faults = {f["kind"]: f for f in manifest["faults"] if f["file"].startswith("budget/")}
+    got = _q(wh, "SELECT governorate_pcode, fiscal_year, sector, budget_scope, "
+                 "sum(allocation_original * unit_multiplier)::HUGEINT, sum(allocation_revised * unit_multiplier)::HUGEINT, "
+                 "sum(expenditure * unit_multiplier)::HUGEINT FROM raw.budget_lines WHERE source_id = 'mizan_demo_budget' "
+                 "GROUP BY ALL ORDER BY ALL")
+    expected = [(e["governorate_pcode"], e["fiscal_year"], e["sector"], e["budget_scope"], e["allocation_original_iqd"],
+                 e["allocation_revised_iqd"], e["expenditure_iqd"]) for e in m["expected"]]
+    assert got == expected
+    # quarantined: the 1,,0 line, the negative expenditure, the planted subtotal with its items, the unknown sheet
+    quarantined = set(_q(wh, "SELECT DISTINCT file_name, sheet_name, row_number FROM audit.quarantine "
+                             "WHERE source_id = 'mizan_demo_budget'"))
+    want = set()
+    for f in faults.values():
+        name = Path(f["file"]).name
+        if f["kind"] in ("double_separator", "negative_expenditure", "subtotal_mismatch"):
+            want.add((name, f["sheet"], f["row_number"]))
+        want |= {(name, f["sheet"], r) for r in f.get("quarantined_item_rows", [])}
+    assert quarantined == want
+    off = faults["subtotal_mismatch"]
+    assert _q(wh, "SELECT sheet_name, row_number, amount_field, printed, sum_of_items FROM audit.budget_reconciliation "
+                  "WHERE source_id = 'mizan_demo_budget' AND status = 'mismatch'") == [
+        (off["sheet"], off["row_number"], "allocation_original", off["value"], off["sum_of_items"])]
+    unchecked = _q(wh, "SELECT DISTINCT sheet_name, amount_field FROM audit.budget_reconciliation "
+                       "WHERE source_id = 'mizan_demo_budget' AND status = 'unchecked' ORDER BY 1")
+    assert unchecked == sorted((faults[k]["sheet"], "expenditure") for k in ("double_separator", "negative_expenditure"))
+    # the Eastern-digit amount loaded as 1,250 in its sheet's unit
+    e = faults["eastern_digits"]
+    assert _q(wh, "SELECT allocation_original FROM raw.budget_lines WHERE file_name = ? AND sheet_name = ? "
+                  "AND row_number = ?", [Path(e["file"]).name, e["sheet"], e["row_number"]]) == [(1250.0,)]
+
