@@ -435,6 +435,14 @@ PEFA_LINES: list[dict[str, Any]] = [
      "funding_stream": "regions_development", "allocation_original": 100.0, "expenditure": 90.0},
     {**_PEFA, "governorate_pcode": "IQG12", "fiscal_year": 2023, "sector": "water_sanitation", "budget_scope": "capital",
      "funding_stream": "regions_development", "allocation_original": 100.0, "expenditure": 95.0},
+    # water spending in 2024, the year of the test survey waves (fct_service_vs_spending); Halabja's survey
+    # cells are suppressed (24 respondents)
+    {"source_id": "budget_sector_2024", "governorate_pcode": "IQG15", "governorate_name_source": "Ninewa",
+     "fiscal_year": 2024, "sector": "water_sanitation", "budget_scope": "capital", "allocation_original": 60.0,
+     "expenditure": 50.0, "currency": "IQD", "amount_unit": "IQD billion", "unit_multiplier": 1e9},
+    {"source_id": "budget_sector_2024", "governorate_pcode": "IQG19", "governorate_name_source": "Halabja",
+     "fiscal_year": 2024, "sector": "water_sanitation", "budget_scope": "capital", "allocation_original": 6.0,
+     "expenditure": 5.0, "currency": "IQD", "amount_unit": "IQD billion", "unit_multiplier": 1e9},
     # a partial source (January-July 2025, Eco Iraq style), declared partial in raw.budget_sources
     {"source_id": "budget_partial_hand", "governorate_pcode": "IQG12", "governorate_name_source": "Karbala",
      "fiscal_year": 2025, "sector": "all", "budget_scope": "all", "expenditure": 350.0, "currency": "IQD",
