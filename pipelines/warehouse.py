@@ -80,6 +80,17 @@ RAW_DDL = {
     "ref_population": """
         governorate_pcode VARCHAR NOT NULL, year INTEGER NOT NULL, population DOUBLE, method VARCHAR,
         source VARCHAR""",
+    # Fiscal reference tables (data_contracts/fiscal.py; sources in data_contracts/reference/README.md).
+    "ref_exchange_rates": """
+        year INTEGER NOT NULL, iqd_per_usd DOUBLE NOT NULL, basis VARCHAR, source VARCHAR, note VARCHAR""",
+    "ref_cpi": """
+        year INTEGER NOT NULL, cpi DOUBLE NOT NULL, base VARCHAR, inflation_pct DOUBLE, status VARCHAR,
+        source VARCHAR, note VARCHAR""",
+    "ref_fiscal_years": """
+        fiscal_year INTEGER NOT NULL, budget_law BOOLEAN, law VARCHAR, source VARCHAR, note VARCHAR""",
+    "ref_budget_sectors": """
+        sector VARCHAR NOT NULL, name_en VARCHAR, name_ar VARCHAR, survey_sectors VARCHAR, sort_order INTEGER,
+        note VARCHAR""",
 }
 
 AUDIT_DDL = {

@@ -14,6 +14,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from data_contracts import fiscal
 from data_contracts import governorates as gov
 from data_contracts.mapping import MappingError, load_indicators, load_question_bank, question_sectors
 from pipelines.ingest.budget import ingest_budget_source
@@ -37,7 +38,10 @@ SURVEY_TABLES = [
     "survey_multi_select", "survey_repeat_rows", "survey_form_labels", "survey_sources",
 ]
 BUDGET_TABLES = ["budget_lines", "budget_sources"]
-REFERENCE_TABLES = ["ref_governorates", "ref_population", "question_bank", "indicator_registry"]
+REFERENCE_TABLES = [
+    "ref_governorates", "ref_population", "question_bank", "indicator_registry",
+    "ref_exchange_rates", "ref_cpi", "ref_fiscal_years", "ref_budget_sectors",
+]
 POPULATION_YEARS = range(2003, 2031)
 
 
@@ -49,7 +53,8 @@ def _key(table: str) -> dg.AssetKey:
     specs=[dg.AssetSpec(_key(t), group_name="reference", kinds={"duckdb"}) for t in REFERENCE_TABLES],
     pool=POOL,
     description="Reference tables shipped in the repository: governorates (COD-AB 2019 p-codes + Halabja), "
-    "population by governorate and year, the question bank and the indicator registry.",
+    "population by governorate and year, the question bank, the indicator registry, and the fiscal tables "
+    "(official IQD/USD rates, CPI, fiscal years with the budget-law flag, budget sectors).",
 )
 def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
     govs = gov.governorates().select(
@@ -106,6 +111,10 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
             "ref_population": replace_table(con, "raw.ref_population", pop),
             "question_bank": replace_table(con, "raw.question_bank", questions),
             "indicator_registry": replace_table(con, "raw.indicator_registry", indicators),
+            "ref_exchange_rates": replace_table(con, "raw.ref_exchange_rates", fiscal.exchange_rates()),
+            "ref_cpi": replace_table(con, "raw.ref_cpi", fiscal.cpi()),
+            "ref_fiscal_years": replace_table(con, "raw.ref_fiscal_years", fiscal.fiscal_years()),
+            "ref_budget_sectors": replace_table(con, "raw.ref_budget_sectors", fiscal.budget_sectors()),
         }
     for table, n in counts.items():
         yield dg.MaterializeResult(asset_key=_key(table), metadata={"rows": n})

@@ -59,13 +59,23 @@ RAW_DDL: dict[str, str] = {
         governorate_pcode VARCHAR, governorate_name_source VARCHAR, fiscal_year INTEGER, sector VARCHAR,
         budget_scope VARCHAR, allocation_original DOUBLE, allocation_revised DOUBLE, expenditure DOUBLE,
         execution_pct_published DOUBLE, currency VARCHAR, amount_unit VARCHAR, unit_multiplier DOUBLE,
-        as_of DATE, is_synthetic BOOLEAN""",
+        as_of DATE, is_synthetic BOOLEAN, sheet_name VARCHAR, chapter VARCHAR, item_label VARCHAR,
+        funding_stream VARCHAR, period_months INTEGER""",
+    "budget_sources": """
+        source_id VARCHAR, title VARCHAR, citation VARCHAR, is_synthetic BOOLEAN, coverage VARCHAR,
+        coverage_note VARCHAR""",
     "ref_governorates": """
         governorate_pcode VARCHAR, name_en VARCHAR, name_en_short VARCHAR, name_ar VARCHAR, name_ckb VARCHAR,
         name_kmr VARCHAR, region VARCHAR, iso3166_2 VARCHAR, adm1_pcode_ocha2014 VARCHAR, capital VARCHAR,
         cod_ab_parent_pcode VARCHAR, cod_ab_note VARCHAR""",
     "ref_population": """
         governorate_pcode VARCHAR, year INTEGER, population DOUBLE, method VARCHAR, source VARCHAR""",
+    "ref_exchange_rates": "year INTEGER, iqd_per_usd DOUBLE, basis VARCHAR, source VARCHAR, note VARCHAR",
+    "ref_cpi": """
+        year INTEGER, cpi DOUBLE, base VARCHAR, inflation_pct DOUBLE, status VARCHAR, source VARCHAR, note VARCHAR""",
+    "ref_fiscal_years": "fiscal_year INTEGER, budget_law BOOLEAN, law VARCHAR, source VARCHAR, note VARCHAR",
+    "ref_budget_sectors": """
+        sector VARCHAR, name_en VARCHAR, name_ar VARCHAR, survey_sectors VARCHAR, sort_order INTEGER, note VARCHAR""",
 }
 
 RATING_5 = ["excellent", "good", "adequate", "poor", "very_poor"]
@@ -406,6 +416,44 @@ BUDGET_LINES: list[dict[str, Any]] = [
      "unit_multiplier": 1e9},
 ]
 
+# Fiscal indicators (issue 6), hand-computed in tests/dbt/test_fiscal_marts.py. Kerbala 2021 in IQD million,
+# three lines (A expenditure, B original allocation): sum(B) = 200, sum(A) = 180.
+_PEFA = {"source_id": "budget_pefa_hand", "governorate_name_source": "كربلاء", "currency": "IQD",
+         "amount_unit": "IQD million", "unit_multiplier": 1e6}
+PEFA_LINES: list[dict[str, Any]] = [
+    {**_PEFA, "governorate_pcode": "IQG12", "fiscal_year": 2021, "sector": "water_sanitation", "budget_scope": "capital",
+     "funding_stream": "regions_development", "allocation_original": 100.0, "allocation_revised": 90.0, "expenditure": 80.0},
+    {**_PEFA, "governorate_pcode": "IQG12", "fiscal_year": 2021, "sector": "health", "budget_scope": "operating",
+     "funding_stream": "federal_ministries", "allocation_original": 50.0, "allocation_revised": 55.0, "expenditure": 60.0},
+    {**_PEFA, "governorate_pcode": "IQG12", "fiscal_year": 2021, "sector": "education", "budget_scope": "capital",
+     "funding_stream": "regions_development", "allocation_original": 50.0, "allocation_revised": 50.0, "expenditure": 40.0},
+    # Najaf, same source and year: one line, for the allocation-to-population share ratio
+    {**_PEFA, "governorate_pcode": "IQG04", "governorate_name_source": "النجف", "fiscal_year": 2021, "sector": "other",
+     "budget_scope": "operating", "funding_stream": "own_revenue", "allocation_original": 100.0, "expenditure": 100.0},
+    # 2022 had no budget law, 2023 follows it: no real change for 2023
+    {**_PEFA, "governorate_pcode": "IQG12", "fiscal_year": 2022, "sector": "water_sanitation", "budget_scope": "capital",
+     "funding_stream": "regions_development", "allocation_original": 100.0, "expenditure": 90.0},
+    {**_PEFA, "governorate_pcode": "IQG12", "fiscal_year": 2023, "sector": "water_sanitation", "budget_scope": "capital",
+     "funding_stream": "regions_development", "allocation_original": 100.0, "expenditure": 95.0},
+    # water spending in 2024, the year of the test survey waves (fct_service_vs_spending); Halabja's survey
+    # cells are suppressed (24 respondents)
+    {"source_id": "budget_sector_2024", "governorate_pcode": "IQG15", "governorate_name_source": "Ninewa",
+     "fiscal_year": 2024, "sector": "water_sanitation", "budget_scope": "capital", "allocation_original": 60.0,
+     "expenditure": 50.0, "currency": "IQD", "amount_unit": "IQD billion", "unit_multiplier": 1e9},
+    {"source_id": "budget_sector_2024", "governorate_pcode": "IQG19", "governorate_name_source": "Halabja",
+     "fiscal_year": 2024, "sector": "water_sanitation", "budget_scope": "capital", "allocation_original": 6.0,
+     "expenditure": 5.0, "currency": "IQD", "amount_unit": "IQD billion", "unit_multiplier": 1e9},
+    # a partial source (January-July 2025, Eco Iraq style), declared partial in raw.budget_sources
+    {"source_id": "budget_partial_hand", "governorate_pcode": "IQG12", "governorate_name_source": "Karbala",
+     "fiscal_year": 2025, "sector": "all", "budget_scope": "all", "expenditure": 350.0, "currency": "IQD",
+     "amount_unit": "IQD billion", "unit_multiplier": 1e9, "period_months": 7},
+]
+BUDGET_SOURCES: list[dict[str, Any]] = [
+    {"source_id": "budget_pefa_hand", "title": "hand-computed PEFA case", "is_synthetic": True, "coverage": "complete"},
+    {"source_id": "budget_partial_hand", "title": "partial spending Jan-Jul 2025", "is_synthetic": True,
+     "coverage": "partial", "coverage_note": "January-July 2025"},
+]
+
 
 def build_test_warehouse(path: Path) -> dict[str, Survey]:
     """Write the standard test data set into a new DuckDB file at ``path``; return the surveys by source."""
@@ -437,9 +485,15 @@ def build_test_warehouse(path: Path) -> dict[str, Survey]:
              "cod_ab_parent_pcode": "IQG06" if p == "IQG19" else p} for p, n in GOVERNORATES])
         insert_rows(con, "ref_population", [
             {"governorate_pcode": p, "year": y, "population": population(p, y), "method": "published", "source": "test"}
-            for p, _ in GOVERNORATES for y in (2020, 2021, 2024)])
+            for p, _ in GOVERNORATES for y in (2020, 2021, 2022, 2023, 2024, 2025)])
+        from data_contracts import fiscal  # the real reference tables, as the ingestion loads them
+
+        for table, frame in (("ref_exchange_rates", fiscal.exchange_rates()), ("ref_cpi", fiscal.cpi()),
+                             ("ref_fiscal_years", fiscal.fiscal_years()), ("ref_budget_sectors", fiscal.budget_sectors())):
+            insert_rows(con, table, frame.to_dicts())
+        insert_rows(con, "budget_sources", BUDGET_SOURCES)
         budget = []
-        for i, line in enumerate(BUDGET_LINES, start=1):
+        for i, line in enumerate(BUDGET_LINES + PEFA_LINES, start=1):
             budget.append({"file_name": f"{line['source_id']}.csv", "file_sha256": "f" * 64, "row_number": i,
                            "is_synthetic": True, "as_of": None, **line})
         insert_rows(con, "budget_lines", budget)

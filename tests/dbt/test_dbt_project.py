@@ -24,7 +24,9 @@ def test_dbt_parse_needs_no_database(tmp_path):
     sources = {n["name"]: n for n in manifest["sources"].values()}
     assert set(sources) == {"survey_respondents", "survey_answers", "survey_respondent_attributes",
                             "question_bank", "indicator_registry",
-                            "survey_sources", "budget_lines", "ref_governorates", "ref_population"}
+                            "survey_sources", "budget_lines", "ref_governorates", "ref_population",
+                            "budget_sources", "ref_exchange_rates", "ref_cpi", "ref_fiscal_years",
+                            "ref_budget_sectors"}
     for name, node in sources.items():
         assert node["meta"]["dagster"]["asset_key"] == ["raw", name]
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
@@ -68,7 +70,7 @@ def test_raw_fixture_tables_match_the_ingestion_ddl():
         cols = {}
         for part in re.split(r",\s*(?![^\[]*\])", " ".join(ddl.split())):
             name, typ = part.strip().split(" ", 1)
-            cols[name] = typ.replace(" NOT NULL", "").strip()
+            cols[name] = re.sub(r" DEFAULT .*$", "", typ.replace(" NOT NULL", "")).strip()
         return cols
 
     for table, ddl in raw_fixtures.RAW_DDL.items():
