@@ -445,7 +445,7 @@ PEFA_LINES: list[dict[str, Any]] = [
      "expenditure": 5.0, "currency": "IQD", "amount_unit": "IQD billion", "unit_multiplier": 1e9},
     # a partial source (January-July 2025, Eco Iraq style), declared partial in raw.budget_sources
     {"source_id": "budget_partial_hand", "governorate_pcode": "IQG12", "governorate_name_source": "Karbala",
-     "fiscal_year": 2025, "sector": "all", "budget_scope": "all", "expenditure": 350.0, "currency": "IQD",
+     "fiscal_year": 2025, "sector": "all", "budget_scope": "total", "expenditure": 350.0, "currency": "IQD",
      "amount_unit": "IQD billion", "unit_multiplier": 1e9, "period_months": 7},
 ]
 BUDGET_SOURCES: list[dict[str, Any]] = [
