@@ -569,8 +569,12 @@ def read_data_file(path: Path, folder: Path, files: list[dict], *, encoding: str
             raise SourceCheckError(f"{path.name}: not a format mizan reads (csv, xlsx, zip, sav, dta)")
     except FileReadError as exc:
         msg = str(exc)
-        if "cp1256" not in msg and suffix in SPSS_SUFFIXES + STATA_SUFFIXES and "encod" in msg.lower():
-            msg += " (pass --encoding, e.g. --encoding cp1256)"
+        if "encod" in msg.lower():
+            # the readers speak of the mapping; here the encoding is an option of the command
+            msg = msg.replace("declare the file's encoding in its mapping", "pass the file's encoding with --encoding") \
+                     .replace("as encoding: ", "as --encoding ").replace("e.g. encoding: ", "e.g. --encoding ")
+            if "--encoding" not in msg:
+                msg += " (pass --encoding, e.g. --encoding cp1256)"
         raise SourceCheckError(msg if msg.startswith(path.name) else f"{path.name}: {msg}") from None
 
     # the form: the XLSForm that matches best (Kobo/ODK and plain files), a codebook (plain files)
@@ -871,10 +875,11 @@ def _numeric(vals: pl.Series) -> pl.Series | None:
     """The values as numbers when every one parses (Arabic digits normalised), else None."""
     from data_contracts.parsing import normalize_digits
 
-    texts = [normalize_digits(v).replace(",", "") for v in vals.to_list()]
+    texts = [normalize_digits(v).strip() for v in vals.to_list()]
+    # the ingestion's own strict pattern (thousands groups of three): "1,5" is not 15, it is not a number
     if not texts or not all(re.match(NUMBER_PATTERN, t) for t in texts):
         return None
-    return pl.Series([float(t) for t in texts])
+    return pl.Series([float(t.replace(",", "")) for t in texts])
 
 
 def _design(frame: pl.DataFrame, form: XLSForm | None, fmt: str, gov: list[dict], repeats: dict) -> dict:
@@ -1040,9 +1045,14 @@ def _personal(frame: pl.DataFrame, repeats: dict[str, pl.DataFrame], probe: Surv
     (Iraqi mobiles), GPS coordinates (Kobo geopoint text or coordinates inside Iraq's box), long free text."""
     from pipelines.ingest.survey import CODED_TYPES
 
+    from pipelines.ingest.survey import personal_by_content
+
     dropped = personal_columns(_form_of(frame), probe, form)
+    dropped |= personal_by_content(frame, _form_of(frame), form, set(dropped) | set(probe.not_personal))
     for name, rep in repeats.items():
-        for c, r in personal_columns(_form_of(rep), probe, form).items():
+        found = personal_columns(_form_of(rep), probe, form)
+        found |= personal_by_content(rep, _form_of(rep), form, set(found) | set(probe.not_personal))
+        for c, r in found.items():
             dropped.setdefault(c, f"{r} (repeat group {name})")
     hints = []
     splits = form.split_columns() if form else {}

@@ -27,6 +27,7 @@ Shapes are in docs/architecture.md.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import json
 import re
@@ -67,10 +68,19 @@ PERSONAL_WORDS = {
 #: The same in Arabic and Sorani column names (name, phone, mobile, WhatsApp, address).
 PERSONAL_SUBSTRINGS_AR = ("اسم", "هاتف", "جوال", "موبايل", "واتساب", "عنوان", "ناوی", "ژمارەی تەلەفۆن", "مۆبایل")
 #: Kobo/XLSForm metadata that matches the words above but identifies no respondent.
-NOT_PERSONAL = {"_submitted_by"}
-#: XLSForm types whose values are codes or numbers, never free text: exempt from the name heuristic.
-CODED_TYPES = {"select_one", "select_multiple", "integer", "decimal", "date", "today", "start", "end", "datetime",
-               "range", "rank", "acknowledge", "note"}
+NOT_PERSONAL = {"_submitted_by", "_parent_table_name"}
+#: XLSForm types whose values are codes or dates, never free text, a phone number or a position: exempt from
+#: the name heuristic (``consent_telephone_number`` as yes/no holds no phone number).
+CODED_TYPES = {"select_one", "select_multiple", "date", "today", "start", "end", "datetime", "range", "rank",
+               "acknowledge", "note"}
+#: XLSForm number types: exempt from the *name* words (``num_names``) but not from the contact and position
+#: words, because a phone number or a latitude is often typed as a number (``integer respondent_phone``,
+#: ``decimal hh_lat``; every numeric SPSS/Stata variable is a number).
+NUMBER_TYPES = {"integer", "decimal"}
+CONTACT_POSITION_WORDS = PERSONAL_WORDS - {"name", "names", "fullname", "firstname", "lastname", "surname", "address",
+                                           "email"}
+#: Device and SIM identifiers however they are written (``DeviceID``, ``device_id``, ``IMEI``).
+DEVICE_NAMES = {"deviceid", "imei", "simserial", "simid", "subscriberid", "phonenumber", "androidid"}
 
 
 def _name_words(column: str) -> set[str]:
@@ -92,6 +102,8 @@ def looks_personal(column: str) -> bool:
     (``district_name``: PLACE_WORDS) excepted."""
     if column in NOT_PERSONAL:
         return False
+    if re.sub(r"[^a-z]", "", column.lower()) in DEVICE_NAMES:
+        return True
     words = _name_words(column)
     hits = words & PERSONAL_WORDS
     if hits and hits <= {"name", "names"} and words & PLACE_WORDS:
@@ -151,15 +163,52 @@ def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm 
     geo_parts = {f"_{g}_{part}" for g in geo for part in ("latitude", "longitude", "altitude", "precision")}
     for col in columns:
         base = col.split("/")[0]
-        coded = col in splits or (col in questions and questions[col].type in CODED_TYPES)
+        qtype = questions[col].type if col in questions else None
+        coded = col in splits or qtype in CODED_TYPES
         if col in declared:
             out[col] = "declared personal in the mapping"
         elif base in geo or col in geo_parts or col == "_geolocation":
             out[col] = "position (XLSForm geo field / Kobo _geolocation)"
-        elif base in device or col in ("deviceid", "imei", "subscriberid", "simserial", "phonenumber"):
+        elif base in device or re.sub(r"[^a-z]", "", col.lower()) in DEVICE_NAMES:
             out[col] = "XLSForm device/contact metadata"
-        elif not coded and col not in keep and looks_personal(col):
+        elif col in keep or coded:
+            continue
+        elif qtype in NUMBER_TYPES:
+            if _name_words(col) & CONTACT_POSITION_WORDS:
+                out[col] = "phone/position-like column name (a number field)"
+        elif looks_personal(col):
             out[col] = "name/phone/position-like column name"
+    return out
+
+
+#: Values that are a position (``33.301,44.361``, ``33.3 44.3 0 5`` as Kobo writes a geopoint) or a phone
+#: number (Iraqi mobile ``07xx xxx xxxx``, ``+964 7xx``, ``9647xx``): a free-text column whose answers are
+#: mostly such values is dropped whatever its name.
+GPS_VALUE = r"^-?\d{1,2}\.\d{3,}\s*[,;\s]\s*-?\d{1,3}\.\d{3,}(\s+-?\d+(\.\d+)?){0,2}$"
+PHONE_VALUE = r"^(\+|00)?(964)?\s*0?7\d{2}[\s-]?\d{3}[\s-]?\d{4}$"
+
+
+def personal_by_content(frame: pl.DataFrame, columns: list[str], form: XLSForm | None,
+                        already: set[str]) -> dict[str, str]:
+    """Free-text (or untyped) columns whose non-blank values are mostly (≥ 80 %, at least 3) GPS points or
+    phone numbers (:data:`GPS_VALUE`, :data:`PHONE_VALUE`), with the reason. Coded fields are not judged."""
+    questions = form.questions if form else {}
+    out: dict[str, str] = {}
+    for col in columns:
+        if col in already or col.startswith("_") or col not in frame.columns:
+            continue
+        qtype = questions[col].type if col in questions else None
+        if qtype is not None and qtype not in ("text", "barcode", "calculate", "hidden", "integer", "decimal"):
+            continue
+        values = frame.select(_digits(pl.col(col).cast(pl.String)).alias("v"))["v"].drop_nulls()
+        values = values.filter(values != "")
+        if values.len() < 3:
+            continue
+        for pattern, what in ((GPS_VALUE, "GPS coordinates"), (PHONE_VALUE, "phone numbers")):
+            share = values.str.contains(pattern).mean()
+            if share is not None and share >= 0.8:
+                out[col] = f"values look like {what} ({share:.0%} of {values.len()} answers)"
+                break
     return out
 
 
@@ -367,6 +416,7 @@ def ingest_survey_source(
         spec = _spec_of(path, mapping)
         read = read_survey_file(path, mapping, spec, folder, forms)
         by_wave.setdefault(spec.wave_id, []).append(_prepare(read, spec, mapping, result))
+    _check_question_columns(mapping, [p for prepared in by_wave.values() for p in prepared])
     waves: dict[str, list[pl.DataFrame]] = {}
     used_forms: list[XLSForm] = []
     for wave_id, prepared in by_wave.items():
@@ -421,6 +471,32 @@ def ingest_survey_source(
     return result
 
 
+def _check_question_columns(mapping: SurveyMapping, prepared: list[_Prepared]) -> None:
+    """A question column that no file of the source has is a mapping mistake (a typo), not a question
+    "not asked in this wave" (that is a column missing from *some* files).
+
+    Raises:
+        FatalSourceError: naming the question, the column and the closest delivered column names.
+    """
+    delivered = set().union(*(p.part.df.columns for p in prepared)) if prepared else set()
+    for qid, qmap in mapping.questions.items():
+        if qmap.column in delivered:
+            continue
+        close = difflib.get_close_matches(qmap.column, sorted(c for c in delivered if not c.startswith("__")), n=3,
+                                          cutoff=0.6)
+        raise FatalSourceError(
+            f"{mapping.source_id}: question {qid} maps column {qmap.column!r}, which no file of the source has"
+            + (f" (closest: {', '.join(close)})" if close else "")
+            + ": fix the mapping, or remove the question if no wave asked it")
+    enumerator = mapping.duplicates.enumerator
+    if enumerator and enumerator not in delivered:
+        close = difflib.get_close_matches(enumerator, sorted(delivered), n=3, cutoff=0.6)
+        raise FatalSourceError(
+            f"{mapping.source_id}: duplicates.enumerator names column {enumerator!r}, which no file of the source has"
+            + (f" (closest: {', '.join(close)})" if close else "")
+            + ": without it the soft-duplicate check cannot run")
+
+
 def _prepare(read: SurveyFile, spec: FileSpec, mapping: SurveyMapping, result: SourceResult) -> _Prepared:
     """Drop personal data, check the mapped columns, apply form fixes and the exclusion rules of one file."""
     src_id, path = mapping.source_id, read.path
@@ -431,7 +507,9 @@ def _prepare(read: SurveyFile, spec: FileSpec, mapping: SurveyMapping, result: S
         result.notes.append({"file_name": path.name, "note": note})
 
     # 1. Personal data never goes further than this function.
-    personal = _personal_columns([c for c in df.columns if c != "__row"], mapping, form)
+    columns = [c for c in df.columns if c != "__row"]
+    personal = _personal_columns(columns, mapping, form)
+    personal |= personal_by_content(df, columns, form, set(personal) | _used_columns(mapping) | set(mapping.not_personal))
     clash = sorted(set(personal) & _used_columns(mapping))
     if clash:
         raise FatalSourceError(
@@ -440,9 +518,15 @@ def _prepare(read: SurveyFile, spec: FileSpec, mapping: SurveyMapping, result: S
     df = df.drop(list(personal))
     dropped = [(path.name, c, r) for c, r in personal.items()]
     for name, frame in read.repeats.items():
-        in_repeat = _personal_columns([c for c in frame.columns if c != "__row"], mapping, form)
+        rep_cols = [c for c in frame.columns if c != "__row"]
+        in_repeat = _personal_columns(rep_cols, mapping, form)
+        in_repeat |= personal_by_content(frame, rep_cols, form, set(in_repeat) | set(mapping.not_personal))
         read.repeats[name] = frame.drop(list(in_repeat))
         dropped += [(read.repeat_files[name], c, r) for c, r in in_repeat.items()]
+    seen = set(columns).union(*(f.columns for f in read.repeats.values()))
+    for col in sorted(set(mapping.personal_columns) - seen - set(personal)):
+        result.notes.append({"file_name": path.name, "note": f"personal_columns names {col!r}, which this file does not "
+                             "have: if it is a misspelling, the real column was not declared (check the dropped columns)"})
     result.dropped_columns.append(
         pl.DataFrame(
             [(src_id, f, c, r) for f, c, r in dropped],
@@ -673,6 +757,19 @@ def _load_file(
                 df.filter(pl.col(dref.column).is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),
                 dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day)",
             )
+            # A blank start (a device that lost it) falls back to the form's other device-local dates, in
+            # order: today, start, end (never _submission_time, which is UTC server time).
+            fallbacks = [c for c in ("today", "start", "end") if c != dref.column and c in df.columns
+                         and (form is None or c not in form.questions or form.questions[c].type in ("today", "start", "end", "date", "datetime"))]
+            for c in fallbacks:
+                alt = _digits(pl.col(c).cast(pl.String))
+                dates = pl.when(pl.col(dref.column).is_null() & alt.str.contains(_DATETIME_RE)).then(_calendar_day(alt)).otherwise(dates)
+            blank = df.filter(pl.col(dref.column).is_null()).height
+            still = df.select(dates.is_null().sum()).item() if blank else 0
+            if blank:
+                result.notes.append({"file_name": path.name, "note": (
+                    f"{blank} row(s) with a blank {dref.column}: interview date taken from "
+                    f"{' / '.join(fallbacks) or 'nothing'}; {still} row(s) left without an interview date")})
         design["interview_date"] = dates
     else:
         design["interview_date"] = pl.lit(None, pl.Date)

@@ -257,8 +257,9 @@ def _finish(path, sha, size, frame, form, repeats, repeat_files, missing, notes,
     frame = translate_headers(frame, form, mapping, path.name)
     repeats = {n: translate_headers(f, form, mapping, repeat_files[n]) for n, f in repeats.items()}
     if mapping.values == "labels" and form is not None:
-        frame = decode_label_values(frame, form, mapping.label_language)
-        repeats = {n: decode_label_values(f, form, mapping.label_language) for n, f in repeats.items()}
+        frame = decode_label_values(frame, form, mapping.label_language, path.name)
+        repeats = {n: decode_label_values(f, form, mapping.label_language, f"{path.name} [{n}]")
+                   for n, f in repeats.items()}
     return SurveyFile(path=path, sha256=sha, size_bytes=size, frame=frame, form=form, repeats=repeats,
                       repeat_files=repeat_files, missing_codes=missing, notes=notes)
 
@@ -380,13 +381,17 @@ def _split_column_name(name: str, form: XLSForm, sep: str) -> str:
 # ------------------------------------------------------------------------------------------------------
 
 
-def decode_label_values(frame: pl.DataFrame, form: XLSForm, language: str) -> pl.DataFrame:
+def decode_label_values(frame: pl.DataFrame, form: XLSForm, language: str, where: str = "") -> pl.DataFrame:
     """Select answers delivered as choice labels → choice codes (Kobo "labels" export).
 
     select_one: the whole (stripped) value is a choice label. select_multiple: Kobo joins the chosen labels
     with spaces, so the value is split back into known labels (the only way of reading it as a sequence of
     the question's labels; a value with none or several such readings is left as delivered and fails the
     choice check). Codes delivered as codes are kept.
+
+    Raises:
+        FatalSourceError: an answer is a label that two or more choices of the question's list share in this
+            language (a common translation collision): the export cannot say which was chosen.
     """
     exprs = []
     for col in frame.columns:
@@ -394,7 +399,23 @@ def decode_label_values(frame: pl.DataFrame, form: XLSForm, language: str) -> pl
         if q is None or q.list_name is None or q.type not in ("select_one", "select_multiple"):
             continue
         options = form.choices.get(q.list_name, {})
-        to_code = {_label(labels, language): code for code, labels in options.items() if _label(labels, language)}
+        by_label: dict[str, list[str]] = {}
+        for code, labels in options.items():
+            if _label(labels, language):
+                by_label.setdefault(_label(labels, language), []).append(code)
+        shared = {label: codes for label, codes in by_label.items() if len(codes) > 1}
+        if shared:
+            values = frame[col].drop_nulls().str.strip_chars()
+            for label, codes in shared.items():
+                hit = values.filter((values == label) | values.str.contains(label, literal=True)) \
+                    if q.type == "select_multiple" else values.filter(values == label)
+                if hit.len():
+                    raise FatalSourceError(
+                        f"{where}: column {col!r}: {hit.len()} answer(s) read {label!r}, the {language} label of "
+                        f"{len(codes)} choices of list {q.list_name!r} ({', '.join(codes)}): a labels export cannot "
+                        "say which was chosen. Export with XML values (choice codes), or give the choices distinct "
+                        "labels in the form and export again")
+        to_code = {label: codes[0] for label, codes in by_label.items() if len(codes) == 1}
         if q.type == "select_one":
             exprs.append(pl.col(col).str.strip_chars().replace(to_code).alias(col))
         else:
