@@ -9,10 +9,21 @@
 -- over the governorates the source reports that year; NULL for a partial source. Real year-on-year change
 -- compares constant IQD with the previous fiscal year of the same source and governorate, and is NULL when
 -- that year has no data, had no budget law, or either year is partial (a missing year is never zero).
+-- A source that prints a governorate's total beside its capital and operating lines (Eco Iraq 2025) is
+-- summed on the total lines only (never total + parts); capital shares are NULL for a partial source (an
+-- economic type it does not list is not reported, not zero).
 with
 
+all_lines as (
+    select
+        *,
+        bool_or(budget_scope = 'total') over (partition by governorate_pcode, fiscal_year, source_id) as has_total_line
+    from {{ ref('int_budget_lines') }}
+),
+
 lines as (
-    select * from {{ ref('int_budget_lines') }}
+    select * from all_lines
+    where budget_scope = 'total' or not has_total_line
 ),
 
 population as (
@@ -103,9 +114,9 @@ indicators as (
         case when w.n_complete = w.n_lines and w.allocation_original_iqd > 0
             then w.expenditure_iqd / w.allocation_original_iqd end as pefa_pi1_outturn,
         k.composition_variance as pefa_pi2_composition_variance,
-        case when w.has_economic_split and w.all_spent and w.expenditure_iqd > 0
+        case when w.has_economic_split and not w.is_partial and w.all_spent and w.expenditure_iqd > 0
             then coalesce(w.capital_expenditure_iqd, 0) / w.expenditure_iqd end as capital_share_expenditure,
-        case when w.has_economic_split and w.all_allocated and w.allocation_original_iqd > 0
+        case when w.has_economic_split and not w.is_partial and w.all_allocated and w.allocation_original_iqd > 0
             then coalesce(w.capital_allocation_iqd, 0) / w.allocation_original_iqd end as capital_share_allocation,
         w.population,
         case when not w.source_year_partial and w.source_year_gaps = 0
