@@ -1119,7 +1119,7 @@ PEFA_TABLE = "marts.fct_budget_pefa"
 SERVICE_SPENDING_TABLE = "marts.fct_service_vs_spending"
 
 
-def table_columns(path: PathLike, table: str) -> pl.DataFrame:
+def table_columns(path: PathLike, table: str = "marts.fct_budget_execution") -> pl.DataFrame:
     """The columns of ``table`` (``schema.name``) in the snapshot: ``column_name, data_type`` in table
     order; empty when the table does not exist (an older warehouse)."""
     schema, name = table.split(".", 1)
@@ -1229,11 +1229,14 @@ def budget_pefa(path: PathLike, source_id: str | None = None) -> pl.DataFrame:
     """``marts.fct_budget_pefa`` (PEFA PI-1 outturn, PI-2 composition variance, capital shares, allocation
     share over population share, real year-on-year change with ``yoy_not_comparable_reason``), one row per
     governorate x fiscal year x budget source, with ``name_en`` / ``name_ar``; ordered by source, English
-    name, year. Columns ``PEFA_COLUMNS`` (a column an older build lacks is NULL). Raises
-    ``duckdb.CatalogException`` when the table is missing: callers check ``PEFA_TABLE`` first."""
+    name, year. Columns ``PEFA_COLUMNS`` (a column an older build lacks is NULL); empty, with the same
+    columns, for a warehouse that predates the table (the page checks ``PEFA_TABLE`` to say so)."""
     where, params = _where([("p.source_id", source_id)])
 
     def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, PEFA_TABLE):  # the filter still takes its parameter
+            empty = {**PEFA_COLUMNS, "name_en": "VARCHAR", "name_ar": "VARCHAR"}
+            return f"SELECT * FROM ({_empty_relation(empty)}) p {where}"
         cols = ", ".join(
             f"CAST({_column_or_null(con, PEFA_TABLE, c, 'p', t)} AS {t}) AS {c}" for c, t in PEFA_COLUMNS.items()
         )
@@ -1302,10 +1305,12 @@ def service_vs_spending(path: PathLike) -> pl.DataFrame:
     ``coverage`` (NULL = governorate-wide) and approval (``is_approved``, ``approval_status``), and
     ``allocation_iqd_real_per_capita`` = ``allocation_iqd_per_capita`` / ``dim_fiscal_year.cpi_deflator``
     (constant IQD of ``cpi_base_year``; the mart carries expenditure only), NULL without a deflator.
-    Columns ``SERVICE_SPENDING_COLUMNS``. Raises ``duckdb.CatalogException`` when the mart is missing:
-    callers check ``SERVICE_SPENDING_TABLE`` first."""
+    Columns ``SERVICE_SPENDING_COLUMNS``; empty, with the same columns, for a warehouse that predates the
+    mart (the page checks ``SERVICE_SPENDING_TABLE`` to say so)."""
 
     def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, SERVICE_SPENDING_TABLE):
+            return _empty_relation(SERVICE_SPENDING_COLUMNS)
         def col(c: str, t: str) -> str:
             return f"CAST({_column_or_null(con, SERVICE_SPENDING_TABLE, c, 's', t)} AS {t})"
 

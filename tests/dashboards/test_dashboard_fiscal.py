@@ -341,3 +341,15 @@ def test_older_warehouse_budget_page_explains_what_is_missing(monkeypatch, scrat
     info = " ".join(i.value for i in at.info)
     assert "predates per-capita amounts" in info and "no `marts.fct_budget_pefa`" in info
     assert not at.error
+
+
+def test_new_queries_on_an_older_warehouse_are_empty_with_their_columns(scratch_warehouse: Path) -> None:
+    from dashboards import queries
+
+    assert queries.budget_pefa(scratch_warehouse).is_empty()
+    assert set(queries.PEFA_COLUMNS) <= set(queries.budget_pefa(scratch_warehouse, source_id="x").columns)
+    svs = queries.service_vs_spending(scratch_warehouse)
+    assert svs.is_empty() and svs.columns == list(queries.SERVICE_SPENDING_COLUMNS)
+    assert queries.fiscal_years(scratch_warehouse).is_empty()
+    budget = queries.budget_execution(scratch_warehouse)
+    assert set(queries.BUDGET_COLUMNS) <= set(budget.columns) and budget["is_partial"].null_count() == budget.height
