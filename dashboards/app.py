@@ -46,6 +46,9 @@ page = st.navigation(
             st.Page(
                 _PAGES / "budget_execution.py", title="Budget execution", icon=":material/account_balance:"
             ),
+            st.Page(
+                _PAGES / "service_vs_spending.py", title="Spending and services", icon=":material/scatter_plot:"
+            ),
         ],
         "Data engineering": [
             st.Page(_PAGES / "data_quality.py", title="Data quality", icon=":material/fact_check:"),

@@ -386,3 +386,58 @@ def count_bars(df: pl.DataFrame, label_col: str, count_col: str, x_title: str) -
         height=max(200, 80 + 30 * agg.height), margin={"l": 10, "r": 10, "t": 20, "b": 40},
     )
     return fig
+
+
+def spending_scatter(
+    points: pl.DataFrame, x_col: str, x_title: str, title: str = "", synthetic: bool = False
+) -> go.Figure:
+    """Spending per capita (x) against a service indicator (y, 95% CI error bars), one point per
+    governorate. ``points`` must hold published cells only (the page leaves suppressed ones out and lists
+    them in a note); unreliable estimates are amber, the others blue; a partial budget source's points are
+    hollow and named "(partial)" in the hover. A synthetic source gets "SYNTHETIC demo data" in the title."""
+    kind, unit = _first(points, "indicator_type"), _first(points, "indicator_unit")
+    scale = _scale(kind, unit)
+    if synthetic:
+        title = f"{title} — {T.SYNTHETIC_LABEL}" if title else T.SYNTHETIC_LABEL
+    fig = go.Figure()
+    groups = [
+        ("published", BLUE, ~pl.col("is_unreliable").fill_null(False)),
+        ("⚠ unreliable (wide CI)", AMBER, pl.col("is_unreliable").fill_null(False)),
+    ]
+    for name, color, cond in groups:
+        sub = points.filter(cond)
+        if sub.is_empty():
+            continue
+        plus, minus, hover = [], [], []
+        for r in sub.iter_rows(named=True):
+            p, m = _err(r["estimate"], r["ci_lower"], r["ci_upper"], scale)
+            plus.append(p)
+            minus.append(m)
+            partial = " (partial source: not a whole year)" if r.get("is_partial") else ""
+            hover.append(
+                f"{T.gov_label(r['name_en'], r.get('name_ar'))}<br>{x_title}: "
+                f"{T.fmt_number(r[x_col], 0)}{partial}<br>{r['indicator_name']}: "
+                f"{T.fmt_value(r['estimate'], kind, unit)} (95% CI {T.fmt_ci(r['ci_lower'], r['ci_upper'], kind, unit)})"
+            )
+        partial_flags = [bool(v) for v in sub["is_partial"].to_list()]
+        fig.add_trace(
+            go.Scatter(
+                x=[_r(v) for v in sub[x_col].to_list()],
+                y=[_r(v * scale) for v in sub["estimate"].to_list()],
+                mode="markers+text", name=name,
+                text=[str(n) for n in sub["name_en"].to_list()], textposition="top center",
+                marker={"color": color, "size": 11,
+                        "symbol": ["circle-open" if p else "circle" for p in partial_flags]},
+                error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+                         "color": color, "thickness": 1.2},
+                customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title={"text": title} if title else None,
+        xaxis={"title": x_title, "rangemode": "tozero"},
+        yaxis={"title": _axis_title(kind, unit)},
+        height=520, margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    )
+    return fig

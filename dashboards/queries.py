@@ -1081,7 +1081,56 @@ BUDGET_COLUMNS: dict[str, pl.DataType] = {
     "is_synthetic": pl.Boolean(),
     "name_en": pl.String(),
     "name_ar": pl.String(),
+    # issue 6 (newer builds; NULL for an older warehouse): amounts in IQD, USD and constant IQD of the CPI
+    # base year, per capita, execution against the revised allocation, partial coverage, budget law
+    "allocation_revised": pl.Float64(),
+    "allocation_iqd": pl.Float64(),
+    "allocation_revised_iqd": pl.Float64(),
+    "expenditure_iqd": pl.Float64(),
+    "allocation_usd": pl.Float64(),
+    "allocation_revised_usd": pl.Float64(),
+    "expenditure_usd": pl.Float64(),
+    "allocation_iqd_real": pl.Float64(),
+    "allocation_revised_iqd_real": pl.Float64(),
+    "expenditure_iqd_real": pl.Float64(),
+    "population": pl.Float64(),
+    "population_method": pl.String(),
+    "allocation_iqd_per_capita": pl.Float64(),
+    "expenditure_iqd_per_capita": pl.Float64(),
+    "allocation_usd_per_capita": pl.Float64(),
+    "expenditure_usd_per_capita": pl.Float64(),
+    "allocation_iqd_real_per_capita": pl.Float64(),
+    "expenditure_iqd_real_per_capita": pl.Float64(),
+    "execution_rate_revised": pl.Float64(),
+    "period_months": pl.Int64(),
+    "coverage": pl.String(),
+    "is_partial": pl.Boolean(),
+    "budget_law": pl.Boolean(),
 }
+#: Columns of marts.fct_budget_execution that only builds with per-capita amounts have (issue 6): the page
+#: shows its per-capita section only when the snapshot has all of them.
+BUDGET_PER_CAPITA_COLUMNS = (
+    "allocation_iqd_per_capita", "expenditure_iqd_per_capita", "allocation_usd_per_capita",
+    "expenditure_usd_per_capita", "allocation_iqd_real_per_capita", "expenditure_iqd_real_per_capita",
+    "execution_rate_revised", "is_partial", "budget_law", "population",
+)
+FISCAL_YEAR_TABLE = "marts.dim_fiscal_year"
+PEFA_TABLE = "marts.fct_budget_pefa"
+SERVICE_SPENDING_TABLE = "marts.fct_service_vs_spending"
+
+
+def table_columns(path: PathLike, table: str = "marts.fct_budget_execution") -> pl.DataFrame:
+    """The columns of ``table`` (``schema.name``) in the snapshot: ``column_name, data_type`` in table
+    order; empty when the table does not exist (an older warehouse)."""
+    schema, name = table.split(".", 1)
+    return _fetch(
+        path,
+        """
+        SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position
+        """,
+        [schema, name],
+    )
 
 
 def budget_execution(
@@ -1108,6 +1157,204 @@ def budget_execution(
     )
     missing = [pl.lit(None, dtype=t).alias(c) for c, t in BUDGET_COLUMNS.items() if c not in df.columns]
     return df.with_columns(missing) if missing else df
+
+
+#: marts.dim_fiscal_year (issue 6) and its SQL types.
+FISCAL_YEAR_COLUMNS: dict[str, str] = {
+    "fiscal_year": "INTEGER",
+    "budget_law": "BOOLEAN",
+    "budget_law_name": "VARCHAR",
+    "budget_law_note": "VARCHAR",
+    "iqd_per_usd": "DOUBLE",
+    "exchange_rate_basis": "VARCHAR",
+    "cpi": "DOUBLE",
+    "cpi_status": "VARCHAR",
+    "cpi_base_year": "INTEGER",
+    "cpi_deflator": "DOUBLE",
+    "n_budget_lines": "INTEGER",
+}
+
+
+def fiscal_years(path: PathLike) -> pl.DataFrame:
+    """``marts.dim_fiscal_year``: one row per fiscal year with ``budget_law`` (false for 2014, 2020, 2022:
+    no federal budget law; NULL = not known), the law's name and note, the official IQD per USD rate, the
+    CPI, ``cpi_base_year`` (dbt var) and ``cpi_deflator`` = CPI_t / CPI_base (constant IQD = nominal /
+    deflator), and ``n_budget_lines``. Columns ``FISCAL_YEAR_COLUMNS``; empty for a warehouse that predates
+    the table (the page then falls back to ``tables.NO_BUDGET_LAW_YEARS``)."""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, FISCAL_YEAR_TABLE):
+            return _empty_relation(FISCAL_YEAR_COLUMNS)
+        cols = ", ".join(
+            f"CAST({_column_or_null(con, FISCAL_YEAR_TABLE, c, 'y', t)} AS {t}) AS {c}"
+            for c, t in FISCAL_YEAR_COLUMNS.items()
+        )
+        return f"SELECT {cols} FROM {FISCAL_YEAR_TABLE} y ORDER BY y.fiscal_year"
+
+    df = _fetch(path, sql)
+    return df.select(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in FISCAL_YEAR_COLUMNS.items())
+
+
+#: Columns of ``budget_pefa`` (marts.fct_budget_pefa plus governorate names) and their SQL types.
+PEFA_COLUMNS: dict[str, str] = {
+    "governorate_pcode": "VARCHAR",
+    "fiscal_year": "INTEGER",
+    "source_id": "VARCHAR",
+    "n_lines": "INTEGER",
+    "n_composition_lines": "INTEGER",
+    "allocation_original_iqd": "DOUBLE",
+    "allocation_revised_iqd": "DOUBLE",
+    "expenditure_iqd": "DOUBLE",
+    "allocation_original_iqd_real": "DOUBLE",
+    "expenditure_iqd_real": "DOUBLE",
+    "pefa_pi1_outturn": "DOUBLE",
+    "pefa_pi2_composition_variance": "DOUBLE",
+    "capital_share_expenditure": "DOUBLE",
+    "capital_share_allocation": "DOUBLE",
+    "population": "DOUBLE",
+    "allocation_share": "DOUBLE",
+    "population_share": "DOUBLE",
+    "allocation_to_population_share_ratio": "DOUBLE",
+    "real_change_expenditure_yoy": "DOUBLE",
+    "real_change_allocation_yoy": "DOUBLE",
+    "yoy_not_comparable_reason": "VARCHAR",
+    "budget_law": "BOOLEAN",
+    "is_partial": "BOOLEAN",
+    "coverage": "VARCHAR",
+    "is_synthetic": "BOOLEAN",
+}
+
+
+def budget_pefa(path: PathLike, source_id: str | None = None) -> pl.DataFrame:
+    """``marts.fct_budget_pefa`` (PEFA PI-1 outturn, PI-2 composition variance, capital shares, allocation
+    share over population share, real year-on-year change with ``yoy_not_comparable_reason``), one row per
+    governorate x fiscal year x budget source, with ``name_en`` / ``name_ar``; ordered by source, English
+    name, year. Columns ``PEFA_COLUMNS`` (a column an older build lacks is NULL); empty, with the same
+    columns, for a warehouse that predates the table (the page checks ``PEFA_TABLE`` to say so)."""
+    where, params = _where([("p.source_id", source_id)])
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, PEFA_TABLE):  # the filter still takes its parameter
+            empty = {**PEFA_COLUMNS, "name_en": "VARCHAR", "name_ar": "VARCHAR"}
+            return f"SELECT * FROM ({_empty_relation(empty)}) p {where}"
+        cols = ", ".join(
+            f"CAST({_column_or_null(con, PEFA_TABLE, c, 'p', t)} AS {t}) AS {c}" for c, t in PEFA_COLUMNS.items()
+        )
+        return f"""
+        SELECT {cols}, coalesce(g.name_en, p.governorate_pcode) AS name_en, g.name_ar
+        FROM {PEFA_TABLE} p
+        LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = p.governorate_pcode
+        {where}
+        ORDER BY p.source_id, coalesce(g.name_en, p.governorate_pcode), p.fiscal_year
+        """
+
+    df = _fetch(path, sql, params)
+    return df.with_columns(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in PEFA_COLUMNS.items())
+
+
+#: Columns of ``service_vs_spending`` and their SQL types.
+SERVICE_SPENDING_COLUMNS: dict[str, str] = {
+    "governorate_pcode": "VARCHAR",
+    "name_en": "VARCHAR",
+    "name_ar": "VARCHAR",
+    "fiscal_year": "INTEGER",
+    "budget_source_id": "VARCHAR",
+    "sector": "VARCHAR",
+    "sector_name": "VARCHAR",
+    "population": "DOUBLE",
+    "allocation_iqd_per_capita": "DOUBLE",
+    "expenditure_iqd_per_capita": "DOUBLE",
+    "allocation_iqd_real_per_capita": "DOUBLE",
+    "expenditure_iqd_real_per_capita": "DOUBLE",
+    "cpi_base_year": "INTEGER",
+    "is_partial": "BOOLEAN",
+    "budget_law": "BOOLEAN",
+    "indicator_id": "VARCHAR",
+    "indicator_name": "VARCHAR",
+    "indicator_type": "VARCHAR",
+    "indicator_unit": "VARCHAR",
+    "direction": "VARCHAR",
+    "survey_sector": "VARCHAR",
+    "survey_source_id": "VARCHAR",
+    "wave_id": "VARCHAR",
+    "fieldwork_midpoint": "DATE",
+    "coverage": "VARCHAR",
+    "estimate": "DOUBLE",
+    "std_error": "DOUBLE",
+    "ci_lower": "DOUBLE",
+    "ci_upper": "DOUBLE",
+    "n_unweighted": "BIGINT",
+    "is_suppressed": "BOOLEAN",
+    "suppression_reason": "VARCHAR",
+    "is_unreliable": "BOOLEAN",
+    "is_synthetic": "BOOLEAN",
+    "is_approved": "BOOLEAN",
+    "approval_status": "VARCHAR",
+}
+
+
+def service_vs_spending(path: PathLike) -> pl.DataFrame:
+    """``marts.fct_service_vs_spending``: sector spending per capita beside the matching service indicator
+    of the same governorate, sector and fiscal year (the wave's fieldwork midpoint falls in the fiscal year).
+
+    **Suppression in SQL:** for a cell whose ``is_suppressed`` is true or unknown, ``estimate``,
+    ``std_error``, ``ci_lower``, ``ci_upper`` and ``is_unreliable`` are NULL (the mart already blanks the
+    first four); only identifiers, ``n_unweighted``, ``is_suppressed`` and ``suppression_reason`` remain.
+
+    Adds governorate names, the indicator's ``indicator_type`` and ``direction``, the survey wave's
+    ``coverage`` (NULL = governorate-wide) and approval (``is_approved``, ``approval_status``), and
+    ``allocation_iqd_real_per_capita`` = ``allocation_iqd_per_capita`` / ``dim_fiscal_year.cpi_deflator``
+    (constant IQD of ``cpi_base_year``; the mart carries expenditure only), NULL without a deflator.
+    Columns ``SERVICE_SPENDING_COLUMNS``; empty, with the same columns, for a warehouse that predates the
+    mart (the page checks ``SERVICE_SPENDING_TABLE`` to say so)."""
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, SERVICE_SPENDING_TABLE):
+            return _empty_relation(SERVICE_SPENDING_COLUMNS)
+        def col(c: str, t: str) -> str:
+            return f"CAST({_column_or_null(con, SERVICE_SPENDING_TABLE, c, 's', t)} AS {t})"
+
+        supp = f"({col('is_suppressed', 'BOOLEAN')} IS DISTINCT FROM false)"
+        has_fy = _has_table(con, FISCAL_YEAR_TABLE)
+        deflator = "fy.cpi_deflator" if has_fy and _has_column(con, FISCAL_YEAR_TABLE, "cpi_deflator") else "CAST(NULL AS DOUBLE)"
+        base = "fy.cpi_base_year" if has_fy and _has_column(con, FISCAL_YEAR_TABLE, "cpi_base_year") else "CAST(NULL AS INTEGER)"
+        fy_join = (f"LEFT JOIN {FISCAL_YEAR_TABLE} fy ON fy.fiscal_year = s.fiscal_year" if has_fy else "")
+        coverage = _column_or_null(con, "marts.dim_wave", "coverage", "w")
+        plain = [
+            "governorate_pcode", "fiscal_year", "budget_source_id", "sector", "sector_name", "population",
+            "allocation_iqd_per_capita", "expenditure_iqd_per_capita", "expenditure_iqd_real_per_capita",
+            "is_partial", "budget_law", "indicator_id", "indicator_name", "indicator_unit", "survey_sector",
+            "survey_source_id", "wave_id", "fieldwork_midpoint", "n_unweighted", "suppression_reason",
+        ]
+        cols = ",\n               ".join(f"{col(c, SERVICE_SPENDING_COLUMNS[c])} AS {c}" for c in plain)
+        blanked = ",\n               ".join(
+            f"CASE WHEN {supp} THEN NULL ELSE {col(c, SERVICE_SPENDING_COLUMNS[c])} END AS {c}"
+            for c in ("estimate", "std_error", "ci_lower", "ci_upper", "is_unreliable")
+        )
+        return f"""
+        WITH ap AS ({_approval_relation(con)})
+        SELECT {cols},
+               {blanked},
+               {supp} AS is_suppressed,
+               coalesce({col('is_synthetic', 'BOOLEAN')}, false) AS is_synthetic,
+               s.allocation_iqd_per_capita / {deflator} AS allocation_iqd_real_per_capita,
+               CAST({base} AS INTEGER) AS cpi_base_year,
+               coalesce(g.name_en, s.governorate_pcode) AS name_en, g.name_ar,
+               i.indicator_type, i.direction,
+               {coverage} AS coverage,
+               {_APPROVAL_COLUMNS}
+        FROM {SERVICE_SPENDING_TABLE} s
+        LEFT JOIN marts.dim_governorate g ON g.governorate_pcode = s.governorate_pcode
+        LEFT JOIN ({_DIM_INDICATOR_LATEST}) i ON i.indicator_id = s.indicator_id
+        LEFT JOIN marts.dim_wave w ON w.source_id = s.survey_source_id AND w.wave_id = s.wave_id
+        LEFT JOIN ap ON ap.source_id = s.survey_source_id AND ap.wave_id = s.wave_id
+        {fy_join}
+        ORDER BY s.sector, s.indicator_id, s.fiscal_year, s.budget_source_id, s.survey_source_id, s.wave_id,
+                 coalesce(g.name_en, s.governorate_pcode)
+        """
+
+    df = _fetch(path, sql)
+    return df.select(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in SERVICE_SPENDING_COLUMNS.items())
 
 
 # --------------------------------------------------------------------------------------
@@ -1400,6 +1647,10 @@ QUERIES = {
         indicator_changes,
         response_distribution,
         budget_execution,
+        table_columns,
+        fiscal_years,
+        budget_pefa,
+        service_vs_spending,
         run_log,
         file_registry,
         file_deliveries,

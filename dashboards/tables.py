@@ -1105,17 +1105,65 @@ def budget_as_of(df: pl.DataFrame) -> list[tuple[int, str]]:
     return [(int(y), _fmt_date(d)) for y, d in pairs.iter_rows()]
 
 
-def budget_matrix(df: pl.DataFrame, governorates: pl.DataFrame | None = None) -> dict[str, Any]:
-    """Governorate x fiscal-year grid of execution rates (percent), None where no data.
+NO_BUDGET_LAW = "no budget law"
+PARTIAL = "partial"
+
+
+def no_law_years(fiscal: pl.DataFrame | None) -> set[int]:
+    """Fiscal years without a federal budget law: those of ``marts.dim_fiscal_year`` whose ``budget_law`` is
+    false; for a warehouse that predates the table (``fiscal`` empty or None), ``NO_BUDGET_LAW_YEARS``."""
+    if fiscal is None or fiscal.is_empty() or "budget_law" not in fiscal.columns:
+        return set(NO_BUDGET_LAW_YEARS)
+    return {int(y) for y in fiscal.filter(pl.col("budget_law") == False)["fiscal_year"].to_list()}  # noqa: E712
+
+
+def budget_law_label(budget_law: Any, year: Any = None, no_law: set[int] | None = None) -> str:
+    """'budget law', 'no budget law', or 'not known' (NULL). ``year`` in ``no_law`` reads 'no budget law'
+    when the row carries no flag (an older warehouse)."""
+    if budget_law is False or (budget_law is None and year is not None and no_law and int(year) in no_law):
+        return NO_BUDGET_LAW
+    if budget_law is True:
+        return "budget law"
+    return "not known"
+
+
+def partial_label(is_partial: Any, period_months: Any = None, coverage: Any = None) -> str:
+    """'partial (7 months)', 'partial' (a partial source: not every governorate or item), or 'full year'
+    ('–' when the warehouse does not say)."""
+    if is_partial:
+        months = None if _missing(period_months) else int(period_months)
+        return f"{PARTIAL} ({months} months)" if months and months < 12 else PARTIAL
+    if is_partial is None:
+        return DASH
+    return "full year"
+
+
+def budget_matrix(
+    df: pl.DataFrame,
+    governorates: pl.DataFrame | None = None,
+    *,
+    value_col: str = "execution_rate",
+    fmt: Any = None,
+    scale: float = 100.0,
+    no_law: set[int] | None = None,
+) -> dict[str, Any]:
+    """Governorate x fiscal-year grid of ``value_col`` (execution rates in percent by default), None where
+    no data.
 
     Years run from the first to the last year present, so a year inside the range without
-    figures shows as a gap ('no data', or 'no budget law' for 2014, 2020 and 2022), never as
-    zero. ``governorates`` (e.g. marts.dim_governorate: governorate_pcode, name_en, name_ar; its
-    national row, IQ, is left out) adds a row for every governorate the source does not cover at all, labelled 'not reported'
-    in every year (grey, never zero). Returns dict(governorates=[labels], years=[int],
-    z=[[pct|None]], text=[[str]], hover=[[str]]); hover adds the as-of date of year-to-date
-    figures.
+    figures shows as a gap ('no data', or 'no budget law' for a year without a federal budget law:
+    ``no_law``, from ``marts.dim_fiscal_year``; by default 2014, 2020 and 2022), never as
+    zero. A year without a budget law that does have figures says so beside the value
+    ("70.0% · no budget law"), and so does a partial figure ("45.0% (partial)", the hover naming the
+    months covered): such a figure is not a whole year. ``governorates`` (e.g. marts.dim_governorate:
+    governorate_pcode, name_en, name_ar; its national row, IQ, is left out) adds a row for every
+    governorate the source does not cover at all, labelled 'not reported' in every year (grey, never
+    zero). ``fmt`` formats a value (default: percent of a fraction), ``scale`` turns it into the
+    heatmap's z. Returns dict(governorates=[labels], years=[int], z=[[value|None]], text=[[str]],
+    hover=[[str]]); hover adds the as-of date of year-to-date figures.
     """
+    fmt = fmt or fmt_pct
+    no_law = set(NO_BUDGET_LAW_YEARS) if no_law is None else no_law
     if df.is_empty():
         return {"governorates": [], "years": [], "z": [], "text": [], "hover": []}
     years = list(range(int(df["fiscal_year"].min()), int(df["fiscal_year"].max()) + 1))
@@ -1147,18 +1195,26 @@ def budget_matrix(df: pl.DataFrame, governorates: pl.DataFrame | None = None) ->
                 continue
             if r is None:
                 zrow.append(None)
-                trow.append(NO_BUDGET_LAW_YEARS.get(y, NO_DATA))
+                trow.append(NO_BUDGET_LAW if y in no_law else NO_DATA)
                 hrow.append(trow[-1])
                 continue
             as_of = _fmt_date(r.get("as_of"))
             suffix = f" (year to date, as of {as_of})" if as_of else ""
-            if _missing(r.get("execution_rate")):
+            value = r.get(value_col)
+            if _missing(value):
                 zrow.append(None)
-                trow.append(NO_RATE)
+                trow.append(NO_RATE if value_col == "execution_rate" else NO_DATA)
             else:
-                zrow.append(round(r["execution_rate"] * 100, 1))
-                trow.append(fmt_pct(r["execution_rate"]))
-            hrow.append(trow[-1] + suffix)
+                zrow.append(round(value * scale, 6 if scale == 1 else 1))
+                trow.append(fmt(value))
+            hover_text = trow[-1]
+            if r.get("is_partial"):
+                trow[-1] += f" ({PARTIAL})"
+                hover_text = f"{trow[-1]}: {partial_label(True, r.get('period_months'))} — not a whole year"
+            if budget_law_label(r.get("budget_law"), y, no_law) == NO_BUDGET_LAW:
+                trow[-1] += f" · {NO_BUDGET_LAW}"
+                hover_text += f" · {NO_BUDGET_LAW}"
+            hrow.append(hover_text + suffix)
         z.append(zrow)
         text.append(trow)
         hover.append(hrow)
@@ -1175,9 +1231,11 @@ def budget_pivot(matrix: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
-def budget_display(df: pl.DataFrame) -> pl.DataFrame:
+def budget_display(df: pl.DataFrame, no_law: set[int] | None = None) -> pl.DataFrame:
     """Every budget row, formatted. 'As of': the date year-to-date figures refer to. Currency
-    and unit are '–' for rows without any amount (only a published rate)."""
+    and unit are '–' for rows without any amount (only a published rate). 'Budget law': 'no budget law'
+    for a year without one (``no_law``, or the row's ``budget_law``); 'Coverage': 'partial (7 months)' /
+    'full year' ('–' when the warehouse does not say)."""
     out = []
     for r in _rows(df):
         src = r.get("execution_rate_source")
@@ -1196,6 +1254,8 @@ def budget_display(df: pl.DataFrame) -> pl.DataFrame:
                 "Rate is": src if src else DASH,
                 "Currency": r.get("currency") if amounts else DASH,
                 "Unit": r.get("unit") if amounts else DASH,
+                "Budget law": budget_law_label(r.get("budget_law"), r.get("fiscal_year"), no_law),
+                "Coverage": partial_label(r.get("is_partial"), r.get("period_months"), r.get("coverage")),
                 "Data": data_label(r.get("is_synthetic")),
             }
         )
@@ -1203,9 +1263,176 @@ def budget_display(df: pl.DataFrame) -> pl.DataFrame:
         "Governorate": pl.String, "Arabic name": pl.String, "Fiscal year": pl.Int64,
         "As of": pl.String, "Source": pl.String, "Scope": pl.String, "Allocation": pl.String,
         "Expenditure": pl.String, "Execution rate": pl.String, "Rate is": pl.String,
-        "Currency": pl.String, "Unit": pl.String, "Data": pl.String,
+        "Currency": pl.String, "Unit": pl.String, "Budget law": pl.String, "Coverage": pl.String,
+        "Data": pl.String,
     }
     return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+#: Per-capita measures of ``marts.fct_budget_execution``: (measure, currency) -> column.
+PER_CAPITA_COLUMNS = {
+    ("expenditure", "IQD"): "expenditure_iqd_per_capita",
+    ("expenditure", "USD"): "expenditure_usd_per_capita",
+    ("expenditure", "constant IQD"): "expenditure_iqd_real_per_capita",
+    ("allocation", "IQD"): "allocation_iqd_per_capita",
+    ("allocation", "USD"): "allocation_usd_per_capita",
+    ("allocation", "constant IQD"): "allocation_iqd_real_per_capita",
+}
+
+
+def currency_label(currency: str, cpi_base_year: Any = None) -> str:
+    """'IQD', 'USD', or 'constant IQD of 2023' (the CPI base year)."""
+    if currency == "constant IQD":
+        return f"constant IQD of {cpi_base_year}" if not _missing(cpi_base_year) else "constant IQD"
+    return currency
+
+
+def fmt_per_capita(v: Any, currency: str = "IQD") -> str:
+    """A per-capita amount: IQD without decimals ('12,345'), USD with two ('10.52')."""
+    if _missing(v):
+        return DASH
+    return f"{v:,.2f}" if currency == "USD" else f"{v:,.0f}"
+
+
+def execution_compare_display(df: pl.DataFrame, no_law: set[int] | None = None) -> pl.DataFrame:
+    """Execution against the original allocation (PEFA PI-1) and against the revised allocation, one row
+    per governorate and fiscal year of one source and scope, with the budget law and coverage (partial
+    figures are labelled, never compared as a whole year)."""
+    out = []
+    for r in _rows(df.sort("name_en", "fiscal_year")):
+        partial = " (partial)" if r.get("is_partial") else ""
+        rate, revised = r.get("execution_rate"), r.get("execution_rate_revised")
+        out.append({
+            "Governorate": gov_label(r.get("name_en") or r.get("governorate_pcode"), r.get("name_ar")),
+            "Fiscal year": r.get("fiscal_year"),
+            "Budget law": budget_law_label(r.get("budget_law"), r.get("fiscal_year"), no_law),
+            "Coverage": partial_label(r.get("is_partial"), r.get("period_months"), r.get("coverage")),
+            "Executed / original allocation (PI-1)": fmt_pct(rate) + (partial if not _missing(rate) else ""),
+            "Executed / revised allocation": fmt_pct(revised) + (partial if not _missing(revised) else ""),
+            "Data": data_label(r.get("is_synthetic")),
+        })
+    schema = {c: pl.String for c in ("Governorate", "Budget law", "Coverage", "Executed / original allocation (PI-1)",
+                                     "Executed / revised allocation", "Data")}
+    schema = {"Governorate": pl.String, "Fiscal year": pl.Int64, **schema}
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+def fmt_ratio(v: Any) -> str:
+    """A ratio with two decimals ('0.89'); '–' when missing."""
+    return DASH if _missing(v) else f"{v:.2f}"
+
+
+def fmt_change(v: Any) -> str:
+    """A relative change in percent with its sign ('+12.5%', '−3.0%')."""
+    if _missing(v):
+        return DASH
+    return f"{'+' if v >= 0 else MINUS}{abs(v) * 100:.1f}%"
+
+
+PARTIAL_NOT_COMPUTED = "not computed: partial source"
+PEFA_DISPLAY_COLUMNS = [
+    "Governorate", "Fiscal year", "Budget law", "Coverage", "PI-1 outturn", "PI-2 composition variance",
+    "Capital share of expenditure", "Capital share of allocation", "Allocation share / population share",
+    "Real change in expenditure", "Real change in allocation", "Data",
+]
+
+
+def pefa_display(df: pl.DataFrame, no_law: set[int] | None = None) -> pl.DataFrame:
+    """``marts.fct_budget_pefa`` formatted: PI-1 and PI-2 and the capital shares as percentages with one
+    decimal, the allocation-to-population ratio with two decimals, real year-on-year changes as signed
+    percentages — or, when the mart says they are not comparable, its reason ("not comparable: no budget
+    law in 2022") instead of a number. A partial row says "partial" in Coverage and beside its PI-1, and
+    shows no capital share and no allocation/population ratio ("not computed: partial source"): a partial
+    source may list only one economic type for a governorate, and the other is not reported, not zero."""
+    out = []
+    for r in _rows(df):
+        partial = bool(r.get("is_partial"))
+        reason = r.get("yoy_not_comparable_reason")
+
+        def change(v: Any) -> str:
+            if not _missing(v):
+                return fmt_change(v)
+            return f"not comparable: {reason}" if reason else DASH
+
+        ratio = r.get("allocation_to_population_share_ratio")
+        pi1 = fmt_pct(r.get("pefa_pi1_outturn"))
+        out.append({
+            "Governorate": gov_label(r.get("name_en") or r.get("governorate_pcode"), r.get("name_ar")),
+            "Fiscal year": r.get("fiscal_year"),
+            "Budget law": budget_law_label(r.get("budget_law"), r.get("fiscal_year"), no_law),
+            "Coverage": partial_label(r.get("is_partial"), None, r.get("coverage")),
+            "PI-1 outturn": pi1 + (" (partial)" if partial and pi1 != DASH else ""),
+            "PI-2 composition variance": fmt_pct(r.get("pefa_pi2_composition_variance")),
+            # a partial source that lists only one economic type for a governorate would read as 0 % or
+            # 100 % capital: the other type is not reported, not zero
+            "Capital share of expenditure": (
+                PARTIAL_NOT_COMPUTED if partial else fmt_pct(r.get("capital_share_expenditure"))
+            ),
+            "Capital share of allocation": (
+                PARTIAL_NOT_COMPUTED if partial else fmt_pct(r.get("capital_share_allocation"))
+            ),
+            "Allocation share / population share": (
+                fmt_ratio(ratio) if not _missing(ratio) else (PARTIAL_NOT_COMPUTED if partial else DASH)
+            ),
+            "Real change in expenditure": change(r.get("real_change_expenditure_yoy")),
+            "Real change in allocation": change(r.get("real_change_allocation_yoy")),
+            "Data": data_label(r.get("is_synthetic")),
+        })
+    schema = {c: (pl.Int64 if c == "Fiscal year" else pl.String) for c in PEFA_DISPLAY_COLUMNS}
+    return pl.DataFrame(out, schema=schema, orient="row") if out else pl.DataFrame(schema=schema)
+
+
+def pefa_export(df: pl.DataFrame) -> pl.DataFrame:
+    """The PEFA rows for a CSV: raw numbers (fractions), the not-comparable reason, and ``data``
+    (SYNTHETIC demo data / real data) and ``coverage_label`` (partial …) on every row."""
+    return df.with_columns(
+        pl.col("is_synthetic").map_elements(data_label, return_dtype=pl.String).alias("data"),
+        pl.col("is_partial").map_elements(lambda v: partial_label(v), return_dtype=pl.String, skip_nulls=False)
+        .alias("coverage_label"),
+    )
+
+
+#: Spending measures of ``marts.fct_service_vs_spending``: (measure, currency) -> column.
+SPENDING_COLUMNS = {
+    ("expenditure", "IQD"): "expenditure_iqd_per_capita",
+    ("expenditure", "constant IQD"): "expenditure_iqd_real_per_capita",
+    ("allocation", "IQD"): "allocation_iqd_per_capita",
+    ("allocation", "constant IQD"): "allocation_iqd_real_per_capita",
+}
+#: Columns of the service-vs-spending CSV (suppressed rows: identifiers, n, status and reason only).
+SPENDING_EXPORT_COLUMNS = [
+    "governorate_pcode", "name_en", "name_ar", "fiscal_year", "budget_source_id", "sector", "sector_name",
+    "population", "allocation_iqd_per_capita", "expenditure_iqd_per_capita", "allocation_iqd_real_per_capita",
+    "expenditure_iqd_real_per_capita", "cpi_base_year", "budget_law", "is_partial", "indicator_id",
+    "indicator_name", "indicator_type", "indicator_unit", "survey_source_id", "wave_id", "fieldwork_midpoint",
+    "coverage", "estimate", "std_error", "ci_lower", "ci_upper", "n_unweighted", "is_suppressed",
+    "suppression_reason", "is_unreliable", "status", "approval_status", "data",
+]
+_SPENDING_MASKED = ("estimate", "std_error", "ci_lower", "ci_upper", "is_unreliable")
+
+
+def mask_spending_suppressed(df: pl.DataFrame) -> pl.DataFrame:
+    """Blank the estimate, SE, CI and unreliable flag of every suppressed (or unknown) row again."""
+    supp = pl.col("is_suppressed").fill_null(True)
+    return df.with_columns(
+        pl.when(supp).then(None).otherwise(pl.col(c)).alias(c) for c in _SPENDING_MASKED if c in df.columns
+    )
+
+
+def spending_export(df: pl.DataFrame) -> pl.DataFrame:
+    """The service-vs-spending rows for a CSV: raw numbers, suppressed rows without estimate, SE, CI or
+    unreliable flag; ``status`` (ok / unreliable / suppressed (reason)), ``approval_status`` and ``data``."""
+    df = mask_spending_suppressed(df)
+    df = df.with_columns(
+        pl.struct("is_suppressed", "suppression_reason", "is_unreliable")
+        .map_elements(lambda r: status_label(r["is_suppressed"], r["suppression_reason"], r["is_unreliable"]),
+                      return_dtype=pl.String).alias("status"),
+        pl.struct("approval_status", "is_approved")
+        .map_elements(lambda r: approval_label(r["approval_status"], r["is_approved"]), return_dtype=pl.String)
+        .alias("approval_status"),
+        pl.col("is_synthetic").map_elements(data_label, return_dtype=pl.String).alias("data"),
+    )
+    return df.select([c for c in SPENDING_EXPORT_COLUMNS if c in df.columns])
 
 
 # --------------------------------------------------------------------------------------

@@ -57,6 +57,16 @@ def sparse_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fiscal_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scratch warehouse plus the issue-6 marts (``build_warehouse(fiscal=True)``): dim_fiscal_year,
+    per capita, a partial budget source, fct_budget_pefa and fct_service_vs_spending with a planted
+    suppressed cell (published, every wave approved)."""
+    pointer = tmp_path_factory.mktemp("fiscal_wh") / "mizan.duckdb"
+    publish_scratch(pointer, fiscal=True)
+    return pointer
+
+
+@pytest.fixture(scope="session")
 def legacy_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A plain warehouse file from before snapshots: no sidecar, no audit.snapshot, no approvals
     (every wave provisional), old run log and file registry, no deliveries."""

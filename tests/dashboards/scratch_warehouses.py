@@ -658,10 +658,165 @@ def _approvals(waves: list[tuple], decisions: Mapping[tuple[str, str], str]) -> 
     return out
 
 
+# --------------------------------------------------------------------------------------
+# issue 6 marts (``build_warehouse(fiscal=True)``): dim_fiscal_year, the per-capita / partial / budget-law
+# columns of fct_budget_execution, fct_budget_pefa and fct_service_vs_spending
+# --------------------------------------------------------------------------------------
+#: The CPI base year of the fiscal scratch build.
+FISCAL_CPI_BASE = 2023
+#: Years without a federal budget law in the fiscal scratch dim_fiscal_year.
+FISCAL_NO_LAW = (2014, 2020, 2022)
+#: A partial budget source (7 months of 2023, Baghdad only): "not reported" elsewhere, never zero.
+PARTIAL_SOURCE = "ecoiraq_2023_partial"
+#: Planted numbers of a suppressed cell of fct_service_vs_spending (Basrah, water, FY2023): the mart keeps
+#: them here on purpose, the dashboard must never show or export them.
+SPENDING_SUPPRESSED = (0.123456, 0.022222, 0.081111, 0.171111)
+
+FISCAL_SQL = """
+CREATE TABLE marts.dim_fiscal_year (
+    fiscal_year INTEGER, budget_law BOOLEAN, budget_law_name VARCHAR, budget_law_note VARCHAR,
+    iqd_per_usd DOUBLE, exchange_rate_basis VARCHAR, cpi DOUBLE, cpi_index_base VARCHAR, cpi_status VARCHAR,
+    cpi_base_year INTEGER, cpi_deflator DOUBLE, n_budget_lines INTEGER
+);
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_revised DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_iqd DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN expenditure_iqd DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_usd DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN expenditure_usd DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_iqd_real DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN expenditure_iqd_real DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN population DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN population_method VARCHAR;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_iqd_per_capita DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN expenditure_iqd_per_capita DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_usd_per_capita DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN expenditure_usd_per_capita DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN allocation_iqd_real_per_capita DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN expenditure_iqd_real_per_capita DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN execution_rate_revised DOUBLE;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN period_months INTEGER;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN coverage VARCHAR;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN is_partial BOOLEAN;
+ALTER TABLE marts.fct_budget_execution ADD COLUMN budget_law BOOLEAN;
+CREATE TABLE marts.fct_budget_pefa (
+    governorate_pcode VARCHAR, fiscal_year INTEGER, source_id VARCHAR, n_lines INTEGER,
+    n_composition_lines INTEGER, allocation_original_iqd DOUBLE, allocation_revised_iqd DOUBLE,
+    expenditure_iqd DOUBLE, allocation_original_iqd_real DOUBLE, expenditure_iqd_real DOUBLE,
+    pefa_pi1_outturn DOUBLE, pefa_pi2_composition_variance DOUBLE, capital_share_expenditure DOUBLE,
+    capital_share_allocation DOUBLE, population DOUBLE, allocation_share DOUBLE, population_share DOUBLE,
+    allocation_to_population_share_ratio DOUBLE, real_change_expenditure_yoy DOUBLE,
+    real_change_allocation_yoy DOUBLE, yoy_not_comparable_reason VARCHAR, budget_law BOOLEAN,
+    is_partial BOOLEAN, coverage VARCHAR, is_synthetic BOOLEAN
+);
+CREATE TABLE marts.fct_service_vs_spending (
+    governorate_pcode VARCHAR, fiscal_year INTEGER, budget_source_id VARCHAR, sector VARCHAR,
+    sector_name VARCHAR, allocation_iqd DOUBLE, expenditure_iqd DOUBLE, expenditure_iqd_real DOUBLE,
+    population DOUBLE, allocation_iqd_per_capita DOUBLE, expenditure_iqd_per_capita DOUBLE,
+    expenditure_iqd_real_per_capita DOUBLE, is_partial BOOLEAN, budget_law BOOLEAN, indicator_id VARCHAR,
+    indicator_name VARCHAR, indicator_unit VARCHAR, survey_sector VARCHAR, survey_source_id VARCHAR,
+    wave_id VARCHAR, fieldwork_midpoint DATE, estimate DOUBLE, std_error DOUBLE, ci_lower DOUBLE,
+    ci_upper DOUBLE, n_unweighted BIGINT, is_suppressed BOOLEAN, suppression_reason VARCHAR,
+    is_unreliable BOOLEAN, is_synthetic BOOLEAN
+);
+"""
+
+
+def _fiscal_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """The issue-6 marts on top of the scratch budget rows (values written by hand)."""
+    con.execute(FISCAL_SQL)
+    deflators = {2021: 0.9, 2022: 0.95, 2023: 1.0, 2024: 1.05}
+    con.executemany(
+        "INSERT INTO marts.dim_fiscal_year VALUES (?, ?, ?, ?, 1300.0, 'rate_in_force', ?, '2010=100', "
+        "'published', ?, ?, 0)",
+        [(y, y not in FISCAL_NO_LAW, "none" if y in FISCAL_NO_LAW else f"Budget law {y}", None,
+          100.0 * deflators.get(y, 1.0), FISCAL_CPI_BASE, deflators.get(y, 1.0)) for y in range(2007, 2026)],
+    )
+    con.execute(
+        "UPDATE marts.fct_budget_execution SET budget_law = fiscal_year NOT IN (2014, 2020, 2022), "
+        "is_partial = false, coverage = 'complete'"
+    )
+    # demo_budget (IQD billion): per capita with 8 m people in Baghdad, 4 m in Erbil
+    pop = {"IQG08": 8_000_000.0, "IQG11": 4_000_000.0}
+    for g, y, revised in [("IQG08", 2021, 437.5), ("IQG08", 2023, 520.0), ("IQG11", 2021, 200.0),
+                          ("IQG11", 2023, None)]:
+        con.execute(
+            """
+            UPDATE marts.fct_budget_execution SET
+                allocation_revised = ?, population = ?, population_method = 'published',
+                allocation_iqd = allocation * 1e9, expenditure_iqd = expenditure * 1e9,
+                allocation_usd = allocation * 1e9 / 1300, expenditure_usd = expenditure * 1e9 / 1300,
+                allocation_iqd_real = allocation * 1e9 / ?, expenditure_iqd_real = expenditure * 1e9 / ?,
+                allocation_iqd_per_capita = allocation * 1e9 / ?, expenditure_iqd_per_capita = expenditure * 1e9 / ?,
+                allocation_usd_per_capita = allocation * 1e9 / 1300 / ?,
+                expenditure_usd_per_capita = expenditure * 1e9 / 1300 / ?,
+                allocation_iqd_real_per_capita = allocation * 1e9 / ? / ?,
+                expenditure_iqd_real_per_capita = expenditure * 1e9 / ? / ?,
+                execution_rate_revised = expenditure / ?
+            WHERE source_id = 'demo_budget' AND governorate_pcode = ? AND fiscal_year = ?
+            """,
+            [revised, pop[g], deflators[y], deflators[y], pop[g], pop[g], pop[g], pop[g],
+             deflators[y], pop[g], deflators[y], pop[g], revised, g, y],
+        )
+    # the partial source: 7 months of 2023 spending, Baghdad only, no allocation
+    con.execute(
+        f"""
+        INSERT INTO marts.fct_budget_execution (governorate_pcode, fiscal_year, source_id, budget_scope, allocation,
+            expenditure, execution_rate, execution_rate_source, currency, unit, is_synthetic, as_of, expenditure_iqd,
+            expenditure_usd, expenditure_iqd_real, population, population_method, expenditure_iqd_per_capita,
+            expenditure_usd_per_capita, expenditure_iqd_real_per_capita, period_months, coverage, is_partial,
+            budget_law)
+        VALUES ('IQG08', 2023, '{PARTIAL_SOURCE}', 'capital', NULL, 100.0, NULL, NULL, 'IQD', 'IQD billion', false,
+            NULL, 100e9, 100e9 / 1300, 100e9, 8000000.0, 'published', 12500.0, 12500.0 / 1300, 12500.0, 7,
+            'partial', true, true)
+        """
+    )
+    pefa = [
+        # g, year, source, pi1, pi2, cap_exp, cap_alloc, ratio, real_exp, real_alloc, reason, law, partial, coverage, synthetic
+        ("IQG08", 2021, "demo_budget", 0.7, 0.1375, 0.4125, 0.45, 1.1875, None, None, "no data for 2020", True,
+         False, "complete", True),
+        ("IQG08", 2023, "demo_budget", 0.8, 0.0625, 0.3333, 0.375, 1.2063, None, None, "no budget law in 2022",
+         True, False, "complete", True),
+        ("IQG08", 2024, "demo_budget", 0.9125, 0.0, 0.5, 0.5, 1.15, -0.0375, 0.0525, None, True, False,
+         "complete", True),
+        ("IQG11", 2021, "demo_budget", 0.75, 0.2, 0.6, 0.55, 0.625, None, None, "no data for 2020", True, False,
+         "complete", True),
+        ("IQG08", 2023, PARTIAL_SOURCE, None, None, 1.0, None, None, None, None, "no data for 2022", True, True,
+         "partial", False),
+    ]
+    con.executemany(
+        "INSERT INTO marts.fct_budget_pefa (governorate_pcode, fiscal_year, source_id, pefa_pi1_outturn, "
+        "pefa_pi2_composition_variance, capital_share_expenditure, capital_share_allocation, "
+        "allocation_to_population_share_ratio, real_change_expenditure_yoy, real_change_allocation_yoy, "
+        "yoy_not_comparable_reason, budget_law, is_partial, coverage, is_synthetic) "
+        "VALUES (" + ", ".join("?" * 15) + ")",
+        pefa,
+    )
+    est, se, lo, hi = SPENDING_SUPPRESSED
+    svs = [
+        # g, budget source, alloc pc, exp pc, exp real pc, partial, estimate, se, lo, hi, n, suppressed, reason, unreliable, synthetic
+        ("IQG08", "demo_budget", 65000.0, 52000.0, 52000.0, False, 0.61, 0.03, 0.55, 0.67, 400, False, None, False, True),
+        ("IQG11", "demo_budget", 52500.0, 37500.0, 37500.0, False, 0.48, 0.09, 0.30, 0.66, 60, False, None, True, True),
+        ("IQG02", "demo_budget", 30000.0, 21000.0, 21000.0, False, est, se, lo, hi, 22, True, "n < 30", None, True),
+        ("IQG08", PARTIAL_SOURCE, None, 12500.0, 12500.0, True, 0.61, 0.03, 0.55, 0.67, 400, False, None, False, True),
+    ]
+    con.executemany(
+        "INSERT INTO marts.fct_service_vs_spending (governorate_pcode, fiscal_year, budget_source_id, sector, "
+        "sector_name, population, allocation_iqd_per_capita, expenditure_iqd_per_capita, "
+        "expenditure_iqd_real_per_capita, is_partial, budget_law, indicator_id, indicator_name, indicator_unit, "
+        "survey_sector, survey_source_id, wave_id, fieldwork_midpoint, estimate, std_error, ci_lower, ci_upper, "
+        "n_unweighted, is_suppressed, suppression_reason, is_unreliable, is_synthetic) "
+        "VALUES (?, 2023, ?, 'water_sanitation', 'Water and sanitation', 1000000.0, ?, ?, ?, ?, true, "
+        "'water_service_good', 'Municipal water service rated good or excellent', 'proportion', 'water', "
+        "'demo_services', '2023-01', DATE '2023-02-15', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        svs,
+    )
+
+
 def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
                     second_wave: bool = True, audit_rows: bool = True, legacy: bool = False,
                     approvals: Mapping[tuple[str, str], str] | None = None,
-                    estimate_shift: float = 0.0, rules: Mapping[str, Any] | None = None) -> Path:
+                    estimate_shift: float = 0.0, rules: Mapping[str, Any] | None = None,
+                    fiscal: bool = False) -> Path:
     """Write a small warehouse to ``path`` (a new file) and close it.
 
     ``approvals``: (source_id, wave_id) -> APPROVE | REVOKE | STALE | UNDECIDED (default: every
@@ -670,7 +825,9 @@ def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
     rows, rules, changes, distributions or design columns). ``estimate_shift`` is added to every
     published (not suppressed) estimate, CI bound included, so two builds are told apart.
     ``rules``: thresholds of marts.dim_estimation_rules (keys of ``DEFAULT_RULES``), written with
-    the matching ``rule_text``.
+    the matching ``rule_text``. ``fiscal``: add the issue-6 marts (``_fiscal_marts``: dim_fiscal_year,
+    per-capita / partial / budget-law columns of fct_budget_execution with a partial source,
+    fct_budget_pefa, fct_service_vs_spending with a planted suppressed cell).
     """
     con = duckdb.connect(str(path))
     try:
@@ -724,6 +881,8 @@ def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
                 "INSERT INTO marts.fct_budget_execution VALUES (" + ", ".join("?" * 12) + ")",
                 BUDGET_ROWS,
             )
+        if fiscal:
+            _fiscal_marts(con)
         if legacy:
             _legacy_audit(con, audit_rows)
         else:
