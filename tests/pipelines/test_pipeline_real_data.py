@@ -118,6 +118,23 @@ def test_sigir_execution_rates_as_published(real_warehouse):
     assert got_2008["IQG15"] == pytest.approx(0.07) and got_2008["IQG04"] == pytest.approx(0.95) and len(got_2008) == 14
 
 
+def test_the_partial_2025_spending_is_partial_and_never_summed_with_its_parts(real_warehouse):
+    # Eco Iraq Jan-Jul 2025 (IQD billion): Anbar total 402.2, current 171.0, investment 230.8
+    rows = q(real_warehouse, "SELECT budget_scope, expenditure, is_partial, period_months, execution_rate "
+             "FROM marts.fct_budget_execution WHERE source_id = 'ecoiraq_2025_jan_jul_governorate_spending_partial' "
+             "AND governorate_pcode = 'IQG01' ORDER BY budget_scope").rows()
+    assert rows == [("capital", 230.8, True, 7, None), ("operating", 171.0, True, 7, None), ("total", 402.2, True, 7, None)]
+    pefa = q(real_warehouse, "SELECT governorate_pcode, expenditure_iqd, capital_share_expenditure, pefa_pi1_outturn, "
+             "allocation_to_population_share_ratio FROM marts.fct_budget_pefa WHERE source_id = "
+             "'ecoiraq_2025_jan_jul_governorate_spending_partial' AND governorate_pcode IN ('IQG01', 'IQG07') ORDER BY 1").rows()
+    # Anbar: the printed total, not total + parts (804.0 bn); Babil: only current spending listed, so no
+    # capital share (its investment spending is not reported, not zero); no allocation, so no PI-1
+    assert pefa[0][0] == "IQG01" and pefa[0][1] == pytest.approx(402.2e9)
+    assert pefa[1][0] == "IQG07" and pefa[1][1] == pytest.approx(122.0e9)
+    assert [r[2:] for r in pefa] == [(None, None, None), (None, None, None)]
+    assert q(real_warehouse, "SELECT budget_law FROM marts.dim_fiscal_year WHERE fiscal_year = 2022").item() is False
+
+
 def test_province_names_as_published_agree_with_compiled_pcodes(real_warehouse, shared_data):
     for rel in (SIGIR_2009, SIGIR_2008):
         published = pl.read_csv(shared_data / rel, infer_schema=False).filter(pl.col("adm1_pcode_cod2019").is_not_null())
