@@ -42,7 +42,15 @@ from pipelines.ingest.common import (
     resolve_governorate_name,
     source_files,
 )
-from pipelines.readers.budget_sheet import BudgetLayoutError, BudgetSheet, Unit, _fold, read_budget_workbook
+from pipelines.readers.budget_sheet import (
+    AmbiguousUnitError,
+    BudgetLayoutError,
+    BudgetSheet,
+    Unit,
+    _fold,
+    parse_unit,
+    read_budget_workbook,
+)
 from pipelines.readers.delimited import read_delimited, sha256_of
 
 AMOUNT_FIELDS = ("allocation_original", "allocation_revised", "expenditure", "execution_pct_published")
@@ -85,9 +93,10 @@ def row_kind(label: str | None, has_amounts: bool, total_labels: list[str], subt
     case, hamza forms, tatweel and digits)."""
     if label is None:
         return "unlabelled" if has_amounts else "blank"
-    folded = " ".join(_fold(label).split())
-    if folded in {" ".join(_fold(t).split()) for t in (*TOTAL_LABELS, *total_labels)}:
-        return "total"
+    folded = " ".join(_fold(label).strip(" :：-–—.،()[]*").split())
+    totals = {" ".join(_fold(t).split()) for t in (*TOTAL_LABELS, *total_labels)}
+    if folded in totals or any(folded.startswith(t + " ") for t in totals if " " in t):
+        return "total"  # "المجموع الكلي للمحافظة" too; a bare "Total ..." is a subtotal
     custom = {" ".join(_fold(t).split()) for t in subtotal_labels}
     if folded in custom or any(folded == p or folded.startswith(p + " ") for p in SUBTOTAL_PREFIXES):
         return "subtotal"
@@ -140,8 +149,14 @@ class _SheetReader:
         self.out = _Sheet(where=f"{file_name}" + (f" [{sheet.name}]" if sheet.name else ""))
 
     # -- fields ------------------------------------------------------------------------------------
-    def _field(self, ref: BudgetFieldRef, row: dict, section: str | None) -> tuple[str | None, str, str | None]:
-        """(value after recode or None, column name for a quarantine row, error)."""
+    def _field(self, ref: BudgetFieldRef, row: dict, sections: list[str]) -> tuple[str | None, str, str | None]:
+        """(value after recode or None, column name for a quarantine row, error). ``sections``: the open
+        section headings, outermost first; a ``section`` reference takes the innermost heading its recode
+        knows (a sub-heading such as "مشاريع الماء" under "قطاع الماء والمجاري" keeps the sector)."""
+        section = None
+        if ref.section and sections:
+            known = [h for h in reversed(sections) if ref.recode is None or h in ref.recode]
+            section = known[0] if known else sections[-1]
         if ref.column is not None:
             raw, col = _text(row.get(ref.column)), ref.column
         elif ref.constant is not None:
@@ -150,6 +165,9 @@ class _SheetReader:
             raw, col = section, self.item_column or "(section)"
             if raw is None:
                 return None, col, "no section heading above this line (the mapping takes its value from the section)"
+            if ref.recode is not None and raw not in ref.recode:
+                return None, col, (f"section heading {raw!r} is not in the mapping's recode ({', '.join(sorted(ref.recode))}); "
+                                   "a sub-heading is read under the nearest heading the recode knows")
         else:
             pattern = ref.title if ref.title is not None else ref.sheet_name
             texts = self.sheet.title if ref.title is not None else [self.sheet.name or ""]
@@ -167,12 +185,23 @@ class _SheetReader:
 
     # -- rows --------------------------------------------------------------------------------------
     def read(self) -> _Sheet:
+        """Walk the rows: section headings open (nested) sections, a subtotal closes the innermost one and
+        is reconciled with its items (its sub-sections' included), a total with every item of the sheet.
+        Items below a total (an "of which" memo line) are quarantined until a new heading starts a table."""
         out, m = self.out, self.m
-        section: str | None = None
-        group: list[int] = []  # item rows since the last heading or subtotal
+        stack: list[dict] = []  # open sections: label, items (with closed sub-sections'), has direct items
+        loose: list[int] = []  # items outside any section since the last subtotal
         items: list[int] = []  # every item row of the sheet
         vouched: set[int] = set()  # item rows covered by a reconciled subtotal
         failed_amount: dict[int, set[str]] = {}  # item row -> amount fields that did not parse
+        after_total: int | None = None
+        other_cols = [r.column for r in (m.sector, m.budget_scope, m.funding_stream) if r.column]
+
+        def close() -> list[int]:
+            done = stack.pop()
+            (stack[-1]["items"] if stack else loose).extend(done["items"])
+            return done["items"]
+
         for rownum, vals in self.sheet.rows:
             row = dict(zip(self.sheet.columns, vals))
             rule = next((r for r in m.exclude_rows if (_text(row.get(r.column)) or "") in r.values), None)
@@ -182,18 +211,23 @@ class _SheetReader:
             label = _text(row.get(self.item_column)) if self.item_column else None
             has_amounts = any(_text(row.get(c)) is not None for c in self.amount_cols.values())
             kind = row_kind(label, has_amounts, self.total_labels, self.subtotal_labels) if self.item_column else "item"
+            if kind == "heading" and any(_text(row.get(c)) is not None for c in other_cols):
+                kind = "item"  # a line with its economic type or funding filled in but no amount yet
             if kind == "blank":  # only cells outside the mapped columns: not a budget row
                 out.excluded.append((rownum, "no item label and no amount in the mapped columns"))
                 continue
             if kind == "heading":
-                section = label
-                group = []
+                if stack and stack[-1]["direct"]:
+                    close()  # a heading after items, with no subtotal between: the next section, not a child
+                stack.append({"label": label, "items": [], "direct": False})
+                after_total = None
                 out.excluded.append((rownum, f"section heading {label!r}: starts a section, holds no amounts"))
                 continue
+            current = stack[-1]["items"] if stack else loose
             if kind == "unlabelled":
-                sums = self._sums(group, failed_amount)
+                sums = self._sums(current, failed_amount)
                 printed = self._printed(rownum, row)
-                if group and printed and all(f in sums and abs(printed[f] - sums[f]) <= TOLERANCE for f in printed):
+                if current and printed and all(f in sums and abs(printed[f] - sums[f]) <= TOLERANCE for f in printed):
                     kind = "subtotal"
                 else:
                     detail = "; ".join(f"{f} {_fmt(v)} vs items {_fmt(sums[f])}" for f, v in printed.items() if f in sums)
@@ -202,18 +236,33 @@ class _SheetReader:
                                     f"items above it ({detail or 'no items above'}): a subtotal that does not add "
                                     "up, or a line that lost its label"))
                     continue
-            if kind in ("subtotal", "total"):
-                scope = group if kind == "subtotal" else items
-                ok = self._reconcile(rownum, kind, label, row, scope, failed_amount, vouched)
-                if kind == "subtotal":
-                    if ok:
-                        vouched.update(scope)
-                    group = []
+            if kind == "subtotal":
+                scope = list(current)
+                if self._reconcile(rownum, kind, label, row, scope, failed_amount, vouched):
+                    vouched.update(scope)
+                if stack:
+                    close()
+                else:
+                    loose.clear()
                 continue
-            failed = self._line(rownum, row, label, section)
+            if kind == "total":
+                self._reconcile(rownum, kind, label, row, list(items), failed_amount, vouched)
+                stack.clear()
+                loose.clear()
+                after_total = rownum
+                continue
+            if after_total is not None:
+                out.bad.append((rownum, self.item_column or "", label,
+                                f"a line below the total at row {after_total} (an 'of which' memo line, or a table the "
+                                "total does not cover): not loaded, so it is not counted twice; a new section "
+                                "heading starts a new table"))
+                continue
+            failed = self._line(rownum, row, label, [h["label"] for h in stack])
             if failed is not None:
                 failed_amount[rownum] = failed
-            group.append(rownum)
+            current.append(rownum)
+            if stack:
+                stack[-1]["direct"] = True
             items.append(rownum)
         return out
 
@@ -284,12 +333,12 @@ class _SheetReader:
                                      "(audit.budget_reconciliation), not stored"))
         return True
 
-    def _line(self, rownum: int, row: dict, label: str | None, section: str | None) -> set[str] | None:
+    def _line(self, rownum: int, row: dict, label: str | None, sections: list[str]) -> set[str] | None:
         """Parse one line item into ``out.lines`` (bad cells into ``out.bad``); returns the amount fields
         that failed to parse, or None."""
         out, m = self.out, self.m
         bad: list[tuple[int, str, str | None, str]] = []
-        name, gcol, err = self._field(m.governorate, row, section)
+        name, gcol, err = self._field(m.governorate, row, sections)
         pcode = None
         if err is None:
             if name is None:
@@ -302,7 +351,7 @@ class _SheetReader:
             bad.append((rownum, m.pcode_check_column, _text(row.get(m.pcode_check_column)),
                         f"compiled p-code disagrees with the published name {name!r}, which resolves to {pcode}"))
         year = None
-        ytext, ycol, err = self._field(m.fiscal_year, row, section)
+        ytext, ycol, err = self._field(m.fiscal_year, row, sections)
         if err is None:
             try:
                 year = parse_integer(normalize_digits(ytext)) if ytext is not None else None
@@ -316,10 +365,10 @@ class _SheetReader:
             bad.append((rownum, ycol, ytext, f"fiscal year: {err}" if not err.startswith("fiscal year") else err))
         labels = {}
         for name_ in ("sector", "budget_scope", "funding_stream"):
-            value, col, err = self._field(getattr(m, name_), row, section)
+            value, col, err = self._field(getattr(m, name_), row, sections)
             if err is not None or value is None:
                 ref = getattr(m, name_)
-                shown = section if ref.section else _text(row.get(col)) if ref.column else None
+                shown = (sections[-1] if sections else None) if ref.section else _text(row.get(col)) if ref.column else None
                 bad.append((rownum, col, shown, f"{name_}: {err or 'blank'}"))
             labels[name_] = value
         amounts: dict[str, float | None] = {}
@@ -344,7 +393,7 @@ class _SheetReader:
                 failed.add(f)
         as_of = None
         if m.as_of is not None:
-            text, col, err = self._field(m.as_of, row, section)
+            text, col, err = self._field(m.as_of, row, sections)
             if err is None and text is not None:
                 try:
                     as_of = parse_date(text)
@@ -356,7 +405,7 @@ class _SheetReader:
         out.lines[rownum] = {
             "source_id": m.source_id, "file_name": self.file_name, "file_sha256": self.sha, "row_number": rownum,
             "sheet_name": self.sheet.name, "governorate_pcode": pcode, "governorate_name_source": name,
-            "fiscal_year": year, **labels, "chapter": section, "item_label": label, **amounts,
+            "fiscal_year": year, **labels, "chapter": " / ".join(sections) or None, "item_label": label, **amounts,
             "currency": self.unit.currency, "amount_unit": self.unit.label, "unit_multiplier": self.unit.multiplier,
             "as_of": as_of, "period_months": m.coverage.period_months if m.coverage else None,
             "is_synthetic": m.is_synthetic,
@@ -369,11 +418,15 @@ def _csv_sheet(path: Path, mapping: BudgetMapping) -> tuple[BudgetSheet, str, in
     rows = [(i, list(r)) for i, r in enumerate(delivered.frame.iter_rows(), start=1)]
     sheet = BudgetSheet(name=None, columns=list(delivered.frame.columns), letters={}, rows=rows)
     if mapping.layout is not None and mapping.layout.unit is not None:
-        from pipelines.readers.budget_sheet import parse_unit
-
         if mapping.layout.unit.declared is None:
             raise FatalSourceError(f"{path.name}: a csv file has no title rows: declare its unit (layout.unit.declared)")
-        sheet.unit = parse_unit(mapping.layout.unit.declared)
+        try:
+            sheet.unit = parse_unit(mapping.layout.unit.declared)
+        except AmbiguousUnitError as exc:
+            raise FatalSourceError(f"{path.name}: layout.unit.declared: {exc}") from None
+        if sheet.unit is None:
+            raise FatalSourceError(f"{path.name}: layout.unit.declared {mapping.layout.unit.declared!r} names no currency "
+                                   "(e.g. 'IQD thousand', 'USD million')")
     return sheet, delivered.sha256, delivered.size_bytes
 
 
@@ -416,7 +469,8 @@ def ingest_budget_source(
         if mapping.format == "xlsx":
             data = path.read_bytes()
             try:
-                sheets = read_budget_workbook(path, mapping.layout, data=data)
+                sheets, notes = read_budget_workbook(path, mapping.layout, data=data)
+                result.notes += [{"file_name": path.name, "note": n} for n in notes]
             except BudgetLayoutError as exc:
                 raise FatalSourceError(str(exc)) from None
             except Exception as exc:  # openpyxl: not a zip, not a workbook

@@ -73,12 +73,20 @@ class BudgetSheet:
         return f"{self.name}!{letter}{row}" if self.name else f"{letter}{row}"
 
 
-_SCALES = (  # (pattern on normalised text, multiplier, English word); the first match wins
-    (r"مليار|billion|\bbn\b", 1e9, "billion"),
-    (r"مليون|ملايين|million|\bmn\b", 1e6, "million"),
-    (r"الاف|الف|thousand|'000", 1e3, "thousand"),
+#: Whole words only (Python's ``\\b`` knows Arabic letters), with the prefixes Arabic attaches: ``بالآلاف``,
+#: ``بالمليون``, ``ألف``; "الفعلي" (actual) or "الفترة" (period) name no scale.
+_PREFIX = r"(?:و?(?:بال|ب|لل|ال|ل))?"
+_SCALES = (  # (pattern on folded text, multiplier, English word)
+    (rf"\b{_PREFIX}(?:مليار|مليارات)\b|\bbillions?\b|\bbn\b", 1e9, "billion"),
+    (rf"\b{_PREFIX}(?:مليون|ملايين)\b|\bmillions?\b|\bmn\b", 1e6, "million"),
+    (rf"\b{_PREFIX}(?:الف|الاف|اف|لاف)\b|\bthousands?\b|'000", 1e3, "thousand"),
 )
-_CURRENCIES = ((r"دولار|usd|us\$|\$|dollar", "USD"), (r"دينار|iqd|dinar", "IQD"))
+_CURRENCIES = ((rf"\b{_PREFIX}(?:دولار|دولارات)\b|\busd\b|us\$|\bdollars?\b", "USD"),
+               (rf"\b{_PREFIX}(?:دينار|دنانير)\b|\biqd\b|\bdinars?\b", "IQD"))
+
+
+class AmbiguousUnitError(ValueError):
+    """A text that names two currencies or two scales: which one the amounts are in cannot be told."""
 
 
 def _fold(text: str) -> str:
@@ -94,15 +102,23 @@ def parse_unit(text: str) -> Unit | None:
     'IQD thousand'
     >>> parse_unit("USD million").multiplier
     1000000.0
+
+    Raises:
+        AmbiguousUnitError: the text names both dinars and dollars, or two scales (``بالآلاف دينار ...
+            والمجاميع بالمليون``): declare the unit in the mapping instead.
     """
     folded = _fold(text)
-    currency = next((code for pattern, code in _CURRENCIES if re.search(pattern, folded)), None)
-    if currency is None:
+    currencies = [code for pattern, code in _CURRENCIES if re.search(pattern, folded)]
+    if not currencies:
         return None
-    for pattern, multiplier, word in _SCALES:
-        if re.search(pattern, folded):
-            return Unit(currency, multiplier, f"{currency} {word}", text.strip())
-    return Unit(currency, 1.0, currency, text.strip())
+    scales = [(m, w) for pattern, m, w in _SCALES if re.search(pattern, folded)]
+    if len(currencies) > 1 or len(scales) > 1:
+        named = ", ".join([*currencies, *(w for _m, w in scales)])
+        raise AmbiguousUnitError(f"{text.strip()!r} names {named}: which unit are the amounts in?")
+    if scales:
+        multiplier, word = scales[0]
+        return Unit(currencies[0], multiplier, f"{currencies[0]} {word}", text.strip())
+    return Unit(currencies[0], 1.0, currencies[0], text.strip())
 
 
 def _text(value: object) -> str | None:
@@ -132,9 +148,10 @@ def _header_names(grid: list[list[object]], merged: list[tuple[int, int, int, in
     return names
 
 
-def read_budget_workbook(path: Path, layout: BudgetLayout, data: bytes | None = None) -> list[BudgetSheet]:
-    """Every sheet of ``path`` matching ``layout.sheets`` as a :class:`BudgetSheet` (hidden sheets
-    skipped: an office's working sheets).
+def read_budget_workbook(path: Path, layout: BudgetLayout, data: bytes | None = None) -> tuple[list[BudgetSheet], list[str]]:
+    """Every sheet of ``path`` matching ``layout.sheets`` as a :class:`BudgetSheet`, and notes for the run:
+    hidden sheets are skipped (an office's working sheets) and named in a note, so a governorate left in a
+    hidden sheet is seen; hidden rows are read like the others (a printed total counts them) and noted.
 
     Raises:
         BudgetLayoutError: no sheet matches; a sheet has no header where the layout says; a header name
@@ -144,15 +161,22 @@ def read_budget_workbook(path: Path, layout: BudgetLayout, data: bytes | None = 
     raw = data if data is not None else path.read_bytes()
     values = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
     formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
-    sheets = []
+    sheets, notes = [], []
     for ws in values.worksheets:
-        if ws.sheet_state != "visible" or not fnmatch.fnmatchcase(ws.title, layout.sheets):
+        if not fnmatch.fnmatchcase(ws.title, layout.sheets):
             continue
+        if ws.sheet_state != "visible":
+            notes.append(f"sheet {ws.title!r} is hidden: not read (unhide it if it holds budget lines)")
+            continue
+        hidden = [str(r) for r, d in ws.row_dimensions.items() if d.hidden]
+        if hidden:
+            notes.append(f"sheet {ws.title!r}: hidden rows {', '.join(hidden[:10])}{' ...' if len(hidden) > 10 else ''} "
+                         "read like the others")
         sheets.append(_sheet(path.name, ws, formulas[ws.title], layout))
     if not sheets:
         raise BudgetLayoutError(f"{path.name}: no visible sheet matches {layout.sheets!r} "
                                 f"(sheets: {', '.join(values.sheetnames)})")
-    return sheets
+    return sheets, notes
 
 
 def _sheet(file_name: str, ws, ws_formulas, layout: BudgetLayout) -> BudgetSheet:
@@ -182,6 +206,15 @@ def _sheet(file_name: str, ws, ws_formulas, layout: BudgetLayout) -> BudgetSheet
     merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     names = _header_names(grid, merged, first, layout.header_rows, width)
     last_header = first + layout.header_rows - 1
+    # A label merged down over several data rows (one economic type for a block of items) belongs to each
+    # of them. Only text without digits is spread: a merged amount would be counted once per row.
+    for r1, c1, r2, c2 in merged:
+        top = grid[r1 - 1][c1 - 1]
+        if r1 > last_header and isinstance(top, str) and not re.search(r"\d", normalize_digits(top)):
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    if (r, c) != (r1, c1) and grid[r - 1][c - 1] is None:
+                        grid[r - 1][c - 1] = top
     body = grid[last_header:]
     columns, letters, keep = [], {}, []
     for c, name in enumerate(names, start=1):
@@ -203,21 +236,30 @@ def _sheet(file_name: str, ws, ws_formulas, layout: BudgetLayout) -> BudgetSheet
         if any(_text(v) is not None for v in vals):
             rows.append((i, vals))
     title = [" ".join(t for t in (_text(v) for v in row) if t) for row in grid[: first - 1]]
+
+    def unit_of(text: str, cell: str) -> Unit | None:
+        try:
+            return parse_unit(text)
+        except AmbiguousUnitError as exc:
+            raise BudgetLayoutError(f"{where}: the unit in {cell} is ambiguous: {exc} Declare it: "
+                                    "layout.unit: {declared: 'IQD thousand'}") from None
+
     unit = None
     if layout.unit is not None:
         if layout.unit.declared is not None:
-            unit = parse_unit(layout.unit.declared)
+            unit = unit_of(layout.unit.declared, "the mapping (layout.unit.declared)")
             if unit is None:
                 raise BudgetLayoutError(f"{where}: declared unit {layout.unit.declared!r} names no currency (IQD, USD)")
         elif layout.unit.cell is not None:
             text = _text(ws[layout.unit.cell].value)
-            unit = parse_unit(text) if text else None
+            unit = unit_of(text, layout.unit.cell) if text else None
             if unit is None:
                 raise BudgetLayoutError(f"{where}: unit cell {layout.unit.cell} reads {text!r}, which names no unit "
                                         "(expected e.g. 'بالآلاف دينار', 'IQD million')")
         else:
             found = [(r, c, str(v)) for r, row in enumerate(grid[: first - 1], start=1)
-                     for c, v in enumerate(row, start=1) if _text(v) is not None and parse_unit(str(v)) is not None]
+                     for c, v in enumerate(row, start=1)
+                     if _text(v) is not None and unit_of(str(v), f"{get_column_letter(c)}{r}") is not None]
             if not found:
                 raise BudgetLayoutError(f"{where}: no cell above the header (rows 1-{first - 1}) names a unit "
                                         "(e.g. 'المبالغ بالآلاف دينار'); declare it: layout.unit: {declared: ...}")

@@ -151,6 +151,8 @@ def test_arabic_workbook_with_titles_units_merged_header_sections_and_subtotals(
     ("(مليار دينار)", "IQD billion", 1e9),
     ("Amounts in USD million", "USD million", 1e6),
     ("المبالغ بالدينار العراقي", "IQD", 1.0),
+    ("المصروف الفعلي بالدينار", "IQD", 1.0),  # "الفعلي" (actual) starts with "الف" but names no thousand
+    ("للفترة ألف - IQD thousands", "IQD thousand", 1e3),
 ])
 def test_the_units_line_sets_the_multiplier_once(tmp_path, unit_text, label, multiplier):
     source(tmp_path / "in", "b_unit", {"b.xlsx": {"Basrah": (title("البصرة", "2023"), unit_text, BODY)}})
@@ -284,7 +286,7 @@ def test_a_section_heading_not_in_the_recode_quarantines_its_lines(tmp_path):
     run(tmp_path / "in", wh)
     q = quarantine(wh)
     assert [(r[1], r[2], r[3]) for r in q] == [(12, "البند", "قطاع الزراعة")]
-    assert q[0][4].startswith("sector: 'قطاع الزراعة' is not in the mapping's recode")
+    assert q[0][4].startswith("sector: section heading 'قطاع الزراعة' is not in the mapping's recode (قطاع الصحة, قطاع الماء والمجاري)")
 
 
 def test_a_row_without_a_label_is_a_subtotal_only_when_it_adds_up(tmp_path):
@@ -360,3 +362,93 @@ def test_the_partial_2025_spending_file_loads_as_partial(tmp_path, shared_data):
     anbar = dict(table(wh, "SELECT budget_scope, expenditure FROM raw.budget_lines WHERE governorate_pcode = 'IQG01'").rows())
     assert anbar == {"total": 402.2, "operating": 171.0, "capital": 230.8}
     assert table(wh, "SELECT count(DISTINCT governorate_pcode) FROM raw.budget_lines").item() == 9
+
+
+def test_a_units_line_naming_dinars_and_dollars_stops_the_file(tmp_path):
+    source(tmp_path / "in", "b_amb", {"b.xlsx": {"Basrah": (title("البصرة", "2023"), "المبالغ بالدينار والدولار", BODY)}})
+    result = ingest(tmp_path / "in", tmp_path / "wh.duckdb")
+    assert not result.success
+    msg = failure_message(result)
+    assert "b.xlsx sheet 'Basrah': the unit in A3 is ambiguous: 'المبالغ بالدينار والدولار' names USD, IQD" in msg
+    assert "layout.unit: {declared: 'IQD thousand'}" in msg
+
+
+@pytest.mark.parametrize("label", ["المجموع:", "مجموع قطاع الماء", "- المجموع -"])
+def test_subtotal_label_variants(tmp_path, label):
+    body = [list(r) for r in BODY]
+    body[3][1] = label
+    source(tmp_path / "in", "b_lbl", {"b.xlsx": {"Basrah": (title("البصرة", "2023"), "بالآلاف دينار", body)}})
+    wh = tmp_path / "wh.duckdb"
+    run(tmp_path / "in", wh)
+    assert [r[1] for r in lines(wh)] == [8, 9, 12]
+    assert table(wh, "SELECT DISTINCT row_kind, status FROM audit.budget_reconciliation WHERE row_number = 10").rows() == [
+        ("subtotal", "ok")]
+
+
+def test_an_of_which_line_below_the_total_is_quarantined_not_summed(tmp_path):
+    body = [list(r) for r in BODY] + [[None, "منها: مبالغ محولة من السنة السابقة", None, None, 400, 400, 300]]
+    source(tmp_path / "in", "b_memo", {"b.xlsx": {"Basrah": (title("البصرة", "2023"), "بالآلاف دينار", body)}})
+    wh = tmp_path / "wh.duckdb"
+    run(tmp_path / "in", wh)
+    q = quarantine(wh)
+    assert [(r[1], r[3]) for r in q] == [(15, "منها: مبالغ محولة من السنة السابقة")]
+    assert "a line below the total at row 14" in q[0][4]
+    assert table(wh, "SELECT sum(allocation_original) FROM raw.budget_lines").item() == 2300.0
+    assert accounts(wh) == [("b.xlsx", 9, 3, 5, 1)]
+
+
+def test_sub_headings_inside_a_sector_keep_the_sector_and_the_sector_subtotal_reconciles(tmp_path):
+    body = [
+        [None, WATER, None, None, None, None, None],                          # 7
+        [None, "أولاً: المشاريع الاستثمارية", None, None, None, None, None],  # 8 sub-heading
+        [1, "مشروع مجمع ماء الزبير", "استثماري", "تنمية الأقاليم", 1200, 1300, 900],
+        [None, "المجموع", None, None, 1200, 1300, 900],                      # 10 closes the sub-section
+        [None, "ثانياً: النفقات التشغيلية", None, None, None, None, None],    # 11 sibling sub-heading
+        [2, "صيانة شبكات المياه", "تشغيلي", "الوزارات الاتحادية", 300, 300, 250],
+        [None, "المجموع", None, None, 300, 300, 250],                        # 13
+        [None, "مجموع قطاع الماء والمجاري", None, None, 1500, 1600, 1150],    # 14 the sector: both sub-sections
+        [None, HEALTH, None, None, None, None, None],
+        [1, "تأهيل مستشفى الفيحاء", "استثماري", "البترودولار", 800, 750, 400],
+        [None, "المجموع", None, None, 800, 750, 400],
+        [None, "المجموع الكلي", None, None, 2300, 2350, 1550],
+    ]
+    source(tmp_path / "in", "b_nest", {"b.xlsx": {"Basrah": (title("البصرة", "2023"), "بالآلاف دينار", body)}})
+    wh = tmp_path / "wh.duckdb"
+    run(tmp_path / "in", wh)
+    assert table(wh, "SELECT row_number, sector, chapter FROM raw.budget_lines ORDER BY 1").rows() == [
+        (9, "water_sanitation", WATER + " / أولاً: المشاريع الاستثمارية"),
+        (12, "water_sanitation", WATER + " / ثانياً: النفقات التشغيلية"),
+        (16, "health", HEALTH)]
+    checks = table(wh, "SELECT row_number, items_from_row, items_to_row, status FROM audit.budget_reconciliation "
+                       "WHERE amount_field = 'expenditure' ORDER BY 1").rows()
+    assert checks == [(10, 9, 9, "ok"), (13, 12, 12, "ok"), (14, 9, 12, "ok"), (17, 16, 16, "ok"), (18, 9, 16, "ok")]
+    assert table(wh, "SELECT count(*) FROM audit.quarantine").item() == 0
+
+
+def test_an_economic_type_merged_down_a_block_belongs_to_each_line(tmp_path):
+    body = [list(r) for r in BODY]
+    body[2][2] = None  # C9 empty under a merged C8:C9 reading "استثماري"
+    body[2][3] = None
+    folder = source(tmp_path / "in", "b_merge", {"b.xlsx": {"Basrah": (title("البصرة", "2023"), "بالآلاف دينار", body)}})
+    wb = openpyxl.load_workbook(folder / "b.xlsx")
+    wb["Basrah"].merge_cells("C8:C9")
+    wb["Basrah"].merge_cells("D8:D9")
+    wb.save(folder / "b.xlsx")
+    wh = tmp_path / "wh.duckdb"
+    run(tmp_path / "in", wh)
+    assert table(wh, "SELECT row_number, budget_scope, funding_stream FROM raw.budget_lines ORDER BY 1").rows() == [
+        (8, "capital", "regions_development"), (9, "capital", "regions_development"), (12, "capital", "petrodollar")]
+
+
+def test_a_hidden_sheet_is_not_read_and_is_named_in_a_note(tmp_path):
+    folder = source(tmp_path / "in", "b_hidden", {"b.xlsx": {
+        "Basrah": (title("البصرة", "2023"), "بالآلاف دينار", BODY),
+        "Maysan": (title("ميسان", "2023"), "بالآلاف دينار", BODY)}})
+    wb = openpyxl.load_workbook(folder / "b.xlsx")
+    wb["Maysan"].sheet_state = "hidden"
+    wb.save(folder / "b.xlsx")
+    wh = tmp_path / "wh.duckdb"
+    run(tmp_path / "in", wh)
+    assert {r[0] for r in lines(wh)} == {"Basrah"}
+    notes = table(wh, "SELECT file_name, note FROM audit.source_notes")["note"].to_list()
+    assert any("sheet 'Maysan' is hidden: not read" in n for n in notes)
