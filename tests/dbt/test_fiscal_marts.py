@@ -50,7 +50,7 @@ def test_real_change_is_null_after_a_year_without_a_budget_law(dbt_warehouse):
     # 2023 follows 2022, which had no budget law: no change, and never a change from zero
     assert math.isnan(rows.loc[2023, "real_change_expenditure_yoy"])
     assert rows.loc[2023, "yoy_not_comparable_reason"] == "no budget law in 2022"
-    assert rows.loc[2021, "yoy_not_comparable_reason"] == "no data for 2020"
+    assert rows.loc[2021, "yoy_not_comparable_reason"] == "no budget law in 2020"  # 2020 had no budget law either
 
 
 def test_per_capita_and_constant_iqd_for_one_governorate_year(dbt_warehouse):
@@ -116,3 +116,4 @@ def test_service_vs_spending_pairs_sector_spending_with_matching_indicators(dbt_
 
 def test_pefa_unit_test_ran(dbt_warehouse):
     assert "pefa_pi1_pi2_hand_computed" in dbt_warehouse.build_output
+    assert "pefa_total_beside_parts_counted_once" in dbt_warehouse.build_output

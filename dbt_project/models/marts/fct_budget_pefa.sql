@@ -9,21 +9,24 @@
 -- over the governorates the source reports that year; NULL for a partial source. Real year-on-year change
 -- compares constant IQD with the previous fiscal year of the same source and governorate, and is NULL when
 -- that year has no data, had no budget law, or either year is partial (a missing year is never zero).
--- A source that prints a governorate's total beside its capital and operating lines (Eco Iraq 2025) is
--- summed on the total lines only (never total + parts); capital shares are NULL for a partial source (an
+-- A source that prints a governorate's total beside its capital and operating lines as aggregates, without
+-- item labels (Eco Iraq 2025), is summed on the total lines only (never total + parts); capital shares are NULL for a partial source (an
 -- economic type it does not list is not reported, not zero).
 with
 
 all_lines as (
     select
         *,
-        bool_or(budget_scope = 'total') over (partition by governorate_pcode, fiscal_year, source_id) as has_total_line
+        -- only aggregate lines (no item label: a source listing totals per governorate) can repeat their parts;
+        -- an itemised workbook's line typed "total" (both economic types) is one more item
+        bool_or(budget_scope = 'total' and item_label is null)
+            over (partition by governorate_pcode, fiscal_year, source_id) as has_total_line
     from {{ ref('int_budget_lines') }}
 ),
 
 lines as (
     select * from all_lines
-    where budget_scope = 'total' or not has_total_line
+    where budget_scope = 'total' or not has_total_line or item_label is not null
 ),
 
 population as (
@@ -157,8 +160,9 @@ select
     case when prev_ok and prev.allocation_original_iqd_real > 0 and i.allocation_original_iqd_real is not null
         then i.allocation_original_iqd_real / prev.allocation_original_iqd_real - 1 end as real_change_allocation_yoy,
     case
+        when fy_prev.budget_law = false then 'no budget law in ' || (i.fiscal_year - 1)
         when prev.source_id is null then 'no data for ' || (i.fiscal_year - 1)
-        when not coalesce(fy_prev.budget_law, false) then 'no budget law in ' || (i.fiscal_year - 1)
+        when not coalesce(fy_prev.budget_law, false) then 'budget law unknown for ' || (i.fiscal_year - 1)
         when prev.is_partial or i.is_partial then 'partial coverage'
     end as yoy_not_comparable_reason,
     fy.budget_law,
