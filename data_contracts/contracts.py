@@ -97,6 +97,19 @@ def contract_failures(
     Raises:
         pandera.errors.SchemaErrors: for failures that concern the whole frame, not rows.
     """
+    rows = frame["row_number"].to_list() if "row_number" in frame.columns else []
+    return [(int(rows[i]), col, value, reason) for i, col, value, reason in contract_failures_at(model, frame)]
+
+
+def contract_failures_at(
+    model: type[pa.DataFrameModel], frame: pl.DataFrame
+) -> list[tuple[int, str, str | None, str]]:
+    """Like :func:`contract_failures`, with the failing row's position in ``frame`` (0-based) instead of its
+    ``row_number``: for a frame that stacks several sheets, whose row numbers repeat.
+
+    Raises:
+        pandera.errors.SchemaErrors: for failures that concern the whole frame, not rows.
+    """
     try:
         model.validate(frame, lazy=True)
         return []
@@ -104,15 +117,8 @@ def contract_failures(
         cases = exc.failure_cases
         if cases.filter(pl.col("index").is_null()).height and cases.filter(pl.col("index").is_not_null()).height == 0:
             raise
-        rows = frame["row_number"].to_list()
-        out = []
-        for case in cases.filter(pl.col("index").is_not_null()).iter_rows(named=True):
-            out.append(
-                (
-                    int(rows[case["index"]]),
-                    case["column"] or "",
-                    case["failure_case"],
-                    f"contract {model.__name__}: failed check {case['check']}",
-                )
-            )
-        return out
+        return [
+            (int(case["index"]), case["column"] or "", case["failure_case"],
+             f"contract {model.__name__}: failed check {case['check']}")
+            for case in cases.filter(pl.col("index").is_not_null()).iter_rows(named=True)
+        ]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
-from data_contracts.contracts import BudgetLine, contract_failures
+from data_contracts.contracts import BudgetLine, contract_failures_at
 from data_contracts.mapping import BudgetFieldRef, BudgetMapping
 from data_contracts.parsing import ValueParseError, normalize_digits, parse_date, parse_integer, parse_number
 from pipelines.ingest.common import (
@@ -479,8 +479,8 @@ def ingest_budget_source(
         else:
             sheet, sha, size = _csv_sheet(path, mapping)
             sheets = [sheet]
-        quarantine, excluded, lines = [], [], []
         rows_read = 0
+        reads, frames_by_sheet = [], []
         for sheet in sheets:
             where = path.name + (f" sheet {sheet.name!r}" if sheet.name else "")
             _check_columns(mapping, sheet, where)
@@ -491,8 +491,15 @@ def ingest_budget_source(
             if mapping.layout is None or not mapping.layout.item_column:
                 frame, dup = _repeated_lines(frame, mapping)
                 read.bad.extend(dup)
-            failures = contract_failures(BudgetLine, frame)
-            read.bad.extend(failures)
+            reads.append((sheet, read))
+            frames_by_sheet.append(frame)
+        # the contract once per file (pandera's cost is per call, not per row); failures go back to their sheet
+        stacked = pl.concat(frames_by_sheet)
+        sheet_of = [i for i, f in enumerate(frames_by_sheet) for _ in range(f.height)]
+        for pos, col, value, reason in contract_failures_at(BudgetLine, stacked):
+            reads[sheet_of[pos]][1].bad.append((stacked["row_number"][pos], col, value, reason))
+        quarantine, excluded, lines = [], [], []
+        for (sheet, read), frame in zip(reads, frames_by_sheet):
             frame = frame.filter(~pl.col("row_number").is_in([b[0] for b in read.bad]))
             lines.append(frame)
             quarantine.append(pl.DataFrame(

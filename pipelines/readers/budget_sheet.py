@@ -160,19 +160,24 @@ def read_budget_workbook(path: Path, layout: BudgetLayout, data: bytes | None = 
     """
     raw = data if data is not None else path.read_bytes()
     values = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
-    formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
+    # formulas only to find cells without a saved result: read-only (no styles, no merges) is enough and cheaper
+    # (benchmarks/ingest_budget.py: reading 4.96 s -> 3.61 s on the demo workbooks x5)
+    formulas = openpyxl.load_workbook(io.BytesIO(raw), data_only=False, read_only=True)
     sheets, notes = [], []
-    for ws in values.worksheets:
-        if not fnmatch.fnmatchcase(ws.title, layout.sheets):
-            continue
-        if ws.sheet_state != "visible":
-            notes.append(f"sheet {ws.title!r} is hidden: not read (unhide it if it holds budget lines)")
-            continue
-        hidden = [str(r) for r, d in ws.row_dimensions.items() if d.hidden]
-        if hidden:
-            notes.append(f"sheet {ws.title!r}: hidden rows {', '.join(hidden[:10])}{' ...' if len(hidden) > 10 else ''} "
-                         "read like the others")
-        sheets.append(_sheet(path.name, ws, formulas[ws.title], layout))
+    try:
+        for ws in values.worksheets:
+            if not fnmatch.fnmatchcase(ws.title, layout.sheets):
+                continue
+            if ws.sheet_state != "visible":
+                notes.append(f"sheet {ws.title!r} is hidden: not read (unhide it if it holds budget lines)")
+                continue
+            hidden = [str(r) for r, d in ws.row_dimensions.items() if d.hidden]
+            if hidden:
+                notes.append(f"sheet {ws.title!r}: hidden rows {', '.join(hidden[:10])}{' ...' if len(hidden) > 10 else ''} "
+                             "read like the others")
+            sheets.append(_sheet(path.name, ws, formulas[ws.title], layout))
+    finally:
+        formulas.close()
     if not sheets:
         raise BudgetLayoutError(f"{path.name}: no visible sheet matches {layout.sheets!r} "
                                 f"(sheets: {', '.join(values.sheetnames)})")
@@ -184,8 +189,10 @@ def _sheet(file_name: str, ws, ws_formulas, layout: BudgetLayout) -> BudgetSheet
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
     width = max((len(r) for r in grid), default=0)
     grid = [r + [None] * (width - len(r)) for r in grid]
-    unsaved = [f"{c.coordinate}" for row in ws_formulas.iter_rows() for c in row
-               if isinstance(c.value, str) and c.value.startswith("=") and grid[c.row - 1][c.column - 1] is None]
+    ws_formulas.reset_dimensions()  # a program-written file's stored dimension can be wrong: read every row
+    unsaved = [f"{get_column_letter(c)}{r}" for r, row in enumerate(ws_formulas.iter_rows(values_only=True), start=1)
+               for c, v in enumerate(row, start=1)
+               if isinstance(v, str) and v.startswith("=") and (r > len(grid) or c > width or grid[r - 1][c - 1] is None)]
     if unsaved:
         raise BudgetLayoutError(
             f"{where}: formula cells without a saved result ({', '.join(unsaved[:8])}{' ...' if len(unsaved) > 8 else ''}): "

@@ -452,3 +452,19 @@ def test_a_hidden_sheet_is_not_read_and_is_named_in_a_note(tmp_path):
     assert {r[0] for r in lines(wh)} == {"Basrah"}
     notes = table(wh, "SELECT file_name, note FROM audit.source_notes")["note"].to_list()
     assert any("sheet 'Maysan' is hidden: not read" in n for n in notes)
+
+
+def test_a_contract_failure_on_the_second_sheet_is_quarantined_on_that_sheet(tmp_path):
+    # the contract runs once over all sheets of a file; a failure must go back to its own sheet and rows
+    source(tmp_path / "in", "b_contract", {"b.xlsx": {
+        "Basrah": (title("البصرة", "2023"), "بالآلاف دينار", BODY),
+        "Basrah old": (title("البصرة", "1985"), "بالآلاف دينار", BODY)}})
+    wh = tmp_path / "wh.duckdb"
+    run(tmp_path / "in", wh)
+    assert [r[:2] for r in lines(wh)] == [("Basrah", 8), ("Basrah", 9), ("Basrah", 12)]
+    assert [r[:4] for r in quarantine(wh)] == [
+        ("Basrah old", 8, "fiscal_year", "1985"), ("Basrah old", 9, "fiscal_year", "1985"),
+        ("Basrah old", 12, "fiscal_year", "1985")]
+    assert {r[4] for r in quarantine(wh)} == {"contract BudgetLine: failed check greater_than_or_equal_to(1990)"}
+    # 16 rows read = 3 loaded + 10 excluded (headings, subtotals, totals of both sheets) + 3 quarantined
+    assert accounts(wh) == [("b.xlsx", 16, 3, 10, 3)]
