@@ -669,27 +669,27 @@ def _design(households: int, rng: np.random.Generator) -> _Design:
 # ----------------------------------------------------------------------------------------------
 
 _RATING_CUTS = (1.4, 0.0, -1.0, -2.3)  # latent > cut: excellent, good, adequate, poor; else very_poor
+_TRUST_CUTS = (1.6, 0.0, -1.5)  # latent > cut: a great deal, quite a lot, not very much; else none at all
+
+
+def _ordinal(eta: np.ndarray, cuts: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
+    """Ordinal codes 0..len(cuts) from a logistic latent variable: code k where the latent exceeds cuts[k]
+    (the smallest such k), len(cuts) below all cuts; P(code <= 1) = expit(eta - cuts[1]) with cuts[1] = 0."""
+    latent = eta + rng.logistic(size=eta.shape[0])
+    code = np.full(eta.shape[0], len(cuts), dtype=np.int8)
+    for k, cut in reversed(list(enumerate(cuts))):
+        code[latent > cut] = np.minimum(code[latent > cut], k)
+    return code
 
 
 def _rating(eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Ordinal 5-point rating (codes 0..4 = excellent..very_poor); P(code <= 1) = expit(eta)."""
-    latent = eta + rng.logistic(size=eta.shape[0])
-    code = np.full(eta.shape[0], 4, dtype=np.int8)
-    for k, cut in reversed(list(enumerate(_RATING_CUTS))):
-        code[latent > cut] = np.minimum(code[latent > cut], k)
-    return code
-
-
-_TRUST_CUTS = (1.6, 0.0, -1.5)  # latent > cut: a great deal, quite a lot, not very much; else none at all
+    return _ordinal(eta, _RATING_CUTS, rng)
 
 
 def _trust(eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Ordinal 4-point trust (codes 0..3 = a great deal..none at all); P(code <= 1) = expit(eta)."""
-    latent = eta + rng.logistic(size=eta.shape[0])
-    code = np.full(eta.shape[0], 3, dtype=np.int8)
-    for k, cut in reversed(list(enumerate(_TRUST_CUTS))):
-        code[latent > cut] = np.minimum(code[latent > cut], k)
-    return code
+    return _ordinal(eta, _TRUST_CUTS, rng)
 
 
 def _fieldwork_days(year: int) -> np.ndarray:
