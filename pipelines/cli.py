@@ -153,7 +153,7 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
             "GROUP BY ALL ORDER BY source_id, n_rows DESC"
         ) if exists("audit.quarantine") else []
         out["exclusions_by_reason"] = rows(
-            "SELECT source_id, reason, count(*) AS n_rows FROM audit.exclusions GROUP BY ALL ORDER BY source_id"
+            "SELECT source_id, reason, count(*) AS n_rows FROM audit.exclusions GROUP BY ALL ORDER BY source_id, reason"
         ) if exists("audit.exclusions") else []
         out["skipped_sources"] = rows("SELECT path, reason FROM audit.skipped_sources ORDER BY path") \
             if exists("audit.skipped_sources") else []

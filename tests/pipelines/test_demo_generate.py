@@ -692,6 +692,8 @@ def test_demo_run_excludes_quarantines_and_flags_firm_b_faults(demo_run) -> None
     f = files["firm_b_wave_2025.sav"]
     assert (f["rows_read"], f["rows_loaded"], f["rows_excluded"], f["rows_quarantined"]) == (1171, 1151, 18, 2)
     excluded = {(r["source_id"], r["reason"]): r["n_rows"] for r in demo_run["exclusions_by_reason"]}
+    # the summary groups like reasons together (budget headings, then subtotals, then totals)
+    assert list(excluded) == sorted(excluded)
     assert {k[1]: v for k, v in excluded.items() if k[0] == "mizan_demo_firm_b"} == {
         "no consent (consent = '2')": 12,
         "review status not_approved (qc_status = 'not approved')": 5,
