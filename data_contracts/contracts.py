@@ -97,7 +97,7 @@ def contract_failures(
     Raises:
         pandera.errors.SchemaErrors: for failures that concern the whole frame, not rows.
     """
-    rows = frame["row_number"].to_list() if "row_number" in frame.columns else []
+    rows = frame["row_number"].to_list()
     return [(int(rows[i]), col, value, reason) for i, col, value, reason in contract_failures_at(model, frame)]
 
 
