@@ -39,7 +39,8 @@
 
   Method (D = answered units of the domain; w weights; everything per estimate):
     estimate   p = sum_D(w y) / sum_D(w)   (proportions with all y = 0 / all y = 1 are set to exactly 0 / 1)
-    scores     z_i = w_i (y_i - p) / sum_D(w) for i in D, 0 outside D; z_hi = PSU totals
+    scores     z_i = w_i (y_i - p) / sum_D(w) for i in D, 0 outside D; z_hi = PSU totals, computed from the
+               PSU's sufficient statistics as (sum_hi w y - p sum_hi w) / sum_D(w)
     variance   V = sum_h n_h/(n_h-1) * sum_i (z_hi - zbar_h)^2, computed sparsely as
                sum_i z_hi^2 - (sum_i z_hi)^2 / n_h (PSUs without a domain member have z_hi = 0);
                strata with n_h = 1 contribute 0 (samplics SinglePSUEst.skip); with replacement, no fpc.
@@ -47,8 +48,11 @@
                within rounding of 0 (sqrt(V) < 1e-12 max(|p|, 1)) is 0.
     n_unweighted = |D|;  n_effective = (sum_D w)^2 / sum_D w^2 (Kish)
     design_effect  V / (s2 / n_unweighted) with s2 = p(1-p) for proportions and, for means, the weighted
-               population variance s2 = sum_D w (y - p)^2 / sum_D w (no n/(n-1) factor, so that the two
-               coincide for 0/1 data); NULL when s2 = 0 (up to rounding: s2 <= (1e-12 max(|p|, 1))^2).
+               population variance s2 = sum_D w (y - p)^2 / sum_D w = sum_D w y^2 / sum_D w - p^2 (no n/(n-1)
+               factor, so that the two coincide for 0/1 data; exactly 0 when all answers are equal); NULL
+               when s2 = 0 (up to rounding: s2 <= (1e-12 max(|p|, 1))^2).
+  Cost: two grouped passes over `observations` (domain x PSU sums; domain facts with the median weight),
+    then work on PSU rows only: memory follows the number of domain x PSU cells, not of units.
     excluded_share = sum(w | don't know/refused) / sum(w | substantive or don't know/refused), domain units.
                NULL when no unit of the domain gave either (e.g. all skipped by the form).
     n_psu_domain, n_strata_domain  PSUs and strata holding at least one unit of D;
@@ -86,87 +90,105 @@
 {%- set keys = design_keys + domain_keys -%}
 {%- set key_list = keys | join(', ') -%}
 {%- set design_list = design_keys | join(', ') -%}
+{%- set s_design = [] -%}
+{%- for k in design_keys %}{% do s_design.append('s.' ~ k) %}{% endfor -%}
 {%- set min_n = var('suppression_min_n', 30) -%}
 {%- set min_n_eff = var('suppression_min_n_eff', 30) -%}
 {%- set max_width = var('unreliable_ci_width', 0.30) -%}
 {%- set max_rel_width = var('unreliable_relative_width', 1.30) -%}
 with
 
-_se_obs as (
+_se_obs as not materialized (
     select
         {{ key_list }},
         estimate_type,
         ci_method,
         stratum,
         psu,
-        weight::double as weight,
-        y::double as y,
-        value_min::double as value_min,
-        value_max::double as value_max,
+        cast(weight as double) as weight,
+        cast(y as double) as y,
+        cast(value_min as double) as value_min,
+        cast(value_max as double) as value_max,
         coalesce(is_answered, false) and y is not null as is_answered,
         coalesce(is_nonresponse, false) as is_nonresponse
     from {{ observations }}
 ),
 
--- domain totals: respondents, answered (D), don't know / refused
+-- weight and y of the answered units (D), NULL for every other unit of the domain
+_se_units as not materialized (
+    select
+        *,
+        case when is_answered then weight end as weight_d,
+        case when is_answered then y end as y_d
+    from _se_obs
+),
+
+-- Stage 1: the sufficient statistics of the domain's PSUs. The linearised PSU score is
+-- z_hi = (sum_hi w y - p sum_hi w) / sum_D w, the same total as summing w (y - p) / sum_D w unit by unit, so
+-- the variance below works on these PSU rows and never goes back to the units. PSUs without an answered
+-- unit (sum NULL) have z = 0 and are left out.
+_se_psu as (
+    select
+        {{ key_list }},
+        stratum,
+        psu,
+        sum(weight_d) as sum_w,
+        sum(weight_d * y_d) as sum_w_y
+    from _se_units
+    group by {{ key_list }}, stratum, psu
+),
+
+-- the domain's unit-level facts, in a second pass of the same kind: counts and weighted sums of the answered
+-- units (for the estimate, Kish's n_eff and a mean's unit variance), the median weight, don't know / refused
 _se_domain as (
     select
         {{ key_list }},
-        min(estimate_type) as estimate_type,
-        min(ci_method) as ci_method_requested,
+        any_value(estimate_type) as estimate_type,
+        any_value(ci_method) as ci_method_requested,
         min(value_min) as value_min,
         max(value_max) as value_max,
         count(*) as n_domain,
-        count(*) filter (where is_answered) as n_unweighted,
-        count(*) filter (where is_answered and y = 1) as n_y_one,
-        count(*) filter (where is_answered and y = 0) as n_y_zero,
-        count(*) filter (where is_nonresponse) as n_nonresponse,
-        sum(weight) filter (where is_answered) as sum_weight,
-        sum(weight * weight) filter (where is_answered) as sum_weight_sq,
-        sum(weight * y) filter (where is_answered) as sum_weight_y,
-        max(weight) filter (where is_answered) / median(weight) filter (where is_answered) as weight_ratio_max_median,
-        sum(weight) filter (where is_nonresponse) as sum_weight_nonresponse,
-        sum(weight) filter (where is_answered or is_nonresponse) as sum_weight_asked
-    from _se_obs
+        count(weight_d) as n_unweighted,
+        count(case when is_nonresponse then 1 end) as n_nonresponse,
+        sum(weight_d) as sum_weight,
+        sum(weight_d * weight_d) as sum_weight_sq,
+        sum(weight_d * y_d) as sum_weight_y,
+        sum(weight_d * y_d * y_d) as sum_weight_y_sq,
+        min(y_d) as min_y,
+        max(y_d) as max_y,
+        max(weight_d) / {{ mizan_median('weight_d') }} as weight_ratio_max_median,
+        sum(case when is_nonresponse then weight end) as sum_weight_nonresponse,
+        sum(case when is_answered or is_nonresponse then weight end) as sum_weight_asked
+    from _se_units
     group by {{ key_list }}
 ),
 
 _se_point as (
     select
         *,
+        min_y = max_y as y_constant,
         case
             when n_unweighted = 0 then null
-            when estimate_type = 'proportion' and n_y_one = n_unweighted then 1.0
-            when estimate_type = 'proportion' and n_y_zero = n_unweighted then 0.0
+            -- y is 0/1: all ones or all zeros
+            when estimate_type = 'proportion' and min_y = 1 and max_y = 1 then 1.0
+            when estimate_type = 'proportion' and min_y = 0 and max_y = 0 then 0.0
             else sum_weight_y / sum_weight
         end as estimate
     from _se_domain
 ),
 
--- PSU totals z_hi of the linearised scores of the domain's answered units
-_se_psu as (
-    select
-        {{ key_list }},
-        o.stratum,
-        o.psu,
-        sum(o.weight * (o.y - p.estimate)) / min(p.sum_weight) as z_psu,
-        sum(o.weight * (o.y - p.estimate) * (o.y - p.estimate)) as sum_weight_sq_dev
-    from _se_obs as o
-    inner join _se_point as p using ({{ key_list }})
-    where o.is_answered
-    group by {{ key_list }}, o.stratum, o.psu
-),
-
+-- Stage 2: per stratum, the sums of the domain's PSU scores z_hi (PSUs without an answered unit have z = 0)
 _se_stratum as (
     select
-        {{ key_list }},
-        stratum,
+        {% for k in keys %}s.{{ k }}, {% endfor %}
+        s.stratum,
         count(*) as n_psu_in_domain,
-        sum(z_psu) as sum_z,
-        sum(z_psu * z_psu) as sum_z_sq,
-        sum(sum_weight_sq_dev) as sum_weight_sq_dev
-    from _se_psu
-    group by {{ key_list }}, stratum
+        sum((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight) as sum_z,
+        sum(((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight) * ((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight)) as sum_z_sq
+    from _se_psu as s
+    inner join _se_point as p using ({{ key_list }})
+    where s.sum_w is not null
+    group by {% for k in keys %}s.{{ k }}, {% endfor %}s.stratum
 ),
 
 _se_variance as (
@@ -174,17 +196,16 @@ _se_variance as (
         {% for k in keys %}s.{{ k }}, {% endfor %}
         sum(
             case
-                when st.n_psu is null then error(
-                    'survey_estimates: stratum ' || s.stratum || ' of ' || concat_ws('/', {% for k in design_keys %}s.{{ k }}{{ ', ' if not loop.last }}{% endfor %})
-                    || ' is missing from the strata relation')
-                when st.n_psu > 1 then st.n_psu::double / (st.n_psu - 1) * (s.sum_z_sq - s.sum_z * s.sum_z / st.n_psu::double)
+                when st.n_psu is null then {{ mizan_raise(
+                    "'survey_estimates: stratum ' || s.stratum || ' of ' || concat_ws('/', "
+                    ~ (s_design | join(', ')) ~ ") || ' is missing from the strata relation'") }}
+                when st.n_psu > 1 then cast(st.n_psu as double) / (st.n_psu - 1) * (s.sum_z_sq - s.sum_z * s.sum_z / cast(st.n_psu as double))
                 else 0.0
             end
         ) as variance_raw,
-        sum(s.sum_weight_sq_dev) as sum_weight_sq_dev,
         sum(s.n_psu_in_domain) as n_psu_domain,
         count(*) as n_strata_domain,
-        count(*) filter (where st.n_psu = 1) as n_singleton_strata_domain
+        count(case when st.n_psu = 1 then 1 end) as n_singleton_strata_domain
     from _se_stratum as s
     left join {{ strata }} as st
         on {% for k in design_keys %}st.{{ k }} = s.{{ k }} and {% endfor %}st.stratum = s.stratum
@@ -194,7 +215,7 @@ _se_variance as (
 _se_design as (
     select
         {{ design_list }},
-        (sum(n_psu) - count(*))::bigint as degrees_of_freedom
+        cast(sum(n_psu) - count(*) as bigint) as degrees_of_freedom
     from {{ strata }}
     group by {{ design_list }}
 ),
@@ -212,13 +233,16 @@ _se_moments as (
             case when v.variance_raw <= power(1e-12 * greatest(abs(p.estimate), 1.0), 2) then 0.0 else sqrt(v.variance_raw) end
         end as std_error,
         d.degrees_of_freedom,
-        coalesce(v.n_psu_domain, 0)::bigint as n_psu_domain,
-        coalesce(v.n_strata_domain, 0)::bigint as n_strata_domain,
-        coalesce(v.n_singleton_strata_domain, 0)::bigint as n_singleton_strata_domain,
+        cast(coalesce(v.n_psu_domain, 0) as bigint) as n_psu_domain,
+        cast(coalesce(v.n_strata_domain, 0) as bigint) as n_strata_domain,
+        cast(coalesce(v.n_singleton_strata_domain, 0) as bigint) as n_singleton_strata_domain,
         p.sum_weight * p.sum_weight / p.sum_weight_sq as n_effective,
         case
             when p.estimate_type = 'proportion' then p.estimate * (1.0 - p.estimate)
-            else v.sum_weight_sq_dev / p.sum_weight
+            -- means: the weighted population variance sum_D w (y - p)^2 / sum_D w from the sums of w y^2,
+            -- w y and w; exactly 0 when every answer is the same
+            when p.y_constant then 0.0
+            else greatest(p.sum_weight_y_sq / p.sum_weight - p.estimate * p.estimate, 0.0)
         end as unit_variance,
         coalesce(p.sum_weight_nonresponse, 0.0) / nullif(p.sum_weight_asked, 0) as excluded_share_raw
     from _se_point as p
@@ -273,8 +297,8 @@ _se_ci_raw as (
                 exp(ln(estimate / (1 - estimate)) - t_quantile * std_error / (estimate * (1 - estimate)))
                 / (1 + exp(ln(estimate / (1 - estimate)) - t_quantile * std_error / (estimate * (1 - estimate))))
             when ci_method = 't' and estimate_type = 'proportion' then greatest(estimate - t_quantile * std_error, 0.0)
-            when ci_method = 't' then greatest(estimate - t_quantile * std_error, coalesce(value_min, '-infinity'::double))
-        end as ci_lower,
+            when ci_method = 't' then greatest(estimate - t_quantile * std_error, coalesce(value_min, cast('-infinity' as double)))
+        end as ci_lower_raw,
         case
             when ci_method = 'clopper_pearson_neff' and estimate = 0 then 1.0 - pow(0.025, 1.0 / n_effective)
             when ci_method = 'clopper_pearson_neff' then 1.0
@@ -285,18 +309,17 @@ _se_ci_raw as (
                 exp(ln(estimate / (1 - estimate)) + t_quantile * std_error / (estimate * (1 - estimate)))
                 / (1 + exp(ln(estimate / (1 - estimate)) + t_quantile * std_error / (estimate * (1 - estimate))))
             when ci_method = 't' and estimate_type = 'proportion' then least(estimate + t_quantile * std_error, 1.0)
-            when ci_method = 't' then least(estimate + t_quantile * std_error, coalesce(value_max, 'infinity'::double))
-        end as ci_upper
+            when ci_method = 't' then least(estimate + t_quantile * std_error, coalesce(value_max, cast('infinity' as double)))
+        end as ci_upper_raw
     from _se_kg
 ),
 
 -- the back-transformed logit bounds can miss the estimate by one rounding step when SE is tiny: clamp
 _se_ci as (
     select
-        * replace (
-            case when ci_lower is not null then least(ci_lower, estimate) end as ci_lower,  -- least() skips NULLs
-            case when ci_upper is not null then greatest(ci_upper, estimate) end as ci_upper
-        ),
+        *,
+        case when ci_lower_raw is not null then least(ci_lower_raw, estimate) end as ci_lower,  -- least() skips NULLs
+        case when ci_upper_raw is not null then greatest(ci_upper_raw, estimate) end as ci_upper,
         std_error = 0 and not (estimate_type = 'proportion' and (estimate = 0 or estimate = 1)) as _no_variance
     from _se_ci_raw
 )
@@ -361,7 +384,7 @@ from _se_ci
 case
     when {{ df }} is null or {{ df }} < 1 then null
     when {{ df }} <= 1000 then {{ alias }}.t_975
-    else {{ t975_cornish_fisher('(' ~ df ~ ')::double') }}
+    else {{ t975_cornish_fisher('cast(' ~ df ~ ' as double)') }}
 end
 {%- endmacro %}
 
@@ -370,7 +393,7 @@ end
     Stegun 26.7.5; error < 1e-15 for nu > 1000). ``nu`` is a SQL expression of type DOUBLE. All literals
     are DOUBLE: DuckDB reads a decimal literal as DECIMAL, whose products overflow. -#}
 {% macro t975_cornish_fisher(nu) -%}
-{%- set z = '1.959963984540054::double' -%}
+{%- set z = 'cast(1.959963984540054 as double)' -%}
 ({{ z }}
     + (pow({{ z }}, 3) + {{ z }}) / (4.0 * {{ nu }})
     + (5.0 * pow({{ z }}, 5) + 16.0 * pow({{ z }}, 3) + 3.0 * {{ z }}) / (96.0 * pow({{ nu }}, 2))
@@ -378,4 +401,30 @@ end
         / (384.0 * pow({{ nu }}, 3))
     + (79.0 * pow({{ z }}, 9) + 776.0 * pow({{ z }}, 7) + 1482.0 * pow({{ z }}, 5)
         - 1920.0 * pow({{ z }}, 3) - 945.0 * {{ z }}) / (92160.0 * pow({{ nu }}, 4)))
+{%- endmacro %}
+
+
+{#- The median of a numeric SQL expression as an aggregate (NULLs skipped): DuckDB's median, else the
+    standard ordered-set percentile_cont(0.5), which both average the two middle values. -#}
+{% macro mizan_median(expr) -%}
+{{ return(adapter.dispatch('mizan_median')(expr)) }}
+{%- endmacro %}
+
+{% macro default__mizan_median(expr) -%}
+percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__mizan_median(expr) -%}
+median({{ expr }})
+{%- endmacro %}
+
+
+{#- Stops the query with ``message`` (a SQL string expression) when evaluated: DuckDB's error(); engines
+    without such a function need their own implementation here. -#}
+{% macro mizan_raise(message) -%}
+{{ return(adapter.dispatch('mizan_raise')(message)) }}
+{%- endmacro %}
+
+{% macro duckdb__mizan_raise(message) -%}
+error({{ message }})
 {%- endmacro %}
