@@ -144,6 +144,10 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
             "SELECT source_id, file_name, file_sha256, status, rows_read, rows_loaded, rows_excluded, rows_quarantined, "
             "rows_superseded FROM audit.file_registry WHERE run_id = ? ORDER BY source_id, registered_seq", [run_id]
         ) if exists("audit.file_registry") else []
+        out["waves_kept"] = rows(
+            "SELECT source_id, wave_id, load_run_id, loaded_at FROM raw.survey_wave_loads WHERE load_run_id <> ? "
+            "ORDER BY source_id, wave_id", [run_id]
+        ) if exists("raw.survey_wave_loads") else []
         out["deliveries"] = rows(
             "SELECT source_id, file_name, file_sha256, outcome FROM audit.file_deliveries WHERE run_id = ? "
             "ORDER BY domain, source_id, file_name", [run_id]
@@ -225,6 +229,10 @@ def format_summary(summary: dict) -> str:
             f"  {f['source_id']}/{f['file_name']}  sha256 {f['file_sha256'][:12]}…  read {f['rows_read']}, "
             f"loaded {f['rows_loaded']}{superseded}, excluded {f['rows_excluded']}, quarantined {f['rows_quarantined']}"
         )
+    if summary.get("waves_kept"):
+        lines.append("survey waves unchanged since they were loaded (not read again):")
+        lines += [f"  {w['source_id']} wave {w['wave_id']}  loaded {w['loaded_at']:%Y-%m-%d %H:%M} UTC (run {w['load_run_id'][:8]})"
+                  for w in summary["waves_kept"]]
     if summary["exclusions_by_reason"]:
         lines.append("rows excluded, by reason:")
         lines += [f"  {r['source_id']}: {r['n_rows']} × {r['reason']}" for r in summary["exclusions_by_reason"]]

@@ -51,6 +51,11 @@ RAW_DDL = {
     "survey_respondent_attributes": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, attribute VARCHAR NOT NULL, value VARCHAR""",
+    # One row per survey wave in raw: the files it was loaded from, the fingerprint of what read them, and the
+    # run that loaded it (pipelines/ingest/waves.py); a run reads only waves whose files or fingerprint changed.
+    "survey_wave_loads": """
+        source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256s VARCHAR, fingerprint VARCHAR,
+        load_run_id VARCHAR NOT NULL, loaded_at TIMESTAMP""",
     "budget_lines": """
         source_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, governorate_pcode VARCHAR NOT NULL, governorate_name_source VARCHAR,
@@ -172,6 +177,11 @@ FROM waves w LEFT JOIN active a USING (source_id, wave_id) LEFT JOIN latest l US
 """
 
 
+#: DuckDB memory limit per connection: the dbt process and the Dagster process each stay under it, with
+#: room for Python itself, within a 3 GB budget for the whole run (docs/architecture.md "Scaling").
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
 def warehouse_path(explicit: str | Path | None = None) -> Path:
     """The warehouse file: ``explicit``, else ``$MIZAN_WAREHOUSE``, else ``./warehouse/mizan.duckdb``.
 
@@ -182,11 +192,26 @@ def warehouse_path(explicit: str | Path | None = None) -> Path:
     return Path(os.path.abspath(Path(chosen).expanduser()))  # not resolve(): the path is a symlink (the pointer)
 
 
+def memory_limit() -> str:
+    """DuckDB's memory limit for every connection the pipeline opens (and dbt's, profiles.yml):
+    ``$MIZAN_DUCKDB_MEMORY_LIMIT``, else ``DEFAULT_MEMORY_LIMIT``. Past it DuckDB spills to its temporary
+    directory instead of growing (its own default, 80 % of RAM, let one large wave take the machine)."""
+    return os.environ.get("MIZAN_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+
+
+def spill_directory(path: Path) -> Path:
+    """Where DuckDB spills for the database file ``path``: ``<file>.tmp`` beside it, on the warehouse's own
+    disk (the run's working file lives in its own folder, removed with it)."""
+    return path.with_name(path.name + ".tmp")
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection, always closed (DuckDB keeps the file locked while one is open)."""
+    """A short-lived connection, always closed (DuckDB keeps the file locked while one is open). Writable
+    connections get the memory limit and spill directory of :func:`memory_limit` / :func:`spill_directory`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {} if read_only else {"memory_limit": memory_limit(), "temp_directory": str(spill_directory(path))}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         yield con
     finally:

@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.project import dbt_project
 from pipelines.resources import MizanPaths
-from pipelines.warehouse import connect, ensure_schema, replace_rows
+from pipelines.warehouse import connect, ensure_schema, memory_limit, replace_rows, spill_directory
 
 
 class MizanDbtTranslator(DagsterDbtTranslator):
@@ -38,15 +38,22 @@ class MizanDbtTranslator(DagsterDbtTranslator):
 def mizan_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: MizanPaths):
     """Seed, run and test the dbt project on the run's working file (``dbt build``; the profile reads
     ``$MIZAN_WORKING_WAREHOUSE``, set to the working file for the dbt process only)."""
-    before = os.environ.get("MIZAN_WORKING_WAREHOUSE")
-    os.environ["MIZAN_WORKING_WAREHOUSE"] = str(paths.working_path())
+    working = paths.working_path()
+    run_env = {
+        "MIZAN_WORKING_WAREHOUSE": str(working),
+        "MIZAN_DUCKDB_MEMORY_LIMIT": memory_limit(),
+        "MIZAN_DUCKDB_TEMP_DIRECTORY": str(spill_directory(working)),
+    }
+    before = {k: os.environ.get(k) for k in run_env}
+    os.environ.update(run_env)
     try:
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)  # the process copies the env here
     finally:
-        if before is None:
-            os.environ.pop("MIZAN_WORKING_WAREHOUSE", None)
-        else:
-            os.environ["MIZAN_WORKING_WAREHOUSE"] = before
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json").get("results", [])
     rows = [

@@ -27,6 +27,7 @@ from pipelines.ingest.common import (
 )
 from pipelines.ingest.registry import Registry, wave_of
 from pipelines.ingest.survey import ingest_survey_source
+from pipelines.ingest.waves import WavePlan, plan_waves, source_fingerprint, wave_load_rows
 from pipelines.readers.delimited import FileReadError
 from pipelines.resources import MizanPaths
 from pipelines.warehouse import connect, ensure_schema, insert_frame, replace_table
@@ -147,10 +148,21 @@ def _run_sources(
             frame = getattr(getattr(mapping, "weight", None), "sample_frame", None)
             companions = {n for n in (getattr(mapping, "xlsform", None), frame.path if frame else None) if n}
             active = registry.register_source(src, patterns, unit_of, companions)
-            files = [registry.archived(f) for f in active]
             if domain == "survey":
-                result = ingest_survey_source(src, mapping, files=files)
+                folder = src.path if src.path.is_dir() else src.path.parent
+                fingerprint = source_fingerprint(src.mapping_path, [folder / c for c in companions]
+                                                 + [folder / c for c in _codebooks(mapping)])
+                plan = plan_waves(registry.con, src.source_id, active, fingerprint)
+                if plan.unchanged:
+                    context.log.info(f"{src.source_id}: waves {', '.join(plan.unchanged)} unchanged: not read again")
+                if not plan.reload:
+                    result = SourceResult(source_id=src.source_id, domain="survey")
+                else:
+                    result = ingest_survey_source(src, mapping, files=[registry.archived(f) for f in plan.files],
+                                                  whole_source=plan.whole_source or not plan.unchanged)
+                result.wave_plan, result.wave_loads = plan, _wave_loads(src.source_id, plan, result, fingerprint, registry)
             else:
+                files = [registry.archived(f) for f in active]
                 result = ingest_budget_source(src, mapping, files=files)
                 result.tables["budget_lines"] = registry.supersede_budget_rows(
                     src.source_id, result.tables["budget_lines"], mapping.supersede_by)
@@ -168,24 +180,38 @@ def _run_sources(
     return results, skipped
 
 
+def _codebooks(mapping) -> list[str]:
+    """Files a mapping reads beside its exports (a codebook), by name."""
+    return [c for c in (getattr(mapping, "codebook", None),) if isinstance(c, str)]
+
+
+def _wave_loads(source_id: str, plan: WavePlan, result: SourceResult, fingerprint: str, registry: Registry) -> list[dict]:
+    """``raw.survey_wave_loads`` rows of the waves this run read. A source read whole (a file without a
+    wave) records its waves with no file list, so that the next run reads it whole again."""
+    if not plan.whole_source:
+        return wave_load_rows(source_id, plan, fingerprint, registry.run_id, registry.now)
+    waves = result.tables.get("survey_sources", pl.DataFrame({"wave_id": []}))["wave_id"].to_list()
+    return [{"source_id": source_id, "wave_id": w, "file_sha256s": "", "fingerprint": "", "load_run_id": registry.run_id,
+             "loaded_at": registry.now} for w in waves]
+
+
 def _write(
     con, domain: str, tables: list[str], results: list[SourceResult], skipped: list[dict], registry: Registry,
 ) -> dict[str, int]:
     """Replace the raw and audit rows of the sources this run read (one transaction); other sources keep
     theirs. Returns rows per raw table after the write."""
     run_id = registry.run_id
-    present = [r.source_id for r in results]
-    marks = ", ".join("?" for _ in present) or "NULL"
     con.execute("BEGIN TRANSACTION")
     try:
+        for r in results:
+            _delete_replaced(con, domain, tables, r)
         for table in tables:
-            con.execute(f"DELETE FROM raw.{table} WHERE source_id IN ({marks})", present)
             frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
             if frames:
                 insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
-        for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
-                      "review_flags", "budget_reconciliation"):
-            con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id IN ({marks})", [domain, *present])
+        loads = [row for r in results for row in r.wave_loads]
+        if loads:
+            insert_frame(con, "raw.survey_wave_loads", pl.DataFrame(loads, schema_overrides={"loaded_at": pl.Datetime}))
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
             for kind in ("quarantine", "exclusions", "dropped_columns"):
@@ -220,6 +246,51 @@ def _write(
         con.execute("ROLLBACK")
         raise
     return {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables}
+
+
+_AUDIT_BY_SOURCE = ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
+                    "review_flags", "budget_reconciliation")
+
+
+def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> None:
+    """Delete the raw and audit rows that ``r`` replaces: the whole source, or, for a survey source read
+    wave by wave, the rows of the waves it reloaded or dropped (other waves keep theirs)."""
+    plan: WavePlan | None = r.wave_plan
+    if plan is None or plan.whole_source or not plan.unchanged:
+        for table in tables:
+            con.execute(f"DELETE FROM raw.{table} WHERE source_id = ?", [r.source_id])
+        for audit in _AUDIT_BY_SOURCE:
+            con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ?", [domain, r.source_id])
+        if domain == "survey":
+            con.execute("DELETE FROM raw.survey_wave_loads WHERE source_id = ?", [r.source_id])
+        return
+    waves, shas = sorted(plan.waves), sorted(plan.replaced_sha256s)
+    if not waves:
+        return
+    in_waves = f"wave_id IN ({', '.join('?' for _ in waves)})"
+    in_shas = f"file_sha256 IN ({', '.join('?' for _ in shas)})" if shas else "FALSE"
+    for table in tables:
+        if table != "survey_form_labels":  # labels are per source: the reloaded form's are added below
+            con.execute(f"DELETE FROM raw.{table} WHERE source_id = ? AND {in_waves}", [r.source_id, *waves])
+    con.execute(f"DELETE FROM raw.survey_wave_loads WHERE source_id = ? AND {in_waves}", [r.source_id, *waves])
+    names = con.execute(f"SELECT DISTINCT file_name FROM audit.file_registry WHERE {in_shas}", shas).fetchall()
+    names = [n for (n,) in names]
+    in_names = f"file_name IN ({', '.join('?' for _ in names)})" if names else "FALSE"
+    for audit in ("quarantine", "exclusions", "repeat_group_accounts"):
+        con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ? AND {in_shas}", [domain, r.source_id, *shas])
+    for audit in ("dropped_columns", "source_notes"):
+        con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ? AND ({in_names} OR file_name IS NULL)",
+                    [domain, r.source_id, *names])
+    con.execute(f"DELETE FROM audit.review_flags WHERE domain = ? AND source_id = ? AND {in_waves}", [domain, r.source_id, *waves])
+    labels = r.tables.get("survey_form_labels")
+    if labels is not None and labels.height:
+        con.register("_new_labels", labels.to_arrow())
+        try:
+            con.execute("DELETE FROM raw.survey_form_labels AS t WHERE EXISTS (SELECT 1 FROM _new_labels AS n WHERE "
+                        "n.source_id = t.source_id AND n.item_type = t.item_type AND n.field_name = t.field_name "
+                        "AND n.choice_code IS NOT DISTINCT FROM t.choice_code)")
+        finally:
+            con.unregister("_new_labels")
 
 
 def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, tables: list[str]):

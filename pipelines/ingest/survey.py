@@ -383,12 +383,14 @@ class _Prepared:
 
 
 def ingest_survey_source(
-    src: DiscoveredSource, mapping: SurveyMapping, files: list[Path] | None = None
+    src: DiscoveredSource, mapping: SurveyMapping, files: list[Path] | None = None, whole_source: bool = True
 ) -> SourceResult:
     """Ingest every file of a survey source; see the module docstring for what is produced.
 
     ``files``: the files to read (the registry's archived copies); default: the landing files matching
-    the mapping. Per wave, across its files: exclusions (consent, ``include_only``, review status), then
+    the mapping. ``whole_source`` False: ``files`` are the waves that changed, the others stay loaded (a
+    mapped question none of these files has is then a question these waves did not ask, not a typo: the
+    mapping was checked against every file when it last changed). Per wave, across its files: exclusions (consent, ``include_only``, review status), then
     duplicates and edits (:mod:`pipelines.ingest.survey_dedup`), then cell checks and harmonisation, then
     soft duplicates flagged for review.
 
@@ -416,7 +418,8 @@ def ingest_survey_source(
         spec = _spec_of(path, mapping)
         read = read_survey_file(path, mapping, spec, folder, forms)
         by_wave.setdefault(spec.wave_id, []).append(_prepare(read, spec, mapping, result))
-    _check_question_columns(mapping, [p for prepared in by_wave.values() for p in prepared])
+    if whole_source:
+        _check_question_columns(mapping, [p for prepared in by_wave.values() for p in prepared])
     waves: dict[str, list[pl.DataFrame]] = {}
     used_forms: list[XLSForm] = []
     for wave_id, prepared in by_wave.items():
