@@ -41,6 +41,7 @@ from typing import Iterator
 import duckdb
 
 from pipelines.readers.delimited import sha256_of
+from pipelines.warehouse import memory_limit
 
 DEFAULT_KEEP_SNAPSHOTS = 5
 DEFAULT_LOCK_TIMEOUT_S = 1800.0
@@ -443,6 +444,7 @@ def publish(
     wal = working.with_name(working.name + ".wal")
     if wal.exists():
         raise PublishError(f"{working}: a write-ahead log remained after checkpoint; not publishing")
+    compact(working)
     with working.open("rb+") as fh:
         os.fsync(fh.fileno())
     digest = sha256_of(working)
@@ -464,6 +466,41 @@ def publish(
     _swap_pointer(layout, target)
     prune(layout, keep)
     return {**meta, "record": record}
+
+
+#: Rewrite a working file before publishing when more than this share of its blocks is free: each run
+#: replaces tables in a copy of the last snapshot, and DuckDB reuses freed blocks only partly, so without it
+#: a snapshot carried its predecessors' free space from run to run.
+COMPACT_FREE_SHARE = 0.2
+
+
+def compact(working: Path, free_share: float = COMPACT_FREE_SHARE) -> bool:
+    """Copy ``working`` into a fresh file of the same name (``COPY FROM DATABASE``: no free blocks) and put
+    it in its place, when more than ``free_share`` of its blocks are free. Returns whether it did.
+
+    The copy keeps the file name: DuckDB names the catalog after it, and dbt's views name the catalog."""
+    con = duckdb.connect(str(working), read_only=True)
+    try:
+        total, free = con.execute("SELECT total_blocks, free_blocks FROM pragma_database_size()").fetchone()
+    finally:
+        con.close()
+    if not total or free / total <= free_share:
+        return False
+    fresh_dir = working.parent / "compact"
+    shutil.rmtree(fresh_dir, ignore_errors=True)
+    fresh_dir.mkdir()
+    fresh = fresh_dir / working.name
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(fresh_dir / "spill")})
+    try:
+        con.execute(f"ATTACH '{working}' AS src (READ_ONLY)")
+        con.execute(f"ATTACH '{fresh}' AS dst")
+        con.execute("COPY FROM DATABASE src TO dst")
+        con.execute("DETACH dst")
+    finally:
+        con.close()
+    os.replace(fresh, working)
+    shutil.rmtree(fresh_dir, ignore_errors=True)
+    return True
 
 
 def prune(layout: Layout, keep: int = DEFAULT_KEEP_SNAPSHOTS) -> list[Path]:

@@ -139,6 +139,9 @@ AUDIT_DDL = {
     "dbt_results": """
         run_id VARCHAR, unique_id VARCHAR, resource_type VARCHAR, name VARCHAR, status VARCHAR,
         failures INTEGER, message VARCHAR, execution_time DOUBLE""",
+    # The fingerprint of the project and contracts the last successful dbt build used (pipelines/assets/dbt.py):
+    # a different one rebuilds the incremental models whole.
+    "dbt_build_state": "fingerprint VARCHAR, run_id VARCHAR, built_at TIMESTAMP",
     # Every run and approval up to this snapshot's own (failed ones included, from the journal).
     "run_log": """
         run_id VARCHAR, kind VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,

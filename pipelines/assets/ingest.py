@@ -36,7 +36,7 @@ POOL = "mizan_warehouse"  # a Dagster concurrency pool: one step writing the war
 
 SURVEY_TABLES = [
     "survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
-    "survey_multi_select", "survey_repeat_rows", "survey_form_labels", "survey_sources",
+    "survey_multi_select", "survey_repeat_rows", "survey_form_labels", "survey_sources", "survey_wave_loads",
 ]
 BUDGET_TABLES = ["budget_lines", "budget_sources"]
 REFERENCE_TABLES = [
@@ -160,7 +160,11 @@ def _run_sources(
                 else:
                     result = ingest_survey_source(src, mapping, files=[registry.archived(f) for f in plan.files],
                                                   whole_source=plan.whole_source or not plan.unchanged)
-                result.wave_plan, result.wave_loads = plan, _wave_loads(src.source_id, plan, result, fingerprint, registry)
+                result.wave_plan = plan
+                result.tables["survey_wave_loads"] = pl.DataFrame(
+                    _wave_loads(src.source_id, plan, result, fingerprint, registry),
+                    schema={"source_id": pl.String, "wave_id": pl.String, "file_sha256s": pl.String,
+                            "fingerprint": pl.String, "load_run_id": pl.String, "loaded_at": pl.Datetime})
             else:
                 files = [registry.archived(f) for f in active]
                 result = ingest_budget_source(src, mapping, files=files)
@@ -209,9 +213,6 @@ def _write(
             frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
             if frames:
                 insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
-        loads = [row for r in results for row in r.wave_loads]
-        if loads:
-            insert_frame(con, "raw.survey_wave_loads", pl.DataFrame(loads, schema_overrides={"loaded_at": pl.Datetime}))
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
             for kind in ("quarantine", "exclusions", "dropped_columns"):
@@ -261,8 +262,6 @@ def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> No
             con.execute(f"DELETE FROM raw.{table} WHERE source_id = ?", [r.source_id])
         for audit in _AUDIT_BY_SOURCE:
             con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ?", [domain, r.source_id])
-        if domain == "survey":
-            con.execute("DELETE FROM raw.survey_wave_loads WHERE source_id = ?", [r.source_id])
         return
     waves, shas = sorted(plan.waves), sorted(plan.replaced_sha256s)
     if not waves:
@@ -272,7 +271,6 @@ def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> No
     for table in tables:
         if table != "survey_form_labels":  # labels are per source: the reloaded form's are added below
             con.execute(f"DELETE FROM raw.{table} WHERE source_id = ? AND {in_waves}", [r.source_id, *waves])
-    con.execute(f"DELETE FROM raw.survey_wave_loads WHERE source_id = ? AND {in_waves}", [r.source_id, *waves])
     names = con.execute(f"SELECT DISTINCT file_name FROM audit.file_registry WHERE {in_shas}", shas).fetchall()
     names = [n for (n,) in names]
     in_names = f"file_name IN ({', '.join('?' for _ in names)})" if names else "FALSE"

@@ -105,7 +105,6 @@ class SourceResult:
     review_flags: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.review_flags
     reconciliation: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.budget_reconciliation
     wave_plan: Any = None  # survey: the pipelines.ingest.waves.WavePlan this result follows (None: whole source)
-    wave_loads: list[dict] = field(default_factory=list)  # survey: rows for raw.survey_wave_loads
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]
