@@ -93,10 +93,13 @@ def require(permission: str, what: str) -> None:
 def sign_in(username: str, password: str) -> U.User:
     """Check the password (rate-limited, see ``UserStore.authenticate``) and sign this session in.
     Raises ``pipelines.users.SignInRefused``."""
+    users = store()
     try:
-        user = store().authenticate(username, password)
+        user = users.authenticate(username, password)
     except U.SignInRefused as exc:
-        log.warning("dashboard sign-in refused for %r%s", username.strip().lower()[:64],
+        # the name only when it is a user's: people type their password into the name field too
+        known = users.get(username)
+        log.warning("dashboard sign-in refused for %s%s", known.username if known else "an unknown user name",
                     " (locked)" if exc.locked_until else "")
         raise
     st.session_state[SESSION_KEY] = user.username

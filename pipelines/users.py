@@ -252,6 +252,11 @@ class UserStore:
                 if _HASHER.check_needs_rehash(stored):
                     con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [_HASHER.hash(password), name])
                 return User(name, row[0], row[2])
+            # failures of names nobody has are forgotten after a day, so guessed names do not pile up
+            con.execute(
+                "DELETE FROM sign_in_failures WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?) "
+                "AND username NOT IN (SELECT username FROM users)",
+                [(now - dt.timedelta(days=1)).isoformat(), now.isoformat()])
             failures = (failed[0] if failed else 0) + 1
             until = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
             con.execute(

@@ -42,8 +42,9 @@ table = waves.select(
 )
 st.dataframe(table, hide_index=True)
 
-pairs = [(s, w) for s, w in waves.select("source_id", "wave_id").iter_rows()]
 approved = {(s, w) for s, w, a in waves.select("source_id", "wave_id", "is_approved").iter_rows() if a}
+# provisional waves first: they are what awaits a decision
+pairs = sorted(((s, w) for s, w in waves.select("source_id", "wave_id").iter_rows()), key=lambda p: p in approved)
 with st.form("approval"):
     choice = st.selectbox("Wave", pairs, format_func=lambda p: f"{p[0]} / {p[1]}"
                           + (" (approved)" if p in approved else " (provisional)"), key="approval_wave")

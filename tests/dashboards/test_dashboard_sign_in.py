@@ -4,6 +4,7 @@ query, the rate limit through the form, wave approval from the dashboard, and Op
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -282,3 +283,15 @@ def test_an_identity_provider_email_signs_in_with_its_role(app, provisional_ware
     stranger.run()
     assert _pages(stranger) == {"Sign in"}
     assert any("has no role in mizan" in w.value for w in stranger.warning)
+
+
+def test_sign_in_logs_never_hold_a_password(app, provisional_warehouse: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    name, password = TEST_USERS["engineer"]
+    at = _submit_sign_in(app(provisional_warehouse), password, password)  # the password typed as the name too
+    assert at.error
+    at = _submit_sign_in(at, name, password)
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "sign-in refused for an unknown user name" in caplog.text
+    assert f"dashboard sign-in: {name}" in caplog.text
+    assert password not in caplog.text
