@@ -170,14 +170,17 @@ def test_a_committee_session_reaching_another_roles_page_is_refused(app, provisi
     assert not direct.dataframe and not direct.selectbox
 
 
-def _query_script(query_name: str, params: dict) -> None:
-    """Run as an AppTest script: read one query through the dashboard's cached, role-checked layer."""
-    import streamlit as st
+#: An AppTest script: read one query (QUERY_NAME, PARAMS) through the dashboard's cached, role-checked layer.
+QUERY_SCRIPT = """
+import streamlit as st
+from dashboards import data, ui
+st.session_state["rows"] = data.load(QUERY_NAME, ui.current_warehouse(), **PARAMS).height
+"""
 
-    from dashboards import data, ui
 
-    path = ui.current_warehouse()
-    st.session_state["rows"] = data.load(query_name, path, **params).height
+def _query_app(query_name: str, params: dict, role: str) -> AppTest:
+    script = f"QUERY_NAME = {query_name!r}\nPARAMS = {params!r}\n" + QUERY_SCRIPT
+    return sign_in(AppTest.from_string(script, default_timeout=TIMEOUT), role).run()
 
 
 @pytest.mark.parametrize(("query_name", "params", "refused"), [
@@ -194,13 +197,11 @@ def test_a_committee_session_is_refused_by_query(app, monkeypatch: pytest.Monkey
                                                  query_name: str, params: dict, refused: str) -> None:
     monkeypatch.setattr(sys, "argv", [str(APP)])
     monkeypatch.setenv("MIZAN_WAREHOUSE", str(provisional_warehouse))
-    at = sign_in(AppTest.from_function(_query_script, args=(query_name, params), default_timeout=TIMEOUT), "committee")
-    at.run()
+    at = _query_app(query_name, params, "committee")
     assert [e.value for e in at.exception] and refused in at.exception[0].value
     assert "rows" not in at.session_state
     # the same read as a data engineer (or admin) is answered
-    ok = sign_in(AppTest.from_function(_query_script, args=(query_name, params), default_timeout=TIMEOUT), "engineer")
-    ok.run()
+    ok = _query_app(query_name, params, "engineer")
     assert not ok.exception, [e.value for e in ok.exception]
     assert ok.session_state["rows"] >= 0
 
