@@ -8,6 +8,10 @@ The warehouse path is a pointer to the current published snapshot (pipelines/pub
 script run resolves it once; every page then reads that one immutable snapshot file, read-only, one
 short-lived connection per query (dashboards/queries.py), with results cached per snapshot
 (dashboards/data.py). Every page starts with "Data as of <publish time> UTC · run <run id>".
+
+Sign-in first (dashboards/auth.py): a session that is not signed in gets the sign-in form and
+nothing else. A signed-in session's navigation lists the pages its role may see (``PAGES``); what
+it may read is enforced in the query layer (dashboards/access.py).
 """
 
 from __future__ import annotations
@@ -26,39 +30,44 @@ if str(_REPO) not in sys.path:
     except ImportError:
         sys.path.insert(0, str(_REPO))
 
-from dashboards import ui  # noqa: E402
+from dashboards import access, auth, ui  # noqa: E402
 
 st.set_page_config(page_title="mizan — decentralization survey dashboard", layout="wide")
 
 pointer = str(ui.resolve_warehouse_path())
+st.session_state[ui.POINTER_KEY] = pointer  # the users store lives beside the pointer
+user = auth.session_user()
+if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
+    st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    st.stop()
+
 snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
 
 _PAGES = Path(__file__).resolve().parent / "views"
-page = st.navigation(
-    {
-        "Steering committee": [
-            st.Page(_PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        ],
-        "M&E": [
-            st.Page(
-                _PAGES / "indicator_explorer.py", title="Indicator explorer", icon=":material/query_stats:"
-            ),
-            st.Page(
-                _PAGES / "budget_execution.py", title="Budget execution", icon=":material/account_balance:"
-            ),
-            st.Page(
-                _PAGES / "service_vs_spending.py", title="Spending and services", icon=":material/scatter_plot:"
-            ),
-        ],
-        "Data engineering": [
-            st.Page(_PAGES / "data_quality.py", title="Data quality", icon=":material/fact_check:"),
-        ],
-    }
-)
+# One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
+# A role sees only the pages it may; each page also refuses itself, and every read checks the role.
+PAGES = [
+    {"section": "Steering committee", "file": "overview.py", "title": "Overview", "icon": "dashboard", "needs": access.PUBLISHED, "default": True},
+    {"section": "Steering committee", "file": "budget_execution.py", "title": "Budget execution", "icon": "account_balance", "needs": access.PUBLISHED},
+    {"section": "Steering committee", "file": "service_vs_spending.py", "title": "Spending and services", "icon": "scatter_plot", "needs": access.PUBLISHED},
+    {"section": "M&E", "file": "indicator_explorer.py", "title": "Indicator explorer", "icon": "query_stats", "needs": access.DESIGN},
+    {"section": "M&E", "file": "approvals.py", "title": "Wave approval", "icon": "approval", "needs": access.APPROVE},
+    {"section": "Data engineering", "file": "data_quality.py", "title": "Data quality", "icon": "fact_check", "needs": access.QUALITY},
+    {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS},
+]
+navigation: dict[str, list] = {}
+for spec in PAGES:
+    if auth.page_allowed(spec, user.role):
+        navigation.setdefault(spec["section"], []).append(st.Page(
+            _PAGES / spec["file"], title=spec["title"], icon=f":material/{spec['icon']}:",
+            default=spec.get("default", False)))
+page = st.navigation(navigation)
 
 with st.sidebar:
-    st.caption(f"Warehouse (read-only): `{pointer}`")
-    st.caption(f"Snapshot: {ui.snapshot_caption(snapshot, pointer) if snapshot else 'none published'}")
+    auth.sidebar(user)
+    if access.allowed(user.role, access.QUALITY):  # file paths are the data engineers' business
+        st.caption(f"Warehouse (read-only): `{pointer}`")
+        st.caption(f"Snapshot: {ui.snapshot_caption(snapshot, pointer) if snapshot else 'none published'}")
 
 if snapshot is None:
     ui.no_warehouse_error(pointer)

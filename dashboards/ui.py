@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards import data, queries
+from dashboards import access, data, queries
 from dashboards import tables as T
 from pipelines import publish
 
@@ -137,6 +137,9 @@ def check_warehouse(path: str) -> bool:
     snapshot instead (see ``_reresolve_vanished``)."""
     try:
         data.load("warehouse_tables", path)
+    except access.AccessDenied as exc:
+        st.error(f"Refused: {exc}.", icon=":material/lock:")
+        return False
     except queries.WarehouseNotFound:
         _reresolve_vanished(path)
         _gone_error(path)
@@ -178,6 +181,8 @@ def load(query_name: str, path: str, **params: Any) -> pl.DataFrame:
     traceback). A snapshot that vanished reruns the script on the newer one."""
     try:
         return data.load(query_name, path, **params)
+    except access.AccessDenied as exc:
+        st.error(f"Refused: {exc}.", icon=":material/lock:")
     except queries.WarehouseNotFound:
         _reresolve_vanished(path)
         _gone_error(path)

@@ -1,12 +1,14 @@
-"""The ``mizan`` command line: ``run``, ``demo``, ``dashboard``, ``status``, ``approve``.
+"""The ``mizan`` command line: ``run``, ``demo``, ``dashboard``, ``status``, ``approve``, ``users``.
 
 - ``mizan run --data-dir DIR [--warehouse PATH]`` materialises every asset on the files in DIR, publishes a
   snapshot when everything passed, and prints a run summary; exits 1 naming the file and the problem.
 - ``mizan demo [--dir DIR] [--warehouse PATH] [--no-dashboard]`` writes the synthetic demo data, runs on it,
-  approves its first wave (so both approved and provisional waves show), then serves the dashboard.
+  approves its first wave (so both approved and provisional waves show), creates one demo user per role
+  (printed, demo-only passwords), then serves the dashboard.
 - ``mizan dashboard [--warehouse PATH] [--port N]`` serves the dashboard on the current snapshot.
 - ``mizan status [--json] [--warehouse PATH]``: current snapshot, run id, publish time, waves and approval.
 - ``mizan approve --source S --wave W [--by NAME] [--note TEXT] [--revoke]``: approve a survey wave.
+- ``mizan users add|remove|list|unlock``: dashboard users and roles (``pipelines/users.py``).
 - ``mizan source check FOLDER [--out PATH] [--force] [--json] [--encoding ENC] [--source-id ID] [--wave-id W]
   [--mapping PATH]``: profile a new delivery and write a draft mapping (``pipelines/source_check.py``).
 
@@ -26,6 +28,7 @@ import sys
 from pathlib import Path
 
 from pipelines import publish as pub
+from pipelines import users
 from pipelines.warehouse import connect, fetch_dicts, has_columns, table_exists, warehouse_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -417,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     p_appr.add_argument("--warehouse", type=Path, help=wh_help)
     p_appr.add_argument("--wait", type=float, default=60.0, help="seconds to wait for a run that holds the warehouse (default 60)")
 
+    users.add_parser(sub, wh_help)
+
     p_source = sub.add_parser("source", help="onboard a new delivery: `mizan source check FOLDER`")
     source_sub = p_source.add_subparsers(dest="source_command", required=True)
     p_check = source_sub.add_parser(
@@ -443,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "source":
         return source_check(args)
     warehouse = warehouse_path(args.warehouse)
+
+    if args.command == "users":
+        return users.main(args, warehouse)
 
     if args.command == "status":
         from pipelines.status import format_status, warehouse_status
@@ -510,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"demo: {source_id} wave {wave_id} not approved ({exc}); the Overview lists provisional waves "
                       "on request")
         print("demo: mizan_demo_national wave 2025 stays provisional")
+        print("\n".join(users.add_demo_users(users.UserStore.for_warehouse(warehouse))))
     if args.command == "demo" and not args.no_dashboard:
         return serve_dashboard(warehouse, args.port)
     return 0

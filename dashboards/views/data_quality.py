@@ -14,10 +14,11 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, queries, ui
+from dashboards import access, auth, charts, queries, ui
 from dashboards import tables as T
 from pipelines import publish
 
+auth.require(access.QUALITY, "The data quality page")
 path = ui.current_warehouse()
 pointer = ui.current_pointer()
 

@@ -16,9 +16,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, queries, ui
+from dashboards import access, auth, charts, queries, ui
 from dashboards import tables as T
 
+auth.require(access.DESIGN, "The indicator explorer")
 path = ui.current_warehouse()
 
 st.title("Indicator explorer")

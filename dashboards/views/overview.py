@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, queries, ui
+from dashboards import access, auth, charts, queries, ui
 from dashboards import tables as T
 
 path = ui.current_warehouse()
@@ -31,7 +31,8 @@ if not ui.require_tables(path, queries.SERVICE_TABLES, "the indicator overview")
     st.stop()
 rules_text = ui.rules_caption(path)
 
-include_provisional = st.toggle(
+# A role without the provisional permission gets no toggle, and its reads return approved waves only.
+include_provisional = auth.can(access.PROVISIONAL) and st.toggle(
     "Include provisional waves",
     value=False,
     key="overview_include_provisional",

@@ -7,6 +7,10 @@
 - ``scratch_warehouse_copy``: a writable plain-file copy of the scratch snapshot.
 
 The pipeline-built ``demo_warehouse`` / ``real_warehouse`` fixtures come from tests/conftest.py.
+
+Sign-in: every dashboard test reads a users store with one user per role (``users_store``,
+``$MIZAN_USERS``); ``sign_in(at, role)`` signs an AppTest session in as that role's user, and
+``open_app`` signs in as admin (who sees every page) unless told another role.
 """
 
 from __future__ import annotations
@@ -22,6 +26,38 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scratch_warehouses import SUPPRESSED_VALUES, build_warehouse, publish_scratch  # noqa: E402
+
+from signed_in import TEST_USERS, sign_in  # noqa: E402
+
+from dashboards import auth  # noqa: E402
+from pipelines.users import UserStore  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def users_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A users store with one user per role (``TEST_USERS``)."""
+    path = tmp_path_factory.mktemp("users") / "mizan.users.sqlite"
+    store = UserStore(path)
+    for role, (name, password) in TEST_USERS.items():
+        store.add(name, role, password)
+    return path
+
+
+@pytest.fixture()
+def bare_session():
+    """``bare_session(role)``: sign in the Streamlit session of a test without a running app
+    (``data.load`` called directly); signed out again afterwards."""
+    def _sign_in(role: str = "admin") -> None:
+        streamlit.session_state[auth.SESSION_KEY] = TEST_USERS[role][0]
+
+    yield _sign_in
+    streamlit.session_state.pop(auth.SESSION_KEY, None)
+
+
+@pytest.fixture(autouse=True)
+def _users_env(users_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every dashboard test reads the test users store."""
+    monkeypatch.setenv("MIZAN_USERS", str(users_store))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -94,12 +130,13 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 @pytest.fixture()
 def open_app(monkeypatch: pytest.MonkeyPatch):
-    """``open_app(warehouse, page=None)``: the dashboard on ``warehouse`` (via ``$MIZAN_WAREHOUSE``), run
-    once and switched to ``page``; fails on any exception the app raised."""
-    def _open(path: Path, page: str | None = None) -> AppTest:
+    """``open_app(warehouse, page=None, role="admin")``: the dashboard on ``warehouse`` (via
+    ``$MIZAN_WAREHOUSE``), signed in as ``role``, run once and switched to ``page``; fails on any
+    exception the app raised."""
+    def _open(path: Path, page: str | None = None, role: str = "admin") -> AppTest:
         monkeypatch.setattr(sys, "argv", [str(APP)])
         monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
-        at = AppTest.from_file(str(APP), default_timeout=120)
+        at = sign_in(AppTest.from_file(str(APP), default_timeout=120), role)
         at.run()
         if page is not None:
             at.switch_page(page).run()

@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from signed_in import sign_in
 from scratch_warehouses import PARTIAL_SOURCE, SPENDING_SUPPRESSED
 
 BUDGET, SPENDING = "views/budget_execution.py", "views/service_vs_spending.py"
@@ -41,7 +42,7 @@ def _mart(path: Path, sql: str) -> pl.DataFrame:
 def _open(monkeypatch: pytest.MonkeyPatch, path: Path, page: str) -> AppTest:
     monkeypatch.setattr(sys, "argv", [str(APP)])
     monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
-    at = AppTest.from_file(str(APP), default_timeout=120)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=120))
     at.run()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import queries
 from dashboards import tables as T
+from signed_in import sign_in
 from scratch_warehouses import SCRATCH_RUN_ID, SHA_BUDGET, SUPPRESSED_EXTRA
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -78,7 +79,7 @@ def open_app(monkeypatch: pytest.MonkeyPatch):
     def _open(path: Path, page: str | None = None) -> AppTest:
         monkeypatch.setattr(sys, "argv", [str(APP)])
         monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at = sign_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
         at.run()
         if page is not None:
             at.switch_page(page).run()

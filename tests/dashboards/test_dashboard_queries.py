@@ -302,9 +302,10 @@ def test_snapshot_version_changes_when_rebuilt(scratch_warehouse_copy: Path) -> 
     assert queries.snapshot_version(scratch_warehouse_copy) != before
 
 
-def test_cache_is_keyed_by_snapshot(scratch_warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_is_keyed_by_snapshot(bare_session, scratch_warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A plain warehouse file rewritten in place (a warehouse from before snapshots): its
     modification time and size key the cache."""
+    bare_session("admin")
     calls: list[str] = []
     real = queries.QUERIES["run_log"]
 
@@ -333,9 +334,10 @@ def test_cache_is_keyed_by_snapshot(scratch_warehouse_copy: Path, monkeypatch: p
     duckdb.connect(path).close()
 
 
-def test_cache_follows_the_pointer_to_each_new_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_follows_the_pointer_to_each_new_snapshot(bare_session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two publishes behind one pointer: each snapshot is its own cache entry (path + SHA-256),
     so the second read of the new snapshot comes from the cache and never shows the old data."""
+    bare_session("admin")
 
 
     calls: list[str] = []
@@ -378,9 +380,10 @@ def test_snapshot_identity(scratch_warehouse: Path, legacy_warehouse: Path, tmp_
         queries.snapshot_identity(tmp_path / "nope.duckdb")
 
 
-def test_a_pruned_snapshot_is_not_found_not_a_duckdb_error(tmp_path: Path) -> None:
+def test_a_pruned_snapshot_is_not_found_not_a_duckdb_error(bare_session, tmp_path: Path) -> None:
     """A snapshot removed after it was resolved raises WarehouseNotFound (the dashboard then
     re-resolves the pointer), never a raw DuckDB error or an empty new file."""
+    bare_session("admin")
 
 
     pointer = tmp_path / "mizan.duckdb"
@@ -396,7 +399,8 @@ def test_a_pruned_snapshot_is_not_found_not_a_duckdb_error(tmp_path: Path) -> No
     assert not old.exists()
 
 
-def test_cached_load_of_missing_file(tmp_path: Path) -> None:
+def test_cached_load_of_missing_file(bare_session, tmp_path: Path) -> None:
+    bare_session("admin")
     with pytest.raises(queries.WarehouseNotFound):
         data.load("run_log", str(tmp_path / "nope.duckdb"))
 
