@@ -14,12 +14,14 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from data_contracts.personal_data import RedactingError
+
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 QUESTION_BANK_PATH = Path(__file__).resolve().parent / "question_bank.yaml"
 INDICATORS_PATH = Path(__file__).resolve().parent / "indicators.yaml"
 
 
-class MappingError(ValueError):
+class MappingError(RedactingError, ValueError):
     """A mapping file that cannot be read or does not follow the mapping reference."""
 
 

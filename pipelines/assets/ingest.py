@@ -180,19 +180,27 @@ def _write(
     try:
         for table in tables:
             con.execute(f"DELETE FROM raw.{table} WHERE source_id IN ({marks})", present)
-            frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
-            if frames:
-                insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
         for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
-                      "review_flags", "budget_reconciliation"):
+                      "review_flags", "budget_reconciliation", "redacted_values"):
             con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id IN ({marks})", [domain, *present])
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
+            # per source, so the values redacted as personal data are counted per source
+            redacted: dict[tuple[str, str, str], int] = {}
+            for table in tables:
+                if table in r.tables and r.tables[table].height:
+                    insert_frame(con, f"raw.{table}", r.tables[table], redacted)
             for kind in ("quarantine", "exclusions", "dropped_columns"):
                 insert_frame(
                     con, f"audit.{kind}",
                     r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                    redacted,
                 )
+            if redacted:
+                insert_frame(con, "audit.redacted_values", pl.DataFrame(
+                    [(run_id, domain, r.source_id, t, c, k, n) for (t, c, k), n in sorted(redacted.items())],
+                    schema=["run_id", "domain", "source_id", "table_name", "column_name", "kind", "n_values"],
+                    orient="row"))
             if r.repeat_accounts:
                 insert_frame(con, "audit.repeat_group_accounts", pl.DataFrame([vars(a) for a in r.repeat_accounts])
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))

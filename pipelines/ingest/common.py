@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts.personal_data import RedactingError
+
 from data_contracts.governorates import UnknownGovernorateError, resolve_governorate
 from data_contracts.mapping import Mapping, MappingError, find_mapping, load_mapping
 
@@ -45,7 +47,7 @@ def resolve_governorate_name(value: str) -> tuple[str | None, str | None]:
         return None, str(exc)
 
 
-class FatalSourceError(RuntimeError):
+class FatalSourceError(RedactingError, RuntimeError):
     """A problem that stops the run (e.g. missing or non-positive weights): names file and rows."""
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts.personal_data import RedactingError
 
-class FileReadError(ValueError):
+
+class FileReadError(RedactingError, ValueError):
     """A delivered file that cannot be read as declared (encoding, delimiter, header)."""
 
 
