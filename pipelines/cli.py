@@ -278,7 +278,8 @@ def _summary_text(summary: dict) -> str:
                   for r in summary["repeat_groups"]]
     if summary.get("review_flags"):
         lines.append("loaded but flagged for review (audit.review_flags):")
-        lines += [f"  {r['source_id']} wave {r['wave_id']}: {r['n']} × {r['flag'].replace('_', ' ')}"
+        lines += [f"  {r['source_id']}" + (f" wave {r['wave_id']}" if r["wave_id"] else "")
+                  + f": {r['n']} × {r['flag'].replace('_', ' ')}"
                   for r in summary["review_flags"]]
     warnings = [
         f"{f['source_id']}/{f['file_name']}: no data rows" if f["rows_read"] == 0
