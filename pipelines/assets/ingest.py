@@ -164,6 +164,7 @@ def _run_sources(
                 f"excluded {acc.rows_excluded}, quarantined {acc.rows_quarantined}"
             )
         registry.record_loads(result.files)
+        result.allow_empty = mapping.allow_empty
         results.append(result)
     return results, skipped
 
@@ -239,6 +240,7 @@ def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain:
         registry = Registry(con, domain, paths.layout().archive_dir, paths.mizan_run_id(), now)
         results, skipped = _run_sources(context, paths, domain, registry)
         counts = _write(con, domain, tables, results, skipped, registry)
+    _refuse_empty_sources(results)
     summary = _summary(results, skipped)
     summary["deliveries"] = [
         {k: d[k] for k in ("source_id", "file_name", "file_sha256", "outcome")} for d in registry.deliveries
@@ -248,6 +250,23 @@ def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain:
         if i == 0:
             metadata["summary"] = dg.MetadataValue.json(summary)
         yield dg.MaterializeResult(asset_key=_key(table), metadata=metadata)
+
+
+def _refuse_empty_sources(results: list[SourceResult]) -> None:
+    """A source of which no row loaded stops the run (after its quarantine and exclusions are written, so
+    the failed run's summary says why), unless its mapping says ``allow_empty: true``.
+
+    Raises:
+        dagster.Failure: naming each such source with its rows read, excluded and quarantined.
+    """
+    empty = [r for r in results if not r.allow_empty and sum(a.rows_loaded for a in r.files) == 0]
+    if empty:
+        raise dg.Failure(description="; ".join(
+            f"source {r.source_id}: no row loaded from its {len(r.files)} file(s) (read "
+            f"{sum(a.rows_read for a in r.files)}, excluded {sum(a.rows_excluded for a in r.files)}, quarantined "
+            f"{sum(a.rows_quarantined for a in r.files)}; see the reasons below)" for r in empty)
+            + ": the warehouse is not replaced; if an empty delivery is expected, set allow_empty: true in the "
+              "source's mapping")
 
 
 def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:

@@ -104,6 +104,7 @@ class SourceResult:
     repeat_accounts: list[RepeatAccount] = field(default_factory=list)
     review_flags: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.review_flags
     reconciliation: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.budget_reconciliation
+    allow_empty: bool = False  # the mapping's allow_empty: loading no row of the source is not a failure
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]

@@ -27,6 +27,7 @@ Shapes are in docs/architecture.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import fnmatch
 import json
@@ -114,8 +115,13 @@ def looks_personal(column: str) -> bool:
 _INT_RE = WHOLE_NUMBER_PATTERN
 _NUM_RE = NUMBER_PATTERN
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-# ISO date or timestamp; the offset may be written +03:00, +0300 or +03 (Kobo exports all three)
-_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?)?$"
+# ISO date or timestamp with a real time of day (hours 00-23, minutes and seconds 00-59, a leap second 60);
+# the offset may be written +03:00, +0300 or +03 (Kobo exports all three)
+_DATETIME_RE = (r"^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d+)?)?"
+                r"([+-]([01]\d|2[0-3])(:?[0-5]\d)?|Z)?)?$")
+#: An interview date farther than this from the median interview date of its file is outside the wave's
+#: fieldwork (a device clock or a typed year gone wrong) and is quarantined; so is a date after the run.
+FIELDWORK_WINDOW_DAYS = 366
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
 _SPLIT_FALSE = ["0", "False", "false", "FALSE"]
 ATTRIBUTE_SCHEMA = {
@@ -298,15 +304,21 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
         elif q.type == "integer":
             bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_INT_RE))
             problems.add_frame(bad, col, "not a whole number (XLSForm integer)")
+            problems.add_frame(df.filter(_number(v).is_infinite()), col, INFINITE)
         elif q.type == "decimal":
             bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_NUM_RE))
             problems.add_frame(bad, col, "not a number (XLSForm decimal)")
+            problems.add_frame(df.filter(_number(v).is_infinite()), col, INFINITE)
         elif q.type in ("date", "today", "start", "end", "datetime"):
             pattern = _DATE_RE if q.type in ("date", "today") else _DATETIME_RE
             text = _digits(v)
             bad = df.filter(v.is_not_null() & (~text.str.contains(pattern) | _calendar_day(text).is_null()))
             problems.add_frame(bad, col, f"not a valid {'date YYYY-MM-DD' if pattern == _DATE_RE else 'ISO timestamp'} "
-                               f"(XLSForm {q.type})")
+                               f"(XLSForm {q.type}; a real calendar day"
+                               f"{'' if pattern == _DATE_RE else ' and time of day, hours 00-23, minutes 00-59'})")
+
+
+INFINITE = "a number too large to store (it overflows to infinity)"
 
 
 def _tokens(df: pl.DataFrame, col: str) -> pl.DataFrame:
@@ -440,6 +452,7 @@ def ingest_survey_source(
     if mapping.weight.sample_frame is not None:
         result.tables["survey_respondents"] = _sample_frame_weights(result.tables["survey_respondents"], mapping, folder)
     _check_strata_to_combine(result.tables["survey_respondents"], mapping)
+    _check_psu_strata(result.tables["survey_respondents"], mapping)
     dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
     result.tables["survey_sources"] = pl.DataFrame(
         [
@@ -671,11 +684,12 @@ def _load_file(
         weight_expr, raw_weight = _number(pl.col(wref.column)), pl.col(wref.column).fill_null("blank")
         nulls = weight_expr.is_null()
     df = df.with_columns(weight_expr.alias("__weight"), raw_weight.alias("__weight_raw"), nulls.alias("__weight_null"))
-    bad_w = df.filter(pl.col("__weight_null") | (pl.col("__weight") <= 0) | pl.col("__weight").is_null())
+    bad_w = df.filter(pl.col("__weight_null") | (pl.col("__weight") <= 0) | pl.col("__weight").is_null()
+                      | pl.col("__weight").is_infinite())
     if bad_w.height:
         shown = ", ".join(f"row {r} ({v})" for r, v in bad_w.select("__row", "__weight_raw").head(10).iter_rows())
         raise FatalSourceError(
-            f"{path.name}: {bad_w.height} row(s) with missing, zero, negative or unreadable weight: {shown}"
+            f"{path.name}: {bad_w.height} row(s) with missing, zero, negative, infinite or unreadable weight: {shown}"
             f"{' ...' if bad_w.height > 10 else ''}; expected a positive number in every row"
         )
 
@@ -750,13 +764,20 @@ def _load_file(
         df, design["district_pcode"] = _resolve_districts(df, design["district_pcode"], mapping, problems)
     if mapping.interview_date is not None:
         dref = mapping.interview_date
-        text = _digits(_ref_expr(dref, id_col).cast(pl.String))
+        text = _digits(_ref_expr(dref, id_col).cast(pl.String).str.strip_chars())
+        if dref.recode is not None:
+            # values written another way ("unknown", "15/03/2024") are recoded onto an ISO date or a blank;
+            # every other value must itself be a date (dates are too many to list)
+            text = pl.when(text.is_in(list(dref.recode))).then(
+                text.replace_strict(dref.recode, default=None, return_dtype=pl.String)).otherwise(text)
         dates = _calendar_day(text)
         if dref.column:
             problems.add_frame(
-                df.filter(pl.col(dref.column).is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),
-                dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day)",
+                df.filter(text.is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),
+                dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day and "
+                             "time of day)",
             )
+            _check_fieldwork_window(df, dates, dref.column, problems)
             # A blank start (a device that lost it) falls back to the form's other device-local dates, in
             # order: today, start, end (never _submission_time, which is UTC server time).
             fallbacks = [c for c in ("today", "start", "end") if c != dref.column and c in df.columns
@@ -818,6 +839,7 @@ def _load_file(
                     else pl.lit(None, pl.String))
             v_num = pl.when(code.is_null()).then(v)
             num = _number(v_num)
+            problems.add_frame(df.filter(num.is_infinite()), qmap.column, f"{INFINITE} (canonical question {qid})")
             lo, hi = spec.get("min_value"), spec.get("max_value")
             pattern = _INT_RE if spec["answer_type"] == "integer" else _NUM_RE
             problems.add_frame(
@@ -906,6 +928,52 @@ def _load_file(
         "__loaded": ok,
     }
 
+
+
+def _check_fieldwork_window(df: pl.DataFrame, dates: pl.Expr, column: str, problems: Problems) -> None:
+    """Quarantine interview dates after the run date, or farther than :data:`FIELDWORK_WINDOW_DAYS` from
+    the median interview date of the file (docs/mapping-files.md, "interview_date"): one wrong clock must
+    not move the wave's fieldwork period (and its place among the waves) by years."""
+    today = dt.date.today()
+    days = df.select(dates.alias("__d"))["__d"]
+    past = days.filter(days <= today).cast(pl.Int32)
+    if past.len() == 0:
+        median = None
+    else:
+        median = dt.date(1970, 1, 1) + dt.timedelta(days=round(past.median()))
+    future = df.with_columns(dates.alias("__d")).filter(pl.col("__d") > today)
+    problems.add_frame(future, column, f"interview date after the run date ({today.isoformat()}): a device clock or a "
+                                       "typed year gone wrong")
+    if median is not None:
+        far = df.with_columns(dates.alias("__d")).filter(
+            (pl.col("__d") <= today) & ((pl.col("__d") - pl.lit(median)).dt.total_days().abs() > FIELDWORK_WINDOW_DAYS))
+        problems.add_frame(far, column, f"interview date more than {FIELDWORK_WINDOW_DAYS} days from the file's median "
+                                        f"interview date ({median.isoformat()}): outside the wave's fieldwork")
+
+
+def _check_psu_strata(respondents: pl.DataFrame, mapping: SurveyMapping) -> None:
+    """A PSU code belongs to one stratum per wave: the same code in two strata would be one cluster to the
+    variance estimator's PSU count but two to its strata, changing the degrees of freedom and the
+    single-PSU strata without a word.
+
+    Raises:
+        FatalSourceError: naming the PSU, its strata and up to 5 rows (file: rows) in each.
+    """
+    if mapping.psu.column is None or respondents.height == 0:
+        return
+    shared = respondents.group_by("wave_id", "psu").agg(pl.col("stratum").n_unique().alias("n")).filter(pl.col("n") > 1)
+    if shared.height == 0:
+        return
+    rows = respondents.join(shared.select("wave_id", "psu"), on=["wave_id", "psu"]).group_by(
+        "wave_id", "psu", "stratum").agg(pl.col("file_name").first(), pl.col("row_number").sort().head(5),
+                                         pl.len().alias("n")).sort("wave_id", "psu", "stratum")
+    shown = "; ".join(
+        f"wave {w} PSU {p!r} in stratum {s!r} ({f}: row(s) {', '.join(map(str, r))}{', …' if n > len(r) else ''})"
+        for w, p, s, f, r, n in rows.head(10).iter_rows())
+    raise FatalSourceError(
+        f"{mapping.source_id}: {shared.height} PSU code(s) appear in more than one stratum: {shown}. A PSU is "
+        f"sampled within one stratum: if the codes are numbered within each stratum, deliver a PSU column that is "
+        f"unique across strata (e.g. stratum and PSU joined)")
 
 
 def _resolve_districts(
