@@ -392,7 +392,7 @@ def source_check(args: argparse.Namespace) -> int:
     draft = draft_mapping(profile)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(draft, encoding="utf-8")
+        out.write_text(personal_data.redact_text(draft), encoding="utf-8")
     except OSError as exc:
         print(f"mizan: cannot write the draft {out}: {exc.strerror}", file=sys.stderr)
         return 1
