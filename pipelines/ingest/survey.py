@@ -37,6 +37,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts import personal_data
 from data_contracts.contracts import SurveyAnswer, SurveyRespondent, contract_failures
 from data_contracts.districts import DistrictError, resolve_district
 from data_contracts.mapping import BOX_CODES, ColumnRef, FileSpec, MappingError, SurveyMapping, load_question_bank
@@ -190,8 +191,9 @@ def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm 
 #: Values that are a position (``33.301,44.361``, ``33.3 44.3 0 5`` as Kobo writes a geopoint) or a phone
 #: number (Iraqi mobile ``07xx xxx xxxx``, ``+964 7xx``, ``9647xx``): a free-text column whose answers are
 #: mostly such values is dropped whatever its name.
-GPS_VALUE = r"^-?\d{1,2}\.\d{3,}\s*[,;\s]\s*-?\d{1,3}\.\d{3,}(\s+-?\d+(\.\d+)?){0,2}$"
-PHONE_VALUE = r"^(\+|00)?(964)?\s*0?7\d{2}[\s-]?\d{3}[\s-]?\d{4}$"
+#: The patterns are the value detector's (data_contracts/personal_data.py), matched here on whole answers.
+GPS_VALUE = rf"^{personal_data.PATTERNS['gps']}(\s+-?\d+(\.\d+)?){{0,2}}$"
+PHONE_VALUE = rf"^{personal_data.PATTERNS['phone']}$"
 
 
 def personal_by_content(frame: pl.DataFrame, columns: list[str], form: XLSForm | None,
