@@ -27,7 +27,6 @@ Shapes are in docs/architecture.md.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import fnmatch
 import json
@@ -52,6 +51,7 @@ from pipelines.ingest.common import (
     resolve_governorate_name,
     source_files,
 )
+from pipelines.ingest.survey_checks import check_fieldwork_window, check_psu_strata
 from pipelines.ingest.survey_dedup import FilePart, apply_validation_status, resolve_duplicates, soft_duplicates
 from pipelines.ingest.survey_read import SurveyFile, read_survey_file, source_folder
 from pipelines.readers.delimited import read_delimited
@@ -120,9 +120,6 @@ _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 # the offset may be written +03:00, +0300 or +03 (Kobo exports all three)
 _DATETIME_RE = (r"^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d+)?)?"
                 r"([+-]([01]\d|2[0-3])(:?[0-5]\d)?|Z)?)?$")
-#: An interview date farther than this from the median interview date of its file is outside the wave's
-#: fieldwork (a device clock or a typed year gone wrong) and is quarantined; so is a date after the run.
-FIELDWORK_WINDOW_DAYS = 366
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
 _SPLIT_FALSE = ["0", "False", "false", "FALSE"]
 ATTRIBUTE_SCHEMA = {
@@ -454,7 +451,7 @@ def ingest_survey_source(
     if mapping.weight.sample_frame is not None:
         result.tables["survey_respondents"] = _sample_frame_weights(result.tables["survey_respondents"], mapping, folder)
     _check_strata_to_combine(result.tables["survey_respondents"], mapping)
-    _check_psu_strata(result.tables["survey_respondents"], mapping)
+    check_psu_strata(result.tables["survey_respondents"], mapping)
     dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
     result.tables["survey_sources"] = pl.DataFrame(
         [
@@ -779,7 +776,7 @@ def _load_file(
                 dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day and "
                              "time of day)",
             )
-            _check_fieldwork_window(df, dates, dref.column, problems)
+            check_fieldwork_window(df, dates, dref.column, problems)
             # A blank start (a device that lost it) falls back to the form's other device-local dates, in
             # order: today, start, end (never _submission_time, which is UTC server time).
             fallbacks = [c for c in ("today", "start", "end") if c != dref.column and c in df.columns
@@ -930,52 +927,6 @@ def _load_file(
         "__loaded": ok,
     }
 
-
-
-def _check_fieldwork_window(df: pl.DataFrame, dates: pl.Expr, column: str, problems: Problems) -> None:
-    """Quarantine interview dates after the run date, or farther than :data:`FIELDWORK_WINDOW_DAYS` from
-    the median interview date of the file (docs/mapping-files.md, "interview_date"): one wrong clock must
-    not move the wave's fieldwork period (and its place among the waves) by years."""
-    today = dt.date.today()
-    days = df.select(dates.alias("__d"))["__d"]
-    past = days.filter(days <= today).cast(pl.Int32)
-    if past.len() == 0:
-        median = None
-    else:
-        median = dt.date(1970, 1, 1) + dt.timedelta(days=round(past.median()))
-    future = df.with_columns(dates.alias("__d")).filter(pl.col("__d") > today)
-    problems.add_frame(future, column, f"interview date after the run date ({today.isoformat()}): a device clock or a "
-                                       "typed year gone wrong")
-    if median is not None:
-        far = df.with_columns(dates.alias("__d")).filter(
-            (pl.col("__d") <= today) & ((pl.col("__d") - pl.lit(median)).dt.total_days().abs() > FIELDWORK_WINDOW_DAYS))
-        problems.add_frame(far, column, f"interview date more than {FIELDWORK_WINDOW_DAYS} days from the file's median "
-                                        f"interview date ({median.isoformat()}): outside the wave's fieldwork")
-
-
-def _check_psu_strata(respondents: pl.DataFrame, mapping: SurveyMapping) -> None:
-    """A PSU code belongs to one stratum per wave: the same code in two strata would be one cluster to the
-    variance estimator's PSU count but two to its strata, changing the degrees of freedom and the
-    single-PSU strata without a word.
-
-    Raises:
-        FatalSourceError: naming the PSU, its strata and up to 5 rows (file: rows) in each.
-    """
-    if mapping.psu.column is None or respondents.height == 0:
-        return
-    shared = respondents.group_by("wave_id", "psu").agg(pl.col("stratum").n_unique().alias("n")).filter(pl.col("n") > 1)
-    if shared.height == 0:
-        return
-    rows = respondents.join(shared.select("wave_id", "psu"), on=["wave_id", "psu"]).group_by(
-        "wave_id", "psu", "stratum").agg(pl.col("file_name").first(), pl.col("row_number").sort().head(5),
-                                         pl.len().alias("n")).sort("wave_id", "psu", "stratum")
-    shown = "; ".join(
-        f"wave {w} PSU {p!r} in stratum {s!r} ({f}: row(s) {', '.join(map(str, r))}{', …' if n > len(r) else ''})"
-        for w, p, s, f, r, n in rows.head(10).iter_rows())
-    raise FatalSourceError(
-        f"{mapping.source_id}: {shared.height} PSU code(s) appear in more than one stratum: {shown}. A PSU is "
-        f"sampled within one stratum: if the codes are numbered within each stratum, deliver a PSU column that is "
-        f"unique across strata (e.g. stratum and PSU joined)")
 
 
 def _resolve_districts(
