@@ -59,10 +59,10 @@ PATTERNS: dict[str, str] = {
     "phone": f"(?:{_IRAQ_MOBILE}|{_INTERNATIONAL})",
     "national_id": _NATIONAL_ID,
 }
-# a value must not continue a longer number or word on either side (so a 64-digit hash, a budget amount of
-# 15 digits or a p-code holds no "phone number")
+# a value must not continue a longer number, word or token on either side (so a 64-digit hash, a UUID, a
+# budget amount of 15 digits or a p-code holds no "phone number")
 _BEFORE = r"(?:^|[^\w.+@-])"
-_AFTER = r"(?:$|[^\w@]|\.(?:\D|$))"
+_AFTER = r"(?:$|[^\w@.-]|[.-](?:[^\w]|$))"  # "-" or "." then a letter or digit: a longer token (a UUID, 1.5)
 _SCAN = {kind: re.compile(f"{_BEFORE}({pattern}){_AFTER}") for kind, pattern in PATTERNS.items()}
 _DIGITS = str.maketrans(DIGIT_MAP)
 _MARKER = re.compile(r"<redacted (?:email|gps|phone|national_id) #[0-9a-f]{8}>")
@@ -193,11 +193,10 @@ def redact_frame(frame: pl.DataFrame, skip: set[str] = frozenset()) -> tuple[pl.
             hit = hit | found
         if not hit.any():
             continue
-        values = s.filter(hit).unique().to_list()
         mapping = {}
-        for v in values:
+        for v, n in s.filter(hit).value_counts().iter_rows():
             for kind, _value in find(v):
-                counts[(col, kind)] = counts.get((col, kind), 0) + int((s == v).sum())
+                counts[(col, kind)] = counts.get((col, kind), 0) + n
             mapping[v] = redact_text(v)
         mapping = {k: v for k, v in mapping.items() if k != v}
         if mapping:
