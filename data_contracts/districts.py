@@ -51,6 +51,7 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts.governorates import _match_key, governorates
+from data_contracts.personal_data import RedactingError
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
@@ -101,7 +102,7 @@ def _context(governorate_pcode: str | None, names: dict[str, str]) -> str:
     return f"in governorate {governorate_pcode} ({names.get(governorate_pcode, '?')})"
 
 
-class DistrictError(ValueError):
+class DistrictError(RedactingError, ValueError):
     """Base class of every district resolution error."""
 
 

@@ -14,12 +14,14 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from data_contracts.personal_data import RedactingError
+
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 QUESTION_BANK_PATH = Path(__file__).resolve().parent / "question_bank.yaml"
 INDICATORS_PATH = Path(__file__).resolve().parent / "indicators.yaml"
 
 
-class MappingError(ValueError):
+class MappingError(RedactingError, ValueError):
     """A mapping file that cannot be read or does not follow the mapping reference."""
 
 
@@ -307,6 +309,8 @@ class SurveyMapping(_Strict):
     domain: Literal["survey"]
     title: str
     is_synthetic: bool = False
+    #: a run that loads no row of this source fails unless this is true (a delivery expected to be empty)
+    allow_empty: bool = False
     format: Literal["kobo_csv", "kobo_xlsx", "odk_central_csv", "csv", "xlsx", "spss", "stata"]
     #: text encoding; default ``utf-8`` for text files and the file's own declaration for SPSS/Stata
     encoding: str | None = None
@@ -539,6 +543,8 @@ class BudgetMapping(_Strict):
     domain: Literal["budget"]
     title: str
     is_synthetic: bool = False
+    #: a run that loads no row of this source fails unless this is true (a delivery expected to be empty)
+    allow_empty: bool = False
     format: Literal["csv", "xlsx"]
     encoding: str = "utf-8"
     delimiter: Literal[",", ";", "\t", "auto"] = "auto"
@@ -606,6 +612,25 @@ class BudgetMapping(_Strict):
 Mapping = SurveyMapping | BudgetMapping
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """The same key twice in one YAML mapping (YAML's own loader keeps the last one silently)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key written twice in the same mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise DuplicateKeyError(
+                    f"key {key!r} appears twice in the same mapping (line {seen[key] + 1} and line "
+                    f"{key_node.start_mark.line + 1}); YAML would keep only the last: remove one")
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_mapping(path: Path) -> Mapping:
     """Read and validate one mapping file.
 
@@ -614,7 +639,9 @@ def load_mapping(path: Path) -> Mapping:
             and the field).
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+    except DuplicateKeyError as exc:
+        raise MappingError(f"{path}: {exc}") from None
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("domain") not in ("survey", "budget"):

@@ -27,6 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from data_contracts import personal_data
+from data_contracts.personal_data import RedactingError, RedactingStream
 from pipelines import publish as pub
 from pipelines import users
 from pipelines.warehouse import connect, fetch_dicts, has_columns, table_exists, warehouse_path
@@ -36,7 +38,7 @@ DEFAULT_DEMO_DIR = Path("demo_data")
 MAX_MESSAGE = 2000
 
 
-class RunFailed(RuntimeError):
+class RunFailed(RedactingError, RuntimeError):
     """A run that did not complete: the message names the file/step and the problem."""
 
 
@@ -68,6 +70,10 @@ def run_pipeline(
     if not data_dir.is_dir():
         raise RunFailed(f"data directory {data_dir} does not exist")
     layout = pub.Layout.of(warehouse)
+    try:
+        personal_data.use_warehouse(warehouse)  # the salt of redaction markers (docs/security.md)
+    except OSError as exc:
+        raise RunFailed(f"cannot create the redaction salt next to the warehouse {warehouse}: {exc}") from None
     run_id = pub.new_run_id()
     started = pub.utcnow()
     log_path = layout.logs_dir / f"run-{started:%Y%m%dT%H%M%S}-{run_id[:8]}.log"
@@ -97,10 +103,15 @@ def run_pipeline(
         from pipelines.definitions import ALL_ASSETS, build_resources
 
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        with log_path.open("w", encoding="utf-8") as log, contextlib.ExitStack() as stack:
+        with log_path.open("w", encoding="utf-8") as log_file, contextlib.ExitStack() as stack:
+            # every line of step output is redacted of personal data, in the log file and on a verbose terminal
+            log = RedactingStream(log_file)
             if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
                 stack.enter_context(contextlib.redirect_stdout(log))
                 stack.enter_context(contextlib.redirect_stderr(log))
+            else:
+                stack.enter_context(contextlib.redirect_stdout(RedactingStream(sys.stdout)))
+                stack.enter_context(contextlib.redirect_stderr(RedactingStream(sys.stderr)))
             result = dg.materialize(
                 ALL_ASSETS,
                 resources=build_resources(
@@ -155,10 +166,20 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
             "SELECT source_id, file_name, file_sha256, outcome FROM audit.file_deliveries WHERE run_id = ? "
             "ORDER BY domain, source_id, file_name", [run_id]
         ) if exists("audit.file_deliveries") else []
+        # a row is one (file, sheet, row number): row numbers repeat across the files and sheets of a source
         out["quarantine_by_reason"] = rows(
-            "SELECT source_id, column_name, reason, count(DISTINCT row_number) AS n_rows FROM audit.quarantine "
-            "GROUP BY ALL ORDER BY source_id, n_rows DESC"
+            "SELECT source_id, column_name, reason, count(DISTINCT (file_sha256, sheet_name, row_number)) AS n_rows "
+            "FROM audit.quarantine GROUP BY ALL ORDER BY source_id, n_rows DESC, column_name, reason"
         ) if exists("audit.quarantine") else []
+        out["quarantine_by_file"] = rows(
+            "SELECT source_id, file_name, sheet_name, count(DISTINCT row_number) AS n_rows FROM audit.quarantine "
+            "GROUP BY ALL ORDER BY source_id, file_name, sheet_name NULLS FIRST"
+        ) if exists("audit.quarantine") else []
+        out["redacted_values"] = rows(
+            "SELECT source_id, kind, sum(n_values)::BIGINT AS n_values, string_agg(DISTINCT table_name || '.' || "
+            "column_name, ', ' ORDER BY table_name || '.' || column_name) AS columns FROM audit.redacted_values "
+            "GROUP BY ALL ORDER BY source_id, kind"
+        ) if exists("audit.redacted_values") else []
         out["exclusions_by_reason"] = rows(
             "SELECT source_id, reason, count(*) AS n_rows FROM audit.exclusions GROUP BY ALL ORDER BY source_id, reason"
         ) if exists("audit.exclusions") else []
@@ -213,7 +234,11 @@ def collect_summary(warehouse: Path, run_id: str) -> dict:
 
 
 def format_summary(summary: dict) -> str:
-    """The run summary as plain text for the terminal."""
+    """The run summary as plain text for the terminal, redacted of personal data."""
+    return personal_data.redact_text(_summary_text(summary))
+
+
+def _summary_text(summary: dict) -> str:
     lines = [f"mizan run {summary.get('run_id', '')} — {summary.get('status', '')}", f"warehouse: {summary['warehouse']}", ""]
     if summary.get("snapshot"):
         lines.insert(2, f"published snapshot: {summary['snapshot']}")
@@ -245,6 +270,15 @@ def format_summary(summary: dict) -> str:
             f"  {r['source_id']}: {r['n_rows']} row(s), column {r['column_name']}: {r['reason']}"
             for r in summary["quarantine_by_reason"]
         ]
+    if summary.get("quarantine_by_file"):
+        lines.append("rows quarantined, by file and sheet:")
+        lines += [f"  {r['source_id']}/{r['file_name']}" + (f" [{r['sheet_name']}]" if r["sheet_name"] else "")
+                  + f": {r['n_rows']} row(s)" for r in summary["quarantine_by_file"]]
+    if summary.get("redacted_values"):
+        lines.append("personal data redacted value by value (phone numbers, e-mails, GPS, national ids; "
+                     "docs/security.md):")
+        lines += [f"  {r['source_id']}: {r['n_values']} {r['kind']} value(s) in {r['columns']}"
+                  for r in summary["redacted_values"]]
     if summary["dropped_columns"]:
         lines.append("personal-data columns dropped before the warehouse:")
         lines += [f"  {r['source_id']}: {r['columns']}" for r in summary["dropped_columns"]]
@@ -255,7 +289,8 @@ def format_summary(summary: dict) -> str:
                   for r in summary["repeat_groups"]]
     if summary.get("review_flags"):
         lines.append("loaded but flagged for review (audit.review_flags):")
-        lines += [f"  {r['source_id']} wave {r['wave_id']}: {r['n']} × {r['flag'].replace('_', ' ')}"
+        lines += [f"  {r['source_id']}" + (f" wave {r['wave_id']}" if r["wave_id"] else "")
+                  + f": {r['n']} × {r['flag'].replace('_', ' ')}"
                   for r in summary["review_flags"]]
     warnings = [
         f"{f['source_id']}/{f['file_name']}: no data rows" if f["rows_read"] == 0
@@ -368,16 +403,16 @@ def source_check(args: argparse.Namespace) -> int:
     draft = draft_mapping(profile)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(draft, encoding="utf-8")
+        out.write_text(personal_data.redact_text(draft), encoding="utf-8")
     except OSError as exc:
         print(f"mizan: cannot write the draft {out}: {exc.strerror}", file=sys.stderr)
         return 1
     profile["draft"] = str(out)
     if args.json:
-        print(json.dumps(profile, indent=2, ensure_ascii=False, default=str))
+        print(personal_data.redact_text(json.dumps(profile, indent=2, ensure_ascii=False, default=str)))
         print(f"draft mapping written to {out}", file=sys.stderr)
     else:
-        print(format_report(profile))
+        print(personal_data.redact_text(format_report(profile)))
         print(f"\ndraft mapping written to {out}: fill every TODO, then put it at {folder}/source.yaml (or "
               f"data_contracts/sources/{source_id}.yaml)")
     return 0

@@ -40,6 +40,7 @@ from typing import Iterator
 
 import duckdb
 
+from data_contracts.personal_data import redact_obj
 from pipelines.readers.delimited import sha256_of
 from pipelines.warehouse import memory_limit
 
@@ -529,7 +530,8 @@ def append_journal(layout: Layout, entry: dict) -> None:
     def iso(value):  # one time format in the journal: ISO 8601, seconds, UTC without offset
         return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else str(value)
 
-    line = (json.dumps(entry, default=iso, sort_keys=True) + "\n").encode("utf-8")
+    # the one writer of the journal: every text in it (messages, summaries) redacted of personal data
+    line = (json.dumps(redact_obj(entry), default=iso, sort_keys=True) + "\n").encode("utf-8")
     fd = os.open(layout.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)

@@ -13,6 +13,7 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from pipelines import publish as pub
+from data_contracts import personal_data
 from pipelines.warehouse import warehouse_path
 
 
@@ -68,6 +69,7 @@ class MizanPaths(dg.ConfigurableResource):
             return
         self._run_id = self.run_id or context.run_id or pub.new_run_id()
         self._started_at = pub.utcnow()
+        personal_data.use_warehouse(self.warehouse_path())  # the salt of redaction markers (docs/security.md)
         if self.lock_held:
             return
         stack = contextlib.ExitStack()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from data_contracts.personal_data import redact_obj, redact_text
+
 from pipelines import publish as pub
 from pipelines.publish import utcnow
 from pipelines.warehouse import table_exists
@@ -100,6 +102,7 @@ def failure_messages(events, limit: int = 2000) -> list[str]:
         data = ev.step_failure_data
         desc = (data.user_failure_data.description if data.user_failure_data else None) or (
             data.error.message.strip() if data.error else "unknown error")
+        desc = redact_text(desc)
         if len(desc) > limit:
             desc = desc[:limit] + " … (truncated; see the step log)"
         out.append(f"{ev.step_key}: {desc}")
@@ -118,7 +121,7 @@ def insert_run_log(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
     """Append records (journal lines or fresh records) to ``audit.run_log``."""
     sql = f"INSERT INTO audit.run_log ({', '.join(RUN_LOG_COLUMNS)}) VALUES ({', '.join('?' for _ in RUN_LOG_COLUMNS)})"
     for r in records:
-        values = [r.get(c) for c in RUN_LOG_COLUMNS]
+        values = [redact_obj(r.get(c)) for c in RUN_LOG_COLUMNS]
         con.execute(sql, [v.isoformat() if hasattr(v, "isoformat") else v for v in values])
 
 

@@ -14,6 +14,8 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
+from data_contracts.personal_data import redact_frame
+
 DEFAULT_WAREHOUSE = Path("warehouse") / "mizan.duckdb"
 
 RAW_DDL = {
@@ -134,6 +136,10 @@ AUDIT_DDL = {
         other_respondent_id VARCHAR, similarity DOUBLE, fields_compared INTEGER, detail VARCHAR""",
     "dropped_columns": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR""",
+    # Values replaced by a redaction marker as personal data (data_contracts/personal_data.py), per column.
+    "redacted_values": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, table_name VARCHAR, column_name VARCHAR, kind VARCHAR,
+        n_values BIGINT""",
     "skipped_sources": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, path VARCHAR, reason VARCHAR",
     "source_notes": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, note VARCHAR",
     "dbt_results": """
@@ -268,9 +274,17 @@ def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
     ]
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataFrame) -> int:
+#: Columns that hold only hashes and ids the pipeline makes: not scanned for personal data.
+UNSCANNED_COLUMNS = frozenset({"file_sha256", "run_id", "domain", "supersedes_sha256", "superseded_by"})
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataFrame,
+                 redacted: dict[tuple[str, str, str], int] | None = None) -> int:
     """Append ``frame`` to ``qualified`` (``schema.table``), matching columns by name.
 
+    Every text value passes :func:`data_contracts.personal_data.redact_frame` first: this is the one way
+    Python writes rows into the warehouse, so no phone number, e-mail, GPS pair or national id reaches a
+    table. ``redacted``, when given, is incremented per ``(table, column, kind)`` by the values replaced.
     Columns of the table absent from the frame are NULL; columns of the frame not in the table raise.
 
     Raises:
@@ -278,6 +292,10 @@ def insert_frame(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataF
     """
     if frame.height == 0:
         return 0
+    frame, counts = redact_frame(frame, skip=UNSCANNED_COLUMNS)
+    if redacted is not None:
+        for (column, kind), n in counts.items():
+            redacted[(qualified, column, kind)] = redacted.get((qualified, column, kind), 0) + n
     cols = _columns(con, qualified)
     extra = sorted(set(frame.columns) - set(cols))
     if extra:

@@ -180,6 +180,7 @@ def _run_sources(
                 f"excluded {acc.rows_excluded}, quarantined {acc.rows_quarantined}"
             )
         registry.record_loads(result.files)
+        result.allow_empty = mapping.allow_empty
         results.append(result)
     return results, skipped
 
@@ -209,17 +210,24 @@ def _write(
     try:
         for r in results:
             _delete_replaced(con, domain, tables, r)
-        for table in tables:
-            frames = [r.tables[table] for r in results if table in r.tables and r.tables[table].height]
-            if frames:
-                insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
+            # per source, so the values redacted as personal data are counted per source
+            redacted: dict[tuple[str, str, str], int] = {}
+            for table in tables:
+                if table in r.tables and r.tables[table].height:
+                    insert_frame(con, f"raw.{table}", r.tables[table], redacted)
             for kind in ("quarantine", "exclusions", "dropped_columns"):
                 insert_frame(
                     con, f"audit.{kind}",
                     r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                    redacted,
                 )
+            if redacted:
+                insert_frame(con, "audit.redacted_values", pl.DataFrame(
+                    [(run_id, domain, r.source_id, t, c, k, n) for (t, c, k), n in sorted(redacted.items())],
+                    schema=["run_id", "domain", "source_id", "table_name", "column_name", "kind", "n_values"],
+                    orient="row"))
             if r.repeat_accounts:
                 insert_frame(con, "audit.repeat_group_accounts", pl.DataFrame([vars(a) for a in r.repeat_accounts])
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
@@ -250,7 +258,7 @@ def _write(
 
 
 _AUDIT_BY_SOURCE = ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
-                    "review_flags", "budget_reconciliation")
+                    "review_flags", "budget_reconciliation", "redacted_values")
 
 
 def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> None:
@@ -300,6 +308,7 @@ def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain:
         registry = Registry(con, domain, paths.layout().archive_dir, paths.mizan_run_id(), now)
         results, skipped = _run_sources(context, paths, domain, registry)
         counts = _write(con, domain, tables, results, skipped, registry)
+    _refuse_empty_sources(results)
     summary = _summary(results, skipped)
     summary["deliveries"] = [
         {k: d[k] for k in ("source_id", "file_name", "file_sha256", "outcome")} for d in registry.deliveries
@@ -309,6 +318,24 @@ def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain:
         if i == 0:
             metadata["summary"] = dg.MetadataValue.json(summary)
         yield dg.MaterializeResult(asset_key=_key(table), metadata=metadata)
+
+
+def _refuse_empty_sources(results: list[SourceResult]) -> None:
+    """A source of which no row loaded stops the run (after its quarantine and exclusions are written, so
+    the failed run's summary says why), unless its mapping says ``allow_empty: true``.
+
+    Raises:
+        dagster.Failure: naming each such source with its rows read, excluded and quarantined.
+    """
+    # a survey source whose waves were all unchanged read no file this run: its rows stay, nothing is empty
+    empty = [r for r in results if r.files and not r.allow_empty and sum(a.rows_loaded for a in r.files) == 0]
+    if empty:
+        raise dg.Failure(description="; ".join(
+            f"source {r.source_id}: no row loaded from its {len(r.files)} file(s) (read "
+            f"{sum(a.rows_read for a in r.files)}, excluded {sum(a.rows_excluded for a in r.files)}, quarantined "
+            f"{sum(a.rows_quarantined for a in r.files)}; see the reasons below)" for r in empty)
+            + ": the warehouse is not replaced; if an empty delivery is expected, set allow_empty: true in the "
+              "source's mapping")
 
 
 def _summary(results: list[SourceResult], skipped: list[dict]) -> dict:

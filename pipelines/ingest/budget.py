@@ -12,6 +12,10 @@ CSV extracts with one line per row (docs/budget-workbooks.md). Per row below the
   its items by more than half a unit (of the sheet) is quarantined with both numbers, and so is every item
   it covers that no reconciled subtotal vouches for: a wrong figure is somewhere among them, and none of it
   is loaded as if right.
+- **chapter-level line** (amounts, a blank item cell, and its label in a column the mapping does not map,
+  e.g. a chapter column): stored as a line whose ``chapter`` ends with that label and whose item is blank.
+- **a labelled line equal to the sum of the lines above it**: stored as a line (a label is trusted over
+  arithmetic) and flagged for review (``audit.review_flags``, a note in the run summary): never dropped.
 - **line item**: stored, amounts in the sheet's unit with ``unit_multiplier`` to currency units (applied
   once, in ``stg_budget__lines``).
 
@@ -23,6 +27,7 @@ agree. Per file: rows read (non-blank rows below the header) = loaded + excluded
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +77,8 @@ LINE_SCHEMA = {
     "currency": pl.String, "amount_unit": pl.String, "unit_multiplier": pl.Float64, "as_of": pl.Date,
     "period_months": pl.Int64, "is_synthetic": pl.Boolean,
 }
+FLAG_SCHEMA = {"source_id": pl.String, "wave_id": pl.String, "flag": pl.String, "file_name": pl.String,
+               "row_number": pl.Int64, "detail": pl.String}
 RECONCILIATION_SCHEMA = {
     "source_id": pl.String, "file_name": pl.String, "file_sha256": pl.String, "sheet_name": pl.String,
     "row_number": pl.Int64, "row_kind": pl.String, "label": pl.String, "amount_field": pl.String,
@@ -131,6 +138,7 @@ class _Sheet:
     bad: list[tuple[int, str, str | None, str]] = field(default_factory=list)
     excluded: list[tuple[int, str]] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)  # lines loaded but flagged for review
 
 
 class _SheetReader:
@@ -196,6 +204,9 @@ class _SheetReader:
         failed_amount: dict[int, set[str]] = {}  # item row -> amount fields that did not parse
         after_total: int | None = None
         other_cols = [r.column for r in (m.sector, m.budget_scope, m.funding_stream) if r.column]
+        mapped = {*self.amount_cols.values(), self.item_column, m.pcode_check_column, *other_cols,
+                  *(r.column for r in m.exclude_rows),
+                  *(getattr(m, f).column for f in ("governorate", "fiscal_year", "as_of") if getattr(m, f) is not None)}
 
         def close() -> list[int]:
             done = stack.pop()
@@ -224,6 +235,11 @@ class _SheetReader:
                 out.excluded.append((rownum, f"section heading {label!r}: starts a section, holds no amounts"))
                 continue
             current = stack[-1]["items"] if stack else loose
+            chapter = self._chapter_label(row, mapped) if kind == "unlabelled" else None
+            if chapter is not None:
+                kind = "item"  # a chapter-level line: an amount, a blank item, the chapter named in its own column
+            if kind == "item" and current and after_total is None:
+                self._flag_if_sum_of_above(rownum, row, label or chapter, current, failed_amount)
             if kind == "unlabelled":
                 sums = self._sums(current, failed_amount)
                 printed = self._printed(rownum, row)
@@ -257,7 +273,7 @@ class _SheetReader:
                                 "total does not cover): not loaded, so it is not counted twice; a new section "
                                 "heading starts a new table"))
                 continue
-            failed = self._line(rownum, row, label, [h["label"] for h in stack])
+            failed = self._line(rownum, row, label, [h["label"] for h in stack] + ([chapter] if chapter else []))
             if failed is not None:
                 failed_amount[rownum] = failed
             current.append(rownum)
@@ -265,6 +281,33 @@ class _SheetReader:
                 stack[-1]["direct"] = True
             items.append(rownum)
         return out
+
+    def _chapter_label(self, row: dict, mapped: set) -> str | None:
+        """The text of a row whose item cell is blank, from a column the mapping does not map (a chapter
+        column: the layout of chapter-level lines, where a chapter with no items carries its own amount),
+        or None. A number (an ordinal "ت") is not a label."""
+        for col in self.sheet.columns:
+            text = _text(row.get(col)) if col not in mapped else None
+            if text is not None and not re.fullmatch(r"[\d.\s]+", normalize_digits(text)):
+                return text
+        return None
+
+    def _flag_if_sum_of_above(self, rownum: int, row: dict, label: str | None, current: list[int],
+                              failed: dict[int, set[str]]) -> None:
+        """A labelled line whose every printed amount equals the sum of two or more lines above it in its
+        section may be a subtotal whose label does not say so. It is loaded as a line (a label is
+        trusted over arithmetic), and flagged for review so a person decides; never dropped."""
+        sums = self._sums(current, failed)
+        printed = self._printed(rownum, row)
+        if len(current) < 2 or not printed or not all(f in sums and abs(printed[f] - sums[f]) <= TOLERANCE for f in printed):
+            return
+        self.out.flags.append({
+            "source_id": self.m.source_id, "wave_id": None, "flag": "budget_line_equals_sum_above",
+            "file_name": self.file_name, "row_number": rownum,
+            "detail": (f"{self.out.where} row {rownum} {label!r}: its amounts equal the sum of the {len(current)} "
+                       f"lines above it (rows {min(current)}-{max(current)}); loaded as a line, not as a subtotal: "
+                       "if it is a subtotal, label it so (layout.subtotal_labels) or the amounts count twice"),
+        })
 
     def _printed(self, rownum: int, row: dict) -> dict[str, float]:
         """The parseable summed amounts printed on a subtotal/total row."""
@@ -383,6 +426,14 @@ class _SheetReader:
                 amounts[f] = _amount(value)
             except ValueParseError as exc:
                 bad.append((rownum, col, _text(value), f"{f}: {exc} at {self.sheet.cell_ref(col, rownum)}"))
+                failed.add(f)
+                amounts[f] = None
+                continue
+            if not math.isfinite(amounts[f] * self.unit.multiplier):
+                # 9e307 thousand IQD is beyond a double once in IQD: dbt would see inf and fail naming no cell
+                bad.append((rownum, col, _text(value), f"{f}: {_text(value)} {self.unit.label} is not a finite amount "
+                                                       f"in {self.unit.currency} (too large for a number) at "
+                                                       f"{self.sheet.cell_ref(col, rownum)}"))
                 failed.add(f)
                 amounts[f] = None
                 continue
@@ -513,6 +564,10 @@ def ingest_budget_source(
                  "sheet_name": sheet.name}, schema=EXCLUSION_SCHEMA))
             if read.checks:
                 result.reconciliation.append(pl.DataFrame(read.checks, schema=RECONCILIATION_SCHEMA))
+            flagged = [f for f in read.flags if f["row_number"] not in {b[0] for b in read.bad}]
+            if flagged:
+                result.review_flags.append(pl.DataFrame(flagged, schema=FLAG_SCHEMA))
+                result.notes += [{"file_name": path.name, "note": f["detail"]} for f in flagged]
         q = pl.concat(quarantine)
         x = pl.concat(excluded)
         frame = pl.concat(lines)

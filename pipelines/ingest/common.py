@@ -10,6 +10,8 @@ from typing import Any
 
 import polars as pl
 
+from data_contracts.personal_data import RedactingError
+
 from data_contracts.governorates import UnknownGovernorateError, resolve_governorate
 from data_contracts.mapping import Mapping, MappingError, find_mapping, load_mapping
 
@@ -47,7 +49,7 @@ def resolve_governorate_name(value: str) -> tuple[str | None, str | None]:
         return None, str(exc)
 
 
-class FatalSourceError(RuntimeError):
+class FatalSourceError(RedactingError, RuntimeError):
     """A problem that stops the run (e.g. missing or non-positive weights): names file and rows."""
 
 
@@ -105,6 +107,7 @@ class SourceResult:
     review_flags: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.review_flags
     reconciliation: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.budget_reconciliation
     wave_plan: Any = None  # survey: the pipelines.ingest.waves.WavePlan this result follows (None: whole source)
+    allow_empty: bool = False  # the mapping's allow_empty: loading no row of the source is not a failure
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts import personal_data
 from data_contracts.contracts import SurveyAnswer, SurveyRespondent, contract_failures
 from data_contracts.districts import DistrictError, resolve_district
 from data_contracts.mapping import BOX_CODES, ColumnRef, FileSpec, MappingError, SurveyMapping, load_question_bank
@@ -50,6 +51,7 @@ from pipelines.ingest.common import (
     resolve_governorate_name,
     source_files,
 )
+from pipelines.ingest.survey_checks import check_fieldwork_window, check_psu_strata
 from pipelines.ingest.survey_dedup import FilePart, apply_validation_status, resolve_duplicates, soft_duplicates
 from pipelines.ingest.survey_read import SurveyFile, read_survey_file, source_folder
 from pipelines.readers.delimited import read_delimited
@@ -114,8 +116,10 @@ def looks_personal(column: str) -> bool:
 _INT_RE = WHOLE_NUMBER_PATTERN
 _NUM_RE = NUMBER_PATTERN
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-# ISO date or timestamp; the offset may be written +03:00, +0300 or +03 (Kobo exports all three)
-_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?)?$"
+# ISO date or timestamp with a real time of day (hours 00-23, minutes and seconds 00-59, a leap second 60);
+# the offset may be written +03:00, +0300 or +03 (Kobo exports all three)
+_DATETIME_RE = (r"^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d+)?)?"
+                r"([+-]([01]\d|2[0-3])(:?[0-5]\d)?|Z)?)?$")
 _SPLIT_TRUE = ["1", "True", "true", "TRUE"]
 _SPLIT_FALSE = ["0", "False", "false", "FALSE"]
 ATTRIBUTE_SCHEMA = {
@@ -184,8 +188,9 @@ def _personal_columns(columns: list[str], mapping: SurveyMapping, form: XLSForm 
 #: Values that are a position (``33.301,44.361``, ``33.3 44.3 0 5`` as Kobo writes a geopoint) or a phone
 #: number (Iraqi mobile ``07xx xxx xxxx``, ``+964 7xx``, ``9647xx``): a free-text column whose answers are
 #: mostly such values is dropped whatever its name.
-GPS_VALUE = r"^-?\d{1,2}\.\d{3,}\s*[,;\s]\s*-?\d{1,3}\.\d{3,}(\s+-?\d+(\.\d+)?){0,2}$"
-PHONE_VALUE = r"^(\+|00)?(964)?\s*0?7\d{2}[\s-]?\d{3}[\s-]?\d{4}$"
+#: The patterns are the value detector's (data_contracts/personal_data.py), matched here on whole answers.
+GPS_VALUE = rf"^{personal_data.PATTERNS['gps']}(\s+-?\d+(\.\d+)?){{0,2}}$"
+PHONE_VALUE = rf"^{personal_data.PATTERNS['phone']}$"
 
 
 def personal_by_content(frame: pl.DataFrame, columns: list[str], form: XLSForm | None,
@@ -298,15 +303,21 @@ def _type_by_form(df: pl.DataFrame, form: XLSForm, problems: Problems, skip: set
         elif q.type == "integer":
             bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_INT_RE))
             problems.add_frame(bad, col, "not a whole number (XLSForm integer)")
+            problems.add_frame(df.filter(_number(v).is_infinite()), col, INFINITE)
         elif q.type == "decimal":
             bad = df.filter(v.is_not_null() & ~_digits(v).str.contains(_NUM_RE))
             problems.add_frame(bad, col, "not a number (XLSForm decimal)")
+            problems.add_frame(df.filter(_number(v).is_infinite()), col, INFINITE)
         elif q.type in ("date", "today", "start", "end", "datetime"):
             pattern = _DATE_RE if q.type in ("date", "today") else _DATETIME_RE
             text = _digits(v)
             bad = df.filter(v.is_not_null() & (~text.str.contains(pattern) | _calendar_day(text).is_null()))
             problems.add_frame(bad, col, f"not a valid {'date YYYY-MM-DD' if pattern == _DATE_RE else 'ISO timestamp'} "
-                               f"(XLSForm {q.type})")
+                               f"(XLSForm {q.type}; a real calendar day"
+                               f"{'' if pattern == _DATE_RE else ' and time of day, hours 00-23, minutes 00-59'})")
+
+
+INFINITE = "a number too large to store (it overflows to infinity)"
 
 
 def _tokens(df: pl.DataFrame, col: str) -> pl.DataFrame:
@@ -443,6 +454,7 @@ def ingest_survey_source(
     if mapping.weight.sample_frame is not None:
         result.tables["survey_respondents"] = _sample_frame_weights(result.tables["survey_respondents"], mapping, folder)
     _check_strata_to_combine(result.tables["survey_respondents"], mapping)
+    check_psu_strata(result.tables["survey_respondents"], mapping)
     dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
     result.tables["survey_sources"] = pl.DataFrame(
         [
@@ -674,11 +686,12 @@ def _load_file(
         weight_expr, raw_weight = _number(pl.col(wref.column)), pl.col(wref.column).fill_null("blank")
         nulls = weight_expr.is_null()
     df = df.with_columns(weight_expr.alias("__weight"), raw_weight.alias("__weight_raw"), nulls.alias("__weight_null"))
-    bad_w = df.filter(pl.col("__weight_null") | (pl.col("__weight") <= 0) | pl.col("__weight").is_null())
+    bad_w = df.filter(pl.col("__weight_null") | (pl.col("__weight") <= 0) | pl.col("__weight").is_null()
+                      | pl.col("__weight").is_infinite())
     if bad_w.height:
         shown = ", ".join(f"row {r} ({v})" for r, v in bad_w.select("__row", "__weight_raw").head(10).iter_rows())
         raise FatalSourceError(
-            f"{path.name}: {bad_w.height} row(s) with missing, zero, negative or unreadable weight: {shown}"
+            f"{path.name}: {bad_w.height} row(s) with missing, zero, negative, infinite or unreadable weight: {shown}"
             f"{' ...' if bad_w.height > 10 else ''}; expected a positive number in every row"
         )
 
@@ -753,13 +766,20 @@ def _load_file(
         df, design["district_pcode"] = _resolve_districts(df, design["district_pcode"], mapping, problems)
     if mapping.interview_date is not None:
         dref = mapping.interview_date
-        text = _digits(_ref_expr(dref, id_col).cast(pl.String))
+        text = _digits(_ref_expr(dref, id_col).cast(pl.String).str.strip_chars())
+        if dref.recode is not None:
+            # values written another way ("unknown", "15/03/2024") are recoded onto an ISO date or a blank;
+            # every other value must itself be a date (dates are too many to list)
+            text = pl.when(text.is_in(list(dref.recode))).then(
+                text.replace_strict(dref.recode, default=None, return_dtype=pl.String)).otherwise(text)
         dates = _calendar_day(text)
         if dref.column:
             problems.add_frame(
-                df.filter(pl.col(dref.column).is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),
-                dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day)",
+                df.filter(text.is_not_null() & (~text.str.contains(_DATETIME_RE) | dates.is_null())),
+                dref.column, "interview date is not a valid ISO date/timestamp (YYYY-MM-DD, a real calendar day and "
+                             "time of day)",
             )
+            check_fieldwork_window(df, dates, dref.column, problems)
             # A blank start (a device that lost it) falls back to the form's other device-local dates, in
             # order: today, start, end (never _submission_time, which is UTC server time).
             fallbacks = [c for c in ("today", "start", "end") if c != dref.column and c in df.columns
@@ -821,6 +841,7 @@ def _load_file(
                     else pl.lit(None, pl.String))
             v_num = pl.when(code.is_null()).then(v)
             num = _number(v_num)
+            problems.add_frame(df.filter(num.is_infinite()), qmap.column, f"{INFINITE} (canonical question {qid})")
             lo, hi = spec.get("min_value"), spec.get("max_value")
             pattern = _INT_RE if spec["answer_type"] == "integer" else _NUM_RE
             problems.add_frame(

@@ -250,7 +250,7 @@ def _finish(path, sha, size, frame, form, repeats, repeat_files, missing, notes,
         cb_path = folder / mapping.codebook
         if not cb_path.is_file():
             raise FatalSourceError(f"{mapping.source_id}: codebook {mapping.codebook} not found next to the data file")
-        codebook = read_codebook(cb_path)
+        codebook = read_codebook(cb_path, encoding=mapping.encoding or "utf-8")  # the data file's encoding
         form = codebook.form
         missing = {k: v for k, v in codebook.missing_codes.items() if v}
     form = apply_form_fixes(form, mapping)  # before the headers: a re-typed field changes its split columns

@@ -33,9 +33,10 @@ from openpyxl.utils import get_column_letter
 
 from data_contracts.mapping import BudgetLayout
 from data_contracts.parsing import normalize_digits
+from data_contracts.personal_data import RedactingError
 
 
-class BudgetLayoutError(ValueError):
+class BudgetLayoutError(RedactingError, ValueError):
     """A sheet that does not have the layout its mapping declares (no header, no unit, an unnamed column
     holding values, a formula without a saved result); the message names the file, sheet and cell."""
 

@@ -65,10 +65,10 @@ def _a(type_: str) -> str:
     return ("an " if type_[0] in "aeiou" else "a ") + type_
 
 
-def _frame(path: Path) -> pl.DataFrame:
+def _frame(path: Path, encoding: str = "utf-8") -> pl.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        return read_delimited(path).frame
+        return read_delimited(path, encoding=encoding).frame
     if suffix in (".xlsx", ".xlsm"):
         return read_workbook(path, other_sheets=False).frame
     raise FileReadError(f"{path.name}: a codebook must be a .csv or .xlsx file")
@@ -123,8 +123,9 @@ def _missing(cell: str, where: str, type_: str, codes: dict[str, str] | None) ->
     return out
 
 
-def read_codebook(path: Path) -> Codebook:
-    """Read a codebook (CSV, or the first sheet of an XLSX) into an XLSForm plus missing codes.
+def read_codebook(path: Path, encoding: str = "utf-8") -> Codebook:
+    """Read a codebook (CSV in ``encoding``, the mapping's, or the first sheet of an XLSX) into an XLSForm
+    plus missing codes.
 
     Returns:
         A :class:`Codebook`. ``form.path`` is the codebook; ``form.questions[variable]`` a
@@ -139,7 +140,7 @@ def read_codebook(path: Path) -> Codebook:
             space; a missing code that is not a code of the select, not a number for a numeric type, or
             repeated.
     """
-    frame = _frame(path)
+    frame = _frame(path, encoding)
     columns = {c.strip().lower(): c for c in frame.columns}
     absent = [c for c in ("variable", "type") if c not in columns]
     if absent:

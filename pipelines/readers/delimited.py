@@ -15,8 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts.personal_data import RedactingError
 
-class FileReadError(ValueError):
+
+class FileReadError(RedactingError, ValueError):
     """A delivered file that cannot be read as declared (encoding, delimiter, header)."""
 
 
@@ -34,6 +36,34 @@ class DelimitedFile:
     delimiter: str
     had_bom: bool
     frame: pl.DataFrame
+
+
+#: The encodings files delivered in Iraq come in: Unicode, the Arabic code pages (Windows, ISO, DOS) and
+#: the Western and Turkish Windows ones. Judging only among these keeps a short Arabic value from being
+#: taken for a Central European or East Asian text.
+CANDIDATE_ENCODINGS = ["utf_8", "utf_16", "utf_32", "cp1256", "iso8859_6", "cp720", "cp864", "cp1252", "cp1254"]
+
+
+def likely_encodings(data: bytes, limit: int = 3) -> list[str]:
+    """The code pages the bytes most likely are, best first (charset-normalizer's judgement among
+    :data:`CANDIDATE_ENCODINGS`: Python codec names such as ``cp1256``, ``utf_16``, ``cp1252``); empty when
+    none decodes them as text."""
+    import charset_normalizer
+
+    names = []
+    for match in charset_normalizer.from_bytes(data[:200_000], cp_isolation=CANDIDATE_ENCODINGS):
+        if match.encoding not in names:
+            names.append(match.encoding)
+    return names[:limit]
+
+
+def encoding_hint(data: bytes) -> str:
+    """What to declare in the mapping, named from the bytes (never quoting them decoded)."""
+    likely = likely_encodings(data)
+    if not likely:
+        return "the bytes are not text in any encoding charset-normalizer knows; is it the right file?"
+    others = f" (also possible: {', '.join(likely[1:])})" if len(likely) > 1 else ""
+    return f"they look like {likely[0]}{others}: declare the file's encoding in its mapping, e.g. encoding: {likely[0]}"
 
 
 def sha256_of(path: Path) -> str:
@@ -64,7 +94,7 @@ def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto")
     except UnicodeDecodeError as exc:
         raise FileReadError(
             f"{path.name}: bytes at offset {exc.start} are not valid {encoding} "
-            f"({data[exc.start:exc.start + 4]!r}); declare the file's encoding in its mapping (e.g. cp1256)"
+            f"({data[exc.start:exc.start + 4]!r}); {encoding_hint(data)}"
         ) from None
     except LookupError:
         raise FileReadError(f"{path.name}: unknown encoding {encoding!r}") from None

@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 import pyreadstat
 
-from pipelines.readers.delimited import FileReadError, sha256_of
+from pipelines.readers.delimited import FileReadError, encoding_hint, sha256_of
 from pipelines.readers.text import check_not_mojibake
 from pipelines.readers.xlsform import Question, XLSForm
 
@@ -521,11 +521,7 @@ def _encoding_hint(raw: bytes) -> str:
         return "these bytes are valid UTF-8: declare the file's encoding in its mapping as encoding: utf-8"
     except UnicodeDecodeError:
         pass
-    if any(0x0600 <= ord(c) <= 0x06FF for c in raw.decode("cp1256")):
-        return ("these bytes read as Arabic in Windows-1256: declare the file's encoding in its mapping, "
-                "e.g. encoding: cp1256")
-    return ("declare the file's encoding in its mapping, e.g. encoding: cp1256 (Arabic Windows) or "
-            "cp1252 (Western European Windows)")
+    return "these bytes are not UTF-8: " + encoding_hint(raw)
 
 
 def _blank_to_none(s: str | None) -> str | None:

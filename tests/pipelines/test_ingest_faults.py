@@ -169,6 +169,7 @@ BUDGET_MAPPING = """
 source_id: b_test
 domain: budget
 title: test budget
+allow_empty: true  # a one-line file whose line may be quarantined
 format: csv
 files: [{path: "*.csv"}]
 governorate: {column: gov}

@@ -346,6 +346,9 @@ def test_personal_data_never_reaches_the_warehouse(real_warehouse):
     dropped = q(real_warehouse, "SELECT source_id, column_name FROM audit.dropped_columns")
     assert ("talafar_water_2021", "deviceid") in dropped.rows()
     assert ("iom_dtm_ila5_2020", "Latitude") in dropped.rows()
+    # free text of names and phone numbers of people to refer, declared personal in the mapping
+    assert ("reach_mcna_2020_incamp", "referral_contact") in dropped.rows()
+    assert "referral_contact" not in fields
     con = duckdb.connect(str(real_warehouse), read_only=True)
     try:
         cols = {r[0] for r in con.execute(

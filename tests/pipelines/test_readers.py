@@ -85,3 +85,16 @@ def test_structural_errors_name_the_row_and_never_quote_values(tmp_path, body, m
     with pytest.raises(FileReadError, match=message) as exc:
         read_delimited(p)
     assert "SECRET" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("encoding", "text", "named"), [
+    ("cp1256", "name\nبغداد\nالبصرة\n", "cp1256"),
+    ("cp1252", "id,name\nJosé,1\nFrançois,2\n", "cp1252"),
+    ("utf-16", "id,name\nبغداد,1\n", "utf_16"),
+])
+def test_an_undeclared_encoding_is_named_from_the_bytes(tmp_path, encoding, text, named):
+    p = tmp_path / "f.csv"
+    p.write_bytes(text.encode(encoding))
+    with pytest.raises(FileReadError) as err:
+        read_delimited(p)
+    assert f"they look like {named}" in str(err.value) and f"e.g. encoding: {named}" in str(err.value)
