@@ -188,7 +188,7 @@ FROM waves w LEFT JOIN active a USING (source_id, wave_id) LEFT JOIN latest l US
 
 #: DuckDB memory limit per connection: the dbt process and the Dagster process each stay under it, with
 #: room for Python itself, within a 3 GB budget for the whole run (docs/architecture.md "Scaling").
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "1500MB"
 
 
 def warehouse_path(explicit: str | Path | None = None) -> Path:

@@ -183,10 +183,9 @@ _se_stratum as (
         {% for k in keys %}s.{{ k }}, {% endfor %}
         s.stratum,
         count(*) as n_psu_in_domain,
-        -- summed in PSU order: the same bits whatever else the build holds (one wave or the whole history)
-        sum((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight order by s.psu) as sum_z,
-        sum(((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight) * ((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight)
-            order by s.psu) as sum_z_sq
+        -- (no ORDER BY inside these sums: DuckDB's ordered aggregates cannot spill to disk)
+        sum((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight) as sum_z,
+        sum(((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight) * ((s.sum_w_y - p.estimate * s.sum_w) / p.sum_weight)) as sum_z_sq
     from _se_psu as s
     inner join _se_point as p using ({{ key_list }})
     where s.sum_w is not null
@@ -204,7 +203,6 @@ _se_variance as (
                 when st.n_psu > 1 then cast(st.n_psu as double) / (st.n_psu - 1) * (s.sum_z_sq - s.sum_z * s.sum_z / cast(st.n_psu as double))
                 else 0.0
             end
-            order by s.stratum
         ) as variance_raw,
         sum(s.n_psu_in_domain) as n_psu_domain,
         count(*) as n_strata_domain,
