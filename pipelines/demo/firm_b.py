@@ -163,11 +163,13 @@ def generate(households_per_wave: int, params: Any, local: Any, seed: int,
     k_gov = np.array(s_gov)[stratum]  # index into govs
     gi_all = np.array([gi for gi, _ in govs])[k_gov]  # index into GOVERNORATES
     rural = np.array(s_rural)[stratum]
-    # EA codes: 25 + governorate (1..6) + running number within the governorate, e.g. 250107
+    # EA codes: 25 + governorate (1..6) + running number within the governorate, e.g. 250107; the running
+    # number gets more digits when a governorate has 100 EAs or more, so that codes stay unique across strata
     ea_code = np.zeros(n_clusters, dtype=np.int64)
-    for k in range(len(govs)):
-        mine = np.flatnonzero(np.array(s_gov)[c_stratum_a] == k)
-        ea_code[mine] = 250000 + (k + 1) * 100 + np.arange(1, mine.shape[0] + 1)
+    per_gov = [np.flatnonzero(np.array(s_gov)[c_stratum_a] == k) for k in range(len(govs))]
+    step = 100 if max(m.shape[0] for m in per_gov) < 100 else 10 ** len(str(max(m.shape[0] for m in per_gov)))
+    for k, mine in enumerate(per_gov):
+        ea_code[mine] = 25 * step * 100 + (k + 1) * step + np.arange(1, mine.shape[0] + 1)
     stratum_code = (k_gov + 1) * 10 + rural + 1  # 11 = first governorate urban, 12 = rural, ...
 
     # enumerators: a team of 4-6 per governorate; one enumerator per EA
