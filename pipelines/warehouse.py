@@ -47,7 +47,7 @@ RAW_DDL = {
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, title VARCHAR, unit_of_analysis VARCHAR,
         weight_note VARCHAR, design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN NOT NULL,
         fieldwork_start DATE, fieldwork_end DATE, single_psu_rule VARCHAR, strata_combine_json VARCHAR,
-        weight_method VARCHAR, post_stratify VARCHAR""",
+        weight_method VARCHAR, post_stratify VARCHAR, cleaning_log_sha256s VARCHAR""",
     "survey_respondent_attributes": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, attribute VARCHAR NOT NULL, value VARCHAR""",
@@ -127,6 +127,15 @@ AUDIT_DDL = {
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, flag VARCHAR, file_name VARCHAR,
         row_number INTEGER, respondent_id VARCHAR, other_file_name VARCHAR, other_row_number INTEGER,
         other_respondent_id VARCHAR, similarity DOUBLE, fields_compared INTEGER, detail VARCHAR""",
+    # Every change a reviewed cleaning log made (docs/cleaning.md): one row per changed cell or removed interview.
+    "cleaning_changes": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+        row_number INTEGER, respondent_id VARCHAR, question VARCHAR, old_value VARCHAR, new_value VARCHAR,
+        change_type VARCHAR, issue VARCHAR, log_file VARCHAR, log_sha256 VARCHAR, log_line INTEGER""",
+    # The cleaning logs a run applied, per wave they touched, by SHA-256 (archived beside the data files).
+    "cleaning_logs": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, log_file VARCHAR, log_sha256 VARCHAR,
+        archive_path VARCHAR, lines INTEGER, changes INTEGER, removed INTEGER, no_action INTEGER""",
     "dropped_columns": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR""",
     "skipped_sources": "run_id VARCHAR, domain VARCHAR, source_id VARCHAR, path VARCHAR, reason VARCHAR",

@@ -25,7 +25,8 @@ from pipelines.ingest.common import (
     discover_sources,
     load_source_mapping,
 )
-from pipelines.ingest.registry import Registry, wave_of
+from pipelines.cleaning.log_files import log_files
+from pipelines.ingest.registry import Registry, archive_file, wave_of
 from pipelines.ingest.survey import ingest_survey_source
 from pipelines.readers.delimited import FileReadError
 from pipelines.resources import MizanPaths
@@ -146,6 +147,8 @@ def _run_sources(
             # the form and a sample frame are read with the export, not loaded as data files
             frame = getattr(getattr(mapping, "weight", None), "sample_frame", None)
             companions = {n for n in (getattr(mapping, "xlsform", None), frame.path if frame else None) if n}
+            if domain == "survey":  # reviewed cleaning logs are applied, not loaded as data (docs/cleaning.md)
+                companions |= {p.name for p, _ in log_files(mapping, src.path)}
             active = registry.register_source(src, patterns, unit_of, companions)
             files = [registry.archived(f) for f in active]
             if domain == "survey":
@@ -164,8 +167,21 @@ def _run_sources(
                 f"excluded {acc.rows_excluded}, quarantined {acc.rows_quarantined}"
             )
         registry.record_loads(result.files)
+        _archive_logs(result, src, registry)
         results.append(result)
     return results, skipped
+
+
+def _archive_logs(result: SourceResult, src: DiscoveredSource, registry: Registry) -> None:
+    """Archive every cleaning log the source applied (read-only, by SHA-256, like a data file) and note
+    where, so each wave's estimates can be traced to the log versions they used."""
+    for i, used in enumerate(result.cleaning_logs):
+        paths = {}
+        for name, sha in used.select("log_file", "log_sha256").unique().iter_rows():
+            archived = archive_file(registry.archive_dir, "survey", src.source_id, src.path / name, sha)
+            paths[sha] = str(archived.relative_to(registry.root))
+        result.cleaning_logs[i] = used.with_columns(
+            pl.col("log_sha256").replace_strict(paths, default=None, return_dtype=pl.String).alias("archive_path"))
 
 
 def _write(
@@ -184,7 +200,7 @@ def _write(
             if frames:
                 insert_frame(con, f"raw.{table}", pl.concat(frames, how="diagonal_relaxed"))
         for audit in ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
-                      "review_flags", "budget_reconciliation"):
+                      "review_flags", "budget_reconciliation", "cleaning_changes", "cleaning_logs"):
             con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id IN ({marks})", [domain, *present])
         con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
         for r in results:
@@ -199,6 +215,11 @@ def _write(
             if r.review_flags:
                 insert_frame(con, "audit.review_flags", pl.concat(r.review_flags)
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+            for kind in ("cleaning_changes", "cleaning_logs"):
+                frames = [f for f in getattr(r, kind) if f.height]
+                if frames:
+                    insert_frame(con, f"audit.{kind}", pl.concat(frames).with_columns(
+                        pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
             if r.reconciliation:
                 insert_frame(con, "audit.budget_reconciliation", pl.concat(r.reconciliation)
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))

@@ -102,6 +102,8 @@ class SourceResult:
     repeat_accounts: list[RepeatAccount] = field(default_factory=list)
     review_flags: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.review_flags
     reconciliation: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.budget_reconciliation
+    cleaning_changes: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.cleaning_changes
+    cleaning_logs: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.cleaning_logs
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]
