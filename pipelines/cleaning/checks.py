@@ -255,6 +255,7 @@ def enumerator_column(frame: pl.DataFrame, mapping: SurveyMapping) -> str | None
 def check_near_duplicates(data: CheckData, mapping: SurveyMapping) -> pl.DataFrame:
     """Near-duplicates of one enumerator (the ingestion's soft-duplicate rule,
     :func:`pipelines.ingest.survey_dedup.soft_duplicates`), one line per interview of each pair."""
+    from pipelines.ingest.survey import _used_columns  # the same fields as the ingestion's check compares
     from pipelines.ingest.survey_dedup import soft_duplicates
 
     cfg = mapping.cleaning.duplicates
@@ -265,7 +266,7 @@ def check_near_duplicates(data: CheckData, mapping: SurveyMapping) -> pl.DataFra
                                                   "soft_min_fields": cfg.min_fields})
     loaded = [(f, part.drop("__file")) for (f,), part in data.frame.partition_by("__file", as_dict=True).items()]
     flags = soft_duplicates(loaded, mapping.model_copy(update={"duplicates": rules}), data.wave_id, data.form,
-                            design_columns=set())
+                            design_columns=_used_columns(mapping) - {q.column for q in mapping.questions.values()})
     if flags.height == 0:
         return pl.DataFrame(schema=LINE_SCHEMA)
     pairs = pl.concat([
