@@ -197,3 +197,16 @@ def test_applying_twice_changes_nothing_and_removing_the_log_restores_the_data(t
     assert loaded(wh) == original
     assert changes(wh) == []
     assert table(wh, "SELECT cleaning_log_sha256s FROM raw.survey_sources").item() is None
+
+
+def test_a_changed_log_launches_a_run_of_its_wave_and_an_applied_one_nothing(tmp_path):
+    from pipelines.sensors import landing_requests
+
+    log = HEADER + "u3,hours,outlier,1000,change_response,10\n"
+    wh = run(tmp_path, log)
+    root = tmp_path / "in"
+    requests, _, cursor = landing_requests(root, wh, {})
+    assert requests == []  # the export and the log applied are both known to the published snapshot
+    (root / "surveys" / "k" / "cleaning_log.csv").write_text(log + "u1,hours,typo,6,change_response,7\n", encoding="utf-8")
+    requests, _, _ = landing_requests(root, wh, cursor)
+    assert [(r.partition_key, r.tags["mizan/file"]) for r in requests] == [("k/2025-03", "cleaning_log.csv")]
