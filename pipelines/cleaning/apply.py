@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from data_contracts.mapping import SurveyMapping
-from pipelines.cleaning.checks import name_map
+from pipelines.cleaning.checks import WITHHELD, name_map
 from pipelines.cleaning.expressions import ExpressionError, compile_expression
 from pipelines.cleaning.log_files import CHANGE_TYPES, CleaningLog, LogLine
 from pipelines.cleaning.values import canonical, kind_of, problem_with, same
@@ -58,6 +58,20 @@ class Target:
 def _refuse(line: LogLine, why: str) -> CleaningLogError:
     return CleaningLogError(f"cleaning log {line.where()} (uuid {line.uuid!r}): {why}; the run stops rather than "
                             "guess: correct the log line (docs/cleaning.md)")
+
+
+def _resolve(question: str, names: dict[str, str]) -> str | None:
+    """A log's question → the frame's column: as written, else without its Kobo group path (``grp/q``, R's
+    ``grp.q``), dropping leading segments until a name matches (``grp/q/choice`` → ``q/choice``)."""
+    if question in names:
+        return names[question]
+    for sep in ("/", "."):
+        parts = question.split(sep)
+        for i in range(1, len(parts)):
+            found = names.get(sep.join(parts[i:]))
+            if found:
+                return found
+    return None
 
 
 def _looks_personal(text: str | None) -> bool:
@@ -114,11 +128,11 @@ class _Applier:
         return rows
 
     def _column(self, line: LogLine, t: Target) -> str:
-        q = (line.question or "").strip()
+        q = (line.question or "").strip().removeprefix("X.U.FEFF.")
         names = name_map(t.part.df.columns)
-        col = names.get(q) or names.get(q.removeprefix("X.U.FEFF."))
+        col = _resolve(q, names)
         if col is None:
-            if q in name_map(t.file.frame.columns):
+            if _resolve(q, name_map(t.file.frame.columns)):
                 raise _refuse(line, f"question {q!r} is personal data, dropped before loading: it cannot be cleaned "
                                     "here (and must not be written in a log)")
             raise _refuse(line, f"question {q!r} is not a column of {t.file.path.name}")
@@ -243,7 +257,8 @@ class _Applier:
         self.changes.append({
             "source_id": self.mapping.source_id, "wave_id": t.wave_id, "file_name": t.file.path.name,
             "file_sha256": t.file.sha256, "row_number": row, "respondent_id": uid, "question": col,
-            "old_value": old, "new_value": new, "change_type": line.change_type, "issue": issue,
+            "old_value": WITHHELD if _looks_personal(old) else old, "new_value": new,
+            "change_type": line.change_type, "issue": issue,
             "log_file": line.log_file, "log_sha256": line.log_sha256, "log_line": line.line,
         })
 

@@ -210,3 +210,12 @@ def test_a_changed_log_launches_a_run_of_its_wave_and_an_applied_one_nothing(tmp
     (root / "surveys" / "k" / "cleaning_log.csv").write_text(log + "u1,hours,typo,6,change_response,7\n", encoding="utf-8")
     requests, _, _ = landing_requests(root, wh, cursor)
     assert [(r.partition_key, r.tags["mizan/file"]) for r in requests] == [("k/2025-03", "cleaning_log.csv")]
+
+
+def test_r_and_kobo_group_spellings_of_questions_are_understood(tmp_path):
+    log = HEADER + ("u1,X.U.FEFF.start,date checked,2025-03-02T09:15:00.000+03:00,no_action,\n"
+                    "u2,household/hours,group path as Kobo writes it,12,change_response,11\n"
+                    "u3,household.problems.cuts,group path as R writes it,TRUE,change_response,FALSE\n")
+    wh = run(tmp_path, log, rows=[submission("u1"), submission("u2", hours="12"), submission("u3", problems="cuts")])
+    assert [c[:4] for c in changes(wh)] == [("u2", "hours", "12", "11"), ("u3", "problems", "cuts", None),
+                                            ("u3", "problems/cuts", "1", "0")]
