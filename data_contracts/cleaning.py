@@ -113,7 +113,7 @@ class GpsCheck(_Strict):
     bands_metres: list[float] = Field(default_factory=lambda: [100.0, 500.0, 1000.0, 5000.0])
 
     @model_validator(mode="after")
-    def _one_position(self) -> "GpsCheck":
+    def _one_position(self) -> GpsCheck:
         if bool(self.column) == bool(self.latitude_column and self.longitude_column):
             raise ValueError("gps: give column (a geopoint) or latitude_column and longitude_column")
         return self
@@ -153,7 +153,7 @@ class CleaningConfig(_Strict):
     logs: list[CleaningLogFile] = Field(default_factory=lambda: list(DEFAULT_LOGS))
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "CleaningConfig":
+    def _unique_names(self) -> CleaningConfig:
         names = [c.name for c in self.logical]
         if len(names) != len(set(names)):
             raise ValueError("cleaning.logical: two checks share a name")

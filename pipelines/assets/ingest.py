@@ -17,6 +17,7 @@ import polars as pl
 from data_contracts import fiscal
 from data_contracts import governorates as gov
 from data_contracts.mapping import MappingError, load_indicators, load_question_bank, question_sectors
+from pipelines.cleaning.log_files import log_files
 from pipelines.ingest.budget import ingest_budget_source
 from pipelines.ingest.common import (
     DiscoveredSource,
@@ -25,7 +26,6 @@ from pipelines.ingest.common import (
     discover_sources,
     load_source_mapping,
 )
-from pipelines.cleaning.log_files import log_files
 from pipelines.ingest.registry import Registry, archive_file, wave_of
 from pipelines.ingest.survey import ingest_survey_source
 from pipelines.readers.delimited import FileReadError

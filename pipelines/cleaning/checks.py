@@ -19,7 +19,7 @@ import polars as pl
 
 from data_contracts.cleaning import CleaningConfig, OutlierRule
 from data_contracts.mapping import SurveyMapping
-from pipelines.cleaning.expressions import compile_expression
+from pipelines.cleaning.expressions import as_number, compile_expression
 from pipelines.ingest.survey import GPS_VALUE, PHONE_VALUE
 from pipelines.readers.xlsform import XLSForm, r_make_names
 
@@ -123,12 +123,6 @@ def check_fieldwork(data: CheckData, mapping: SurveyMapping) -> pl.DataFrame:
     return pl.concat(out) if out else pl.DataFrame(schema=LINE_SCHEMA)
 
 
-def _number(expr: pl.Expr) -> pl.Expr:
-    from pipelines.cleaning.expressions import _number as parse
-
-    return parse(expr)
-
-
 def numeric_questions(data: CheckData, mapping: SurveyMapping) -> dict[str, OutlierRule]:
     """The questions the outlier check looks at and the rule of each."""
     cfg = mapping.cleaning.outliers
@@ -150,7 +144,7 @@ def check_outliers(data: CheckData, mapping: SurveyMapping) -> pl.DataFrame:
     gov_col = mapping.governorate.column
     for question, rule in numeric_questions(data, mapping).items():
         by = rule.by or (gov_col if cfg.by_governorate else None)
-        df = data.frame.with_columns(_number(pl.col(question)).alias("__x"))
+        df = data.frame.with_columns(as_number(pl.col(question)).alias("__x"))
         if rule.method == "log_iqr":
             df = df.with_columns(pl.when(pl.col("__x") >= 0).then((pl.col("__x") + 1).log()).alias("__y"))
         else:

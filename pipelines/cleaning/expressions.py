@@ -69,7 +69,7 @@ def _tokenize(text: str) -> list[_Tok]:
     return out
 
 
-def _number(expr: pl.Expr) -> pl.Expr:
+def as_number(expr: pl.Expr) -> pl.Expr:
     """Text → number; thousands separators and Arabic-Indic digits allowed; NULL when not a number."""
     d = expr.cast(pl.String).str.replace_many(list(DIGIT_MAP), list(DIGIT_MAP.values())).str.strip_chars()
     return d.str.replace_all(",", "").cast(pl.Float64, strict=False)
@@ -169,7 +169,7 @@ class _Parser:
             values = self._list()
             v = self._as_value(left)
             if all(isinstance(x, float) for x in values):
-                return _number(v.expr).is_in(values) if not v.numeric else v.expr.is_in(values)
+                return as_number(v.expr).is_in(values) if not v.numeric else v.expr.is_in(values)
             return v.expr.cast(pl.String).is_in([x if isinstance(x, str) else _fmt(x) for x in values])
         return left
 
@@ -181,8 +181,8 @@ class _Parser:
     def _compare(self, left, op: str, right) -> pl.Expr:
         a, b = self._as_value(left), self._as_value(right)
         if a.numeric or b.numeric:
-            ea = a.expr if a.numeric else _number(a.expr)
-            eb = b.expr if b.numeric else _number(b.expr)
+            ea = a.expr if a.numeric else as_number(a.expr)
+            eb = b.expr if b.numeric else as_number(b.expr)
         else:
             ea, eb = a.expr, b.expr
         return {"==": ea == eb, "=": ea == eb, "!=": ea != eb, "<": ea < eb, "<=": ea <= eb,
@@ -208,7 +208,7 @@ class _Parser:
 
     def _num(self, v) -> pl.Expr:
         v = self._as_value(v)
-        return v.expr if v.numeric else _number(v.expr)
+        return v.expr if v.numeric else as_number(v.expr)
 
     def _unary(self):
         if self._peek("-"):

@@ -14,7 +14,13 @@ from pipelines.cleaning.apply import Target, apply_logs
 from pipelines.cleaning.checks import LINE_SCHEMA, CheckData, enumerator_column, enumerator_quality, run_checks
 from pipelines.cleaning.gps import gps_bands
 from pipelines.cleaning.log_files import LOG_COLUMNS, read_logs
-from pipelines.ingest.common import DiscoveredSource, FatalSourceError, SourceResult, discover_sources, load_source_mapping
+from pipelines.ingest.common import (
+    DiscoveredSource,
+    FatalSourceError,
+    SourceResult,
+    discover_sources,
+    load_source_mapping,
+)
 from pipelines.ingest.survey_dedup import REVIEW_FLAG_SCHEMA
 from pipelines.ingest.survey_read import SurveyFile
 
@@ -83,9 +89,9 @@ def check_source(data_dir: Path, source_id: str) -> tuple[pl.DataFrame, pl.DataF
         FatalSourceError: the source, its mapping or its files cannot be found or read.
         ExpressionError: a logical check is outside the grammar.
     """
+    from pipelines.ingest.common import source_files
     from pipelines.ingest.survey import _prepare, _spec_of
     from pipelines.ingest.survey_read import read_survey_file, source_folder
-    from pipelines.ingest.common import source_files
 
     src, mapping = _source(data_dir, source_id)
     folder = source_folder(src.path)

@@ -148,10 +148,8 @@ def problem_with(text: str, kind: str, column: str, form: XLSForm | None) -> str
         bad = [c for c in t.split() if c not in codes]
         if bad:
             return f"{', '.join(map(repr, bad))} not a choice of {column} (list '{form.questions[column].list_name}')"
-    elif kind == "date":
-        if _date(t) is None:
-            return f"{t!r} is not a date (YYYY-MM-DD)"
-    elif kind == "datetime":
-        if _instant(t) is None:
-            return f"{t!r} is not an ISO timestamp"
+    elif kind == "date" and _date(t) is None:
+        return f"{t!r} is not a date (YYYY-MM-DD)"
+    elif kind == "datetime" and _instant(t) is None:
+        return f"{t!r} is not an ISO timestamp"
     return None
