@@ -155,14 +155,28 @@ AUDIT_DDL = {
         note VARCHAR, file_sha256s VARCHAR, run_id VARCHAR""",
 }
 
-#: Approval status per survey wave: approved only while the wave's files are those approved.
+#: What a survey wave's estimates are made from: the SHA-256 of its active files and of the cleaning logs
+#: applied to it, sorted and comma-separated (what an approval records and is compared with).
+WAVE_INPUTS_SQL = """
+CREATE OR REPLACE VIEW audit.wave_inputs AS
+SELECT source_id, wave_id, string_agg(sha, ',' ORDER BY sha) AS file_sha256s
+FROM (
+    SELECT source_id, split_part(unit, '#', 1) AS wave_id, file_sha256 AS sha
+    FROM audit.file_registry WHERE domain = 'survey' AND status = 'active'
+    UNION ALL
+    SELECT source_id, wave_id, unnest(string_split(cleaning_log_sha256s, ',')) AS sha
+    FROM raw.survey_sources WHERE cleaning_log_sha256s IS NOT NULL
+)
+GROUP BY ALL
+"""
+
+#: Approval status per survey wave: approved only while the wave's files (and cleaning logs) are those approved.
 WAVE_APPROVAL_STATUS_SQL = """
 CREATE OR REPLACE VIEW audit.wave_approval_status AS
 WITH waves AS (
     SELECT DISTINCT source_id, wave_id FROM raw.survey_sources
 ), active AS (
-    SELECT source_id, split_part(unit, '#', 1) AS wave_id, string_agg(file_sha256, ',' ORDER BY file_sha256) AS file_sha256s
-    FROM audit.file_registry WHERE domain = 'survey' AND status = 'active' GROUP BY ALL
+    SELECT source_id, wave_id, file_sha256s FROM audit.wave_inputs
 ), latest AS (
     SELECT * FROM audit.wave_approvals
     QUALIFY row_number() OVER (PARTITION BY source_id, wave_id ORDER BY decided_at DESC) = 1
@@ -214,6 +228,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 name, _, ctype = col.partition(" ")
                 if name not in have:
                     con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {name} {ctype.replace('NOT NULL', '').strip()}")
+    con.execute(WAVE_INPUTS_SQL)
     con.execute(WAVE_APPROVAL_STATUS_SQL)
 
 

@@ -219,3 +219,24 @@ def test_r_and_kobo_group_spellings_of_questions_are_understood(tmp_path):
     wh = run(tmp_path, log, rows=[submission("u1"), submission("u2", hours="12"), submission("u3", problems="cuts")])
     assert [c[:4] for c in changes(wh)] == [("u2", "hours", "12", "11"), ("u3", "problems", "cuts", None),
                                             ("u3", "problems/cuts", "1", "0")]
+
+
+def test_a_new_log_makes_an_approved_wave_provisional_again(tmp_path):
+    from pipelines.status import approve_wave
+
+    wh = run(tmp_path, None)
+    approve_wave(wh, "k", "2025-03", "m&e lead", "checked")
+    status = "SELECT approval_status FROM audit.wave_approval_status"
+    assert table(pub_current(wh), status).item() == "approved"
+    (tmp_path / "in" / "surveys" / "k" / "cleaning_log.csv").write_text(
+        HEADER + "u2,,pilot,,remove_survey,\n", encoding="utf-8")
+    assert ingest(tmp_path / "in", wh).success
+    assert table(pub_current(wh), status).item() == "provisional (files changed since approval)"
+    approve_wave(wh, "k", "2025-03", "m&e lead", "log reviewed")
+    assert table(pub_current(wh), status).item() == "approved"
+
+
+def pub_current(wh):
+    from pipelines import publish as pub
+
+    return pub.current_snapshot(wh)
