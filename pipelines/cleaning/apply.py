@@ -82,24 +82,25 @@ def _looks_personal(text: str | None) -> bool:
 
 def _dedupe(log: CleaningLog) -> list[LogLine]:
     """Repeated lines once; two different decisions for one uuid and question refused."""
-    seen: dict[tuple, LogLine] = {}
+    setters: dict[tuple, LogLine] = {}  # (uuid, question) -> the line that sets it
+    others: set[tuple] = set()
     out = []
     for line in log.lines:
-        key = (line.uuid, (line.question or "").strip(), line.change_type)
-        decision = (line.change_type, (line.new_value or "").strip())
-        sets = line.change_type in ("change_response", "blank_response")
-        if sets:
-            other = next((seen[k] for k in seen if k[0] == line.uuid and k[1] == key[1]
-                          and seen[k].change_type in ("change_response", "blank_response")), None)
+        target = ((line.uuid or "").strip(), (line.question or "").strip())
+        if line.change_type in ("change_response", "blank_response"):
+            other = setters.get(target)
             if other is not None:
-                if (other.change_type, (other.new_value or "").strip()) == decision:
+                if (other.change_type, (other.new_value or "").strip()) == (line.change_type,
+                                                                           (line.new_value or "").strip()):
                     continue
-                raise _refuse(line, f"{other.where()} sets {key[1]!r} of the same uuid to "
+                raise _refuse(line, f"{other.where()} sets {target[1]!r} of the same uuid to "
                                     f"{other.new_value!r} ({other.change_type}); this line to {line.new_value!r}: "
                                     "keep one decision")
-        elif key in seen:
+            setters[target] = line
+        elif (*target, line.change_type) in others:
             continue
-        seen[key] = line
+        else:
+            others.add((*target, line.change_type))
         out.append(line)
     return out
 
