@@ -1631,6 +1631,33 @@ def repeat_group_accounts(path: PathLike, run_id: str | None = None) -> pl.DataF
     return df.select(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in REPEAT_GROUP_COLUMNS.items())
 
 
+#: Columns of ``cleaning_changes`` (audit.cleaning_changes) with their SQL types.
+CLEANING_CHANGE_COLUMNS: dict[str, str] = {
+    "source_id": "VARCHAR", "wave_id": "VARCHAR", "respondent_id": "VARCHAR", "question": "VARCHAR",
+    "old_value": "VARCHAR", "new_value": "VARCHAR", "change_type": "VARCHAR", "issue": "VARCHAR",
+    "log_file": "VARCHAR", "log_sha256": "VARCHAR", "log_line": "INTEGER",
+}
+
+
+def cleaning_changes(path: PathLike, run_id: str | None = None) -> pl.DataFrame:
+    """Every change a reviewed cleaning log made (``audit.cleaning_changes``): one row per changed cell or
+    removed interview, with the log file, its SHA-256 and line. Columns ``CLEANING_CHANGE_COLUMNS``, ordered
+    by source, wave, log file and line; empty for a warehouse that predates the table. Personal columns
+    cannot be changed by a log (ingestion refuses such lines), so none appear here."""
+    where, params = _where([("run_id", run_id)])
+
+    def sql(con: duckdb.DuckDBPyConnection) -> str:
+        if not _has_table(con, "audit.cleaning_changes"):  # the filter still takes its parameter
+            return f"SELECT * FROM ({_empty_relation(CLEANING_CHANGE_COLUMNS | {'run_id': 'VARCHAR'})}) {where}"
+        return f"""
+        SELECT {", ".join(CLEANING_CHANGE_COLUMNS)} FROM audit.cleaning_changes {where}
+        ORDER BY source_id, wave_id, log_file, log_line, question
+        """
+
+    df = _fetch(path, sql, params)
+    return df.select(pl.col(c).cast(_POLARS_TYPES[t]) for c, t in CLEANING_CHANGE_COLUMNS.items())
+
+
 #: Query functions the cached layer may call by name.
 QUERIES = {
     f.__name__: f
@@ -1661,5 +1688,6 @@ QUERIES = {
         skipped_sources,
         review_flags,
         repeat_group_accounts,
+        cleaning_changes,
     )
 }

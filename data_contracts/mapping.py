@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from data_contracts.cleaning import CleaningConfig
 from data_contracts.personal_data import RedactingError
 
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
@@ -365,6 +366,8 @@ class SurveyMapping(_Strict):
     coverage: str | None = None
     citation: str | None = None
     questions: dict[str, QuestionMap]
+    #: cleaning checks and reviewed cleaning logs (data_contracts/cleaning.py, docs/cleaning.md)
+    cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
 
     @model_validator(mode="after")
     def _post_stratify_needs_a_date(self) -> "SurveyMapping":

@@ -418,6 +418,31 @@ def source_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def clean_check(args: argparse.Namespace) -> int:
+    """``mizan clean check``: the cleaning log of one source, written for review, with a count per check."""
+    from data_contracts.mapping import MappingError
+    from pipelines.cleaning.expressions import ExpressionError
+    from pipelines.cleaning.log_files import write_log
+    from pipelines.cleaning.run import check_source, summary_by_issue
+    from pipelines.ingest.common import FatalSourceError
+    from pipelines.readers.delimited import FileReadError
+
+    out = args.out or Path(f"{args.source}_cleaning_log.xlsx")
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        print(f"mizan: --out {out}: write the cleaning log as .xlsx or .csv", file=sys.stderr)
+        return 2
+    try:
+        lines, enumerators = check_source(args.data_dir.resolve(), args.source)
+    except (FatalSourceError, MappingError, FileReadError, ExpressionError) as exc:
+        print(f"mizan: {exc}", file=sys.stderr)
+        return 1
+    write_log(lines, out, enumerators)
+    print(f"cleaning log of {args.source}: {lines.height} line(s) for {lines['uuid'].n_unique()} interview(s) -> {out}")
+    for check, n, k in summary_by_issue(lines).iter_rows():
+        print(f"  {check:<24} {n:>6} line(s) {k:>6} interview(s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mizan",
@@ -473,6 +498,16 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--wave-id", help="wave id written in the draft's files: (default: a TODO)")
     p_check.add_argument("--mapping", type=Path, help="a mapping to compare with (default: FOLDER/source.yaml if any)")
 
+    p_clean = sub.add_parser("clean", help="cleaning checks: `mizan clean check --data-dir DIR --source S`")
+    clean_sub = p_clean.add_subparsers(dest="clean_command", required=True)
+    p_cc = clean_sub.add_parser(
+        "check", help="run the source's cleaning checks and write a cleaning log to review (publishes nothing)",
+        description="Run the cleaning checks of the source's mapping on its landing folder and write the cleaning log "
+                    "(uuid, question, issue, old_value, change_type, new_value) for review; see docs/cleaning.md.")
+    p_cc.add_argument("--data-dir", required=True, type=Path, help="landing folder: surveys/<source>/…")
+    p_cc.add_argument("--source", required=True, help="source id, e.g. talafar_water_2021")
+    p_cc.add_argument("--out", type=Path, help="the log to write, .xlsx or .csv (default ./<source>_cleaning_log.xlsx)")
+
     for p in (p_run, p_demo):
         p.add_argument("--keep-snapshots", type=int, default=pub.DEFAULT_KEEP_SNAPSHOTS,
                        help=f"published snapshots to keep (default {pub.DEFAULT_KEEP_SNAPSHOTS})")
@@ -482,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "source":
         return source_check(args)
+    if args.command == "clean":
+        return clean_check(args)
     warehouse = warehouse_path(args.warehouse)
 
     if args.command == "users":

@@ -141,9 +141,8 @@ def approve_wave(
                     "SELECT count(*) FROM audit.wave_approval_status WHERE source_id = ? AND wave_id = ? AND last_action = 'approve'",
                     [source_id, wave_id]).fetchone()[0]:
                     raise ApprovalError(f"{source_id} / {wave_id} has no approval to revoke")
-                shas = con.execute(
-                    "SELECT string_agg(file_sha256, ',' ORDER BY file_sha256) FROM audit.file_registry "
-                    "WHERE domain = 'survey' AND status = 'active' AND source_id = ? AND split_part(unit, '#', 1) = ?", [source_id, wave_id]
+                shas = con.execute(  # its files and the cleaning logs applied to it
+                    "SELECT max(file_sha256s) FROM audit.wave_inputs WHERE source_id = ? AND wave_id = ?", [source_id, wave_id]
                 ).fetchone()[0]
                 if shas is None:
                     raise ApprovalError(f"{source_id} / {wave_id} has no active registered file to approve")

@@ -49,7 +49,7 @@ RAW_DDL = {
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, title VARCHAR, unit_of_analysis VARCHAR,
         weight_note VARCHAR, design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN NOT NULL,
         fieldwork_start DATE, fieldwork_end DATE, single_psu_rule VARCHAR, strata_combine_json VARCHAR,
-        weight_method VARCHAR, post_stratify VARCHAR""",
+        weight_method VARCHAR, post_stratify VARCHAR, cleaning_log_sha256s VARCHAR""",
     "survey_respondent_attributes": """
         source_id VARCHAR NOT NULL, wave_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
         row_number INTEGER NOT NULL, respondent_id VARCHAR NOT NULL, attribute VARCHAR NOT NULL, value VARCHAR""",
@@ -134,6 +134,15 @@ AUDIT_DDL = {
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, flag VARCHAR, file_name VARCHAR,
         row_number INTEGER, respondent_id VARCHAR, other_file_name VARCHAR, other_row_number INTEGER,
         other_respondent_id VARCHAR, similarity DOUBLE, fields_compared INTEGER, detail VARCHAR""",
+    # Every change a reviewed cleaning log made (docs/cleaning.md): one row per changed cell or removed interview.
+    "cleaning_changes": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, file_name VARCHAR, file_sha256 VARCHAR,
+        row_number INTEGER, respondent_id VARCHAR, question VARCHAR, old_value VARCHAR, new_value VARCHAR,
+        change_type VARCHAR, issue VARCHAR, log_file VARCHAR, log_sha256 VARCHAR, log_line INTEGER""",
+    # The cleaning logs a run applied, per wave they touched, by SHA-256 (archived beside the data files).
+    "cleaning_logs": """
+        run_id VARCHAR, domain VARCHAR, source_id VARCHAR, wave_id VARCHAR, log_file VARCHAR, log_sha256 VARCHAR,
+        archive_path VARCHAR, lines INTEGER, changes INTEGER, removed INTEGER, no_action INTEGER""",
     "dropped_columns": """
         run_id VARCHAR, domain VARCHAR, source_id VARCHAR, file_name VARCHAR, column_name VARCHAR, reason VARCHAR""",
     # Values replaced by a redaction marker as personal data (data_contracts/personal_data.py), per column.
@@ -160,14 +169,28 @@ AUDIT_DDL = {
         note VARCHAR, file_sha256s VARCHAR, run_id VARCHAR""",
 }
 
-#: Approval status per survey wave: approved only while the wave's files are those approved.
+#: What a survey wave's estimates are made from: the SHA-256 of its active files and of the cleaning logs
+#: applied to it, sorted and comma-separated (what an approval records and is compared with).
+WAVE_INPUTS_SQL = """
+CREATE OR REPLACE VIEW audit.wave_inputs AS
+SELECT source_id, wave_id, string_agg(sha, ',' ORDER BY sha) AS file_sha256s
+FROM (
+    SELECT source_id, split_part(unit, '#', 1) AS wave_id, file_sha256 AS sha
+    FROM audit.file_registry WHERE domain = 'survey' AND status = 'active'
+    UNION ALL
+    SELECT source_id, wave_id, unnest(string_split(cleaning_log_sha256s, ',')) AS sha
+    FROM raw.survey_sources WHERE cleaning_log_sha256s IS NOT NULL
+)
+GROUP BY ALL
+"""
+
+#: Approval status per survey wave: approved only while the wave's files (and cleaning logs) are those approved.
 WAVE_APPROVAL_STATUS_SQL = """
 CREATE OR REPLACE VIEW audit.wave_approval_status AS
 WITH waves AS (
     SELECT DISTINCT source_id, wave_id FROM raw.survey_sources
 ), active AS (
-    SELECT source_id, split_part(unit, '#', 1) AS wave_id, string_agg(file_sha256, ',' ORDER BY file_sha256) AS file_sha256s
-    FROM audit.file_registry WHERE domain = 'survey' AND status = 'active' GROUP BY ALL
+    SELECT source_id, wave_id, file_sha256s FROM audit.wave_inputs
 ), latest AS (
     SELECT * FROM audit.wave_approvals
     QUALIFY row_number() OVER (PARTITION BY source_id, wave_id ORDER BY decided_at DESC) = 1
@@ -239,6 +262,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 name, _, ctype = col.partition(" ")
                 if name not in have:
                     con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {name} {ctype.replace('NOT NULL', '').strip()}")
+    con.execute(WAVE_INPUTS_SQL)
     con.execute(WAVE_APPROVAL_STATUS_SQL)
 
 

@@ -35,6 +35,7 @@ SLOW_TESTS = {
     "tests/pipelines/test_sensor_and_approval.py::test_the_dagster_sensor_adds_the_wave_partition_and_the_partitioned_run_publishes": 55,
     "tests/pipelines/test_sensor_and_approval.py::test_approval_is_published_follows_the_files_and_status_reports_it": 50,
     "tests/pipelines/test_publishing.py::test_sigkill_in_each_phase_of_a_run_never_breaks_the_published_snapshot": 50,
+    "tests/pipelines/test_cleaning_marts.py::test_a_reviewed_log_gives_the_clean_estimates_and_removing_it_the_original": 50,
     "tests/dbt/test_dbt_design.py::test_rules_follow_the_project_vars": 30,
     "tests/pipelines/test_pipeline_real_data.py::test_second_run_on_the_same_files_changes_nothing": 30,
     "tests/pipelines/test_cli_run.py::test_failed_run_leaves_the_last_good_warehouse": 30,

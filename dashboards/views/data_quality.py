@@ -228,6 +228,21 @@ if "audit.review_flags" not in review_missing:
             hide_index=True,
             column_config={"Detail": st.column_config.TextColumn(width="large")},
         )
+if "audit.cleaning_changes" not in ui.missing_tables(path, ("audit.cleaning_changes",)):
+    st.subheader("Cleaning log changes")
+    cleaned = ui.load("cleaning_changes", path, run_id=run_id)
+    st.caption(
+        "Decisions of reviewed cleaning logs delivered beside the exports (`audit.cleaning_changes`): each "
+        "row is a value changed or blanked, or an interview removed, with the log file and line that did it. "
+        "The delivered files stay as they were; dim_wave names the log versions each wave's estimates used."
+    )
+    if cleaned.is_empty():
+        st.info("No cleaning log was applied: every estimate uses the delivered files as they are.")
+    else:
+        c1, c2 = st.columns(2)
+        c1.metric("Values changed", cleaned.filter(pl.col("change_type") != "remove_survey").height)
+        c2.metric("Interviews removed", cleaned.filter(pl.col("change_type") == "remove_survey").height)
+        st.dataframe(cleaned.drop("log_sha256"), hide_index=True)
 if "audit.repeat_group_accounts" not in review_missing:
     st.subheader("Repeat groups")
     groups = ui.load("repeat_group_accounts", path, run_id=run_id)

@@ -17,6 +17,7 @@ import polars as pl
 from data_contracts import fiscal
 from data_contracts import governorates as gov
 from data_contracts.mapping import MappingError, load_indicators, load_question_bank, question_sectors
+from pipelines.cleaning.log_files import log_files
 from pipelines.ingest.budget import ingest_budget_source
 from pipelines.ingest.common import (
     DiscoveredSource,
@@ -25,7 +26,7 @@ from pipelines.ingest.common import (
     discover_sources,
     load_source_mapping,
 )
-from pipelines.ingest.registry import Registry, wave_of
+from pipelines.ingest.registry import Registry, archive_file, wave_of
 from pipelines.ingest.survey import ingest_survey_source
 from pipelines.ingest.waves import WavePlan, plan_waves, source_fingerprint, wave_load_rows
 from pipelines.readers.delimited import FileReadError
@@ -147,12 +148,14 @@ def _run_sources(
             # the form and a sample frame are read with the export, not loaded as data files
             frame = getattr(getattr(mapping, "weight", None), "sample_frame", None)
             companions = {n for n in (getattr(mapping, "xlsform", None), frame.path if frame else None) if n}
+            logs = {p.name for p, _ in log_files(mapping, src.path)} if domain == "survey" else set()
+            companions |= logs  # reviewed cleaning logs are applied, not loaded as data (docs/cleaning.md)
             active = registry.register_source(src, patterns, unit_of, companions)
             if domain == "survey":
                 folder = src.path if src.path.is_dir() else src.path.parent
                 fingerprint = source_fingerprint(src.mapping_path, [folder / c for c in companions]
                                                  + [folder / c for c in _codebooks(mapping)])
-                plan = plan_waves(registry.con, src.source_id, active, fingerprint)
+                plan = plan_waves(registry.con, src.source_id, active, fingerprint, all_or_nothing=bool(logs))
                 if plan.unchanged:
                     context.log.info(f"{src.source_id}: waves {', '.join(plan.unchanged)} unchanged: not read again")
                 if not plan.reload:
@@ -181,6 +184,7 @@ def _run_sources(
             )
         registry.record_loads(result.files)
         result.allow_empty = mapping.allow_empty
+        _archive_logs(result, src, registry)
         results.append(result)
     return results, skipped
 
@@ -198,6 +202,18 @@ def _wave_loads(source_id: str, plan: WavePlan, result: SourceResult, fingerprin
     waves = result.tables.get("survey_sources", pl.DataFrame({"wave_id": []}))["wave_id"].to_list()
     return [{"source_id": source_id, "wave_id": w, "file_sha256s": "", "fingerprint": "", "load_run_id": registry.run_id,
              "loaded_at": registry.now} for w in waves]
+
+
+def _archive_logs(result: SourceResult, src: DiscoveredSource, registry: Registry) -> None:
+    """Archive every cleaning log the source applied (read-only, by SHA-256, like a data file) and note
+    where, so each wave's estimates can be traced to the log versions they used."""
+    for i, used in enumerate(result.cleaning_logs):
+        paths = {}
+        for name, sha in used.select("log_file", "log_sha256").unique().iter_rows():
+            archived = archive_file(registry.archive_dir, "survey", src.source_id, src.path / name, sha)
+            paths[sha] = str(archived.relative_to(registry.root))
+        result.cleaning_logs[i] = used.with_columns(
+            pl.col("log_sha256").replace_strict(paths, default=None, return_dtype=pl.String).alias("archive_path"))
 
 
 def _write(
@@ -234,6 +250,11 @@ def _write(
             if r.review_flags:
                 insert_frame(con, "audit.review_flags", pl.concat(r.review_flags)
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+            for kind in ("cleaning_changes", "cleaning_logs"):
+                frames = [f for f in getattr(r, kind) if f.height]
+                if frames:
+                    insert_frame(con, f"audit.{kind}", pl.concat(frames).with_columns(
+                        pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
             if r.reconciliation:
                 insert_frame(con, "audit.budget_reconciliation", pl.concat(r.reconciliation)
                              .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
@@ -258,7 +279,7 @@ def _write(
 
 
 _AUDIT_BY_SOURCE = ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
-                    "review_flags", "budget_reconciliation", "redacted_values")
+                    "review_flags", "budget_reconciliation", "redacted_values", "cleaning_changes", "cleaning_logs")
 
 
 def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> None:

@@ -19,6 +19,7 @@ import duckdb
 from data_contracts.mapping import MappingError
 from data_contracts.parsing import parse_integer
 from pipelines import publish as pub
+from pipelines.cleaning.log_files import log_files
 from pipelines.ingest.common import discover_sources, load_source_mapping, source_files
 from pipelines.readers.delimited import FileReadError, read_delimited, sha256_of
 from pipelines.resources import MizanPaths
@@ -76,17 +77,28 @@ def landing_files(data_dir: Path) -> list[dict]:
                 except (FileReadError, OSError) as exc:
                     entry["error"] = str(exc)
             out.append(entry)
+        if src.domain == "survey":  # a new or changed reviewed cleaning log re-runs its waves (docs/cleaning.md)
+            waves = sorted({f.wave_id for f in mapping.files if f.wave_id})
+            for path, entry in log_files(mapping, src.path):
+                keys = [wave_key(src.source_id, w) for w in ([entry.wave_id] if entry.wave_id else waves)]
+                out.append({"domain": "survey", "source_id": src.source_id, "path": str(path), "partitions": keys})
     return out
 
 
 def registered_hashes(warehouse: Path) -> set[str]:
-    """SHA-256 of every file the current snapshot has registered (read-only, short-lived)."""
+    """SHA-256 of every file the current snapshot has registered, and of every cleaning log it applied
+    (read-only, short-lived)."""
     snapshot = pub.current_snapshot(warehouse)
     if snapshot is None:
         return set()
     try:
         with duckdb.connect(str(snapshot), read_only=True) as con:
-            return {r[0] for r in con.execute("SELECT file_sha256 FROM audit.file_registry WHERE registered_seq IS NOT NULL").fetchall()}
+            known = {r[0] for r in con.execute("SELECT file_sha256 FROM audit.file_registry WHERE registered_seq IS NOT NULL").fetchall()}
+            logs = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
+                               "AND table_name = 'cleaning_logs'").fetchone()[0]
+            if logs:
+                known |= {r[0] for r in con.execute("SELECT log_sha256 FROM audit.cleaning_logs").fetchall()}
+            return known
     except duckdb.Error:
         return set()
 

@@ -108,6 +108,8 @@ class SourceResult:
     reconciliation: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.budget_reconciliation
     wave_plan: Any = None  # survey: the pipelines.ingest.waves.WavePlan this result follows (None: whole source)
     allow_empty: bool = False  # the mapping's allow_empty: loading no row of the source is not a failure
+    cleaning_changes: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.cleaning_changes
+    cleaning_logs: list[pl.DataFrame] = field(default_factory=list)  # rows for audit.cleaning_logs
 
     def frame(self, kind: str) -> pl.DataFrame:
         schema = {"quarantine": QUARANTINE_SCHEMA, "exclusions": EXCLUSION_SCHEMA, "dropped_columns": DROPPED_SCHEMA}[kind]

@@ -411,6 +411,8 @@ def ingest_survey_source(
         MappingError: the mapping names an unknown canonical question, or recodes onto a code that is not
             on the question's scale.
     """
+    from pipelines.cleaning.run import apply_cleaning_logs, gps_review_flags  # it reads this module's rules
+
     bank = load_question_bank()
     _check_question_maps(mapping, bank)
     folder = source_folder(src.path)
@@ -428,9 +430,13 @@ def ingest_survey_source(
     for path in files:
         spec = _spec_of(path, mapping)
         read = read_survey_file(path, mapping, spec, folder, forms)
+        gps = gps_review_flags(read, mapping, spec.wave_id, folder)  # before _prepare drops GPS columns
+        if gps is not None:
+            result.review_flags.append(gps)
         by_wave.setdefault(spec.wave_id, []).append(_prepare(read, spec, mapping, result))
     if whole_source:
         _check_question_columns(mapping, [p for prepared in by_wave.values() for p in prepared])
+    log_hashes = apply_cleaning_logs(mapping, folder, by_wave, result)  # reviewed cleaning logs, in order
     waves: dict[str, list[pl.DataFrame]] = {}
     used_forms: list[XLSForm] = []
     for wave_id, prepared in by_wave.items():
@@ -475,10 +481,11 @@ def ingest_survey_source(
                 "weight_method": ("sample_frame" if mapping.weight.sample_frame is not None
                                   else "constant" if mapping.weight.constant is not None else "delivered"),
                 "post_stratify": mapping.post_stratify,
+                "cleaning_log_sha256s": log_hashes.get(w),
             }
             for w, d in sorted(dates.items())
         ],
-        schema_overrides={"fieldwork_start": pl.Date, "fieldwork_end": pl.Date},
+        schema_overrides={"fieldwork_start": pl.Date, "fieldwork_end": pl.Date, "cleaning_log_sha256s": pl.String},
     )
     result.tables["survey_form_labels"] = pl.concat(
         [_form_labels(mapping.source_id, f) for f in used_forms] or [_form_labels(mapping.source_id, None)]

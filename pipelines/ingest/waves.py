@@ -86,8 +86,12 @@ def previous_loads(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, 
     return {w: (shas, fp) for w, shas, fp in rows}
 
 
-def plan_waves(con: duckdb.DuckDBPyConnection, source_id: str, active: list[Registered], fingerprint: str) -> WavePlan:
-    """Compare the source's active files, by wave, with ``raw.survey_wave_loads``."""
+def plan_waves(con: duckdb.DuckDBPyConnection, source_id: str, active: list[Registered], fingerprint: str,
+               all_or_nothing: bool = False) -> WavePlan:
+    """Compare the source's active files, by wave, with ``raw.survey_wave_loads``.
+
+    ``all_or_nothing``: when any wave changed, read every wave again (a source with cleaning logs: a log
+    holds lines for any wave, and is applied to the waves read together)."""
     before = previous_loads(con, source_id)
     by_wave: dict[str, list[Registered]] = {}
     for f in active:
@@ -104,6 +108,8 @@ def plan_waves(con: duckdb.DuckDBPyConnection, source_id: str, active: list[Regi
         else:
             plan.reload[wave] = files
     plan.dropped = sorted(set(before) - set(by_wave))
+    if all_or_nothing and (plan.reload or plan.dropped):
+        plan.reload, plan.unchanged = dict(sorted(by_wave.items())), []
     for wave in plan.waves:
         if wave in before:
             plan.replaced_sha256s |= set(before[wave][0].split(","))

@@ -42,6 +42,8 @@ class Question:
     label_ar: str | None
     relevant: str | None
     missing_codes: tuple[str, ...] = ()
+    #: the XLSForm ``constraint`` (``. > 0 and . < 25``), checked on a cleaning log's new values
+    constraint: str | None = None
 
 
 @dataclass
@@ -107,6 +109,7 @@ def read_xlsform(path: Path) -> XLSForm:
         i_type, i_name = header.index("type"), header.index("name")
         i_en, i_ar = _label_column(header, "English", "en"), _label_column(header, "Arabic", "ar")
         i_rel = header.index("relevant") if "relevant" in header else None
+        i_con = header.index("constraint") if "constraint" in header else None
         form = XLSForm(path=path)
         for r in rows:
             if r[i_type] is None or r[i_name] is None:
@@ -130,6 +133,7 @@ def read_xlsform(path: Path) -> XLSForm:
                 label_en=r[i_en] if i_en is not None else None,
                 label_ar=r[i_ar] if i_ar is not None else None,
                 relevant=r[i_rel] if i_rel is not None else None,
+                constraint=str(r[i_con]) if i_con is not None and r[i_con] is not None else None,
             )
         if "choices" in wb.sheetnames:
             header, rows = _rows(wb["choices"])

@@ -50,7 +50,7 @@ RAW_DDL: dict[str, str] = {
         source_id VARCHAR, wave_id VARCHAR, title VARCHAR, unit_of_analysis VARCHAR, weight_note VARCHAR,
         design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN, fieldwork_start DATE,
         fieldwork_end DATE, single_psu_rule VARCHAR, strata_combine_json VARCHAR, weight_method VARCHAR,
-        post_stratify VARCHAR""",
+        post_stratify VARCHAR, cleaning_log_sha256s VARCHAR""",
     "survey_respondent_attributes": """
         source_id VARCHAR, wave_id VARCHAR, file_sha256 VARCHAR, row_number INTEGER, respondent_id VARCHAR,
         attribute VARCHAR, value VARCHAR""",

@@ -31,6 +31,7 @@ select
     d.n_singleton_strata_delivered::integer as n_singleton_strata_delivered,
     s.weight_method,
     s.post_stratify,
+    s.cleaning_log_sha256s,
     d.weight_min,
     d.weight_median,
     d.weight_max,

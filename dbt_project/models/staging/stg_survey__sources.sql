@@ -15,5 +15,6 @@ select
     coalesce(single_psu_rule, '{{ var("single_psu_rule", "skip") }}')::varchar as single_psu_rule,
     coalesce(strata_combine_json, '{}')::json as strata_combine,
     coalesce(weight_method, 'delivered')::varchar as weight_method,
-    coalesce(post_stratify, 'none')::varchar as post_stratify
+    coalesce(post_stratify, 'none')::varchar as post_stratify,
+    cleaning_log_sha256s::varchar as cleaning_log_sha256s
 from {{ source('raw', 'survey_sources') }}
