@@ -27,7 +27,7 @@ from pipelines.ingest.registry import Registered, wave_of_unit
 _REPO = Path(__file__).resolve().parents[2]
 #: What a survey's rows depend on besides its own files: the contracts (question bank, indicators, reference
 #: tables, mapping rules) and the code that reads and harmonises exports.
-_INGEST_INPUTS = ("data_contracts", "pipelines/ingest", "pipelines/readers")
+_INGEST_INPUTS = ("data_contracts", "pipelines/ingest", "pipelines/readers", "pipelines/cleaning")
 _SUFFIXES = {".py", ".yaml", ".yml", ".csv"}
 
 
