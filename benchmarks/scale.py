@@ -9,9 +9,8 @@ wave of ``--new-wave`` respondents (the first rows of the 2025 export, delivered
 not change) is delivered and `mizan run` runs again on the same warehouse.
 
 Memory is sampled every 0.2 s from /proc: the resident set of the `mizan run` process and all its
-descendants, summed; the table shows the largest sum seen. Phases come from the step log (Dagster's
-STEP_START/STEP_SUCCESS lines): ingestion (registration, reference, survey and budget tables), dbt
-(``mizan_dbt_models``) and publish.
+descendants, summed; the table shows the largest sum seen. Phases come from the step log's timestamps
+(``_phases``): ingestion (with start-up), dbt (``mizan_dbt_models``) and publish (with the summary).
 
     uv run python benchmarks/scale.py [--sizes 100000 300000 1000000] [--new-wave 10000] [--keep DIR]
 
@@ -29,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,8 +36,7 @@ sys.path.insert(0, str(REPO))
 
 NATIONAL = Path("surveys") / "mizan_demo_national"
 PAGE = os.sysconf("SC_PAGE_SIZE")
-STEP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .* - (\S+) - (STEP_START|STEP_SUCCESS|STEP_FAILURE)")
-PHASES = {"mizan_dbt_models": "dbt", "warehouse__published_snapshot": "publish"}
+LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+0000 - dagster - \w+ - [^ ]+ - [^ ]+ - (\S+) - ")
 
 
 def _tree(root: int) -> list[int]:
@@ -67,34 +65,31 @@ def _rss(pid: int) -> int:
 def run_measured(data: Path, warehouse: Path) -> dict:
     """One `mizan run` as a child process: wall seconds, summed tree peak (MiB), phases from its log."""
     cmd = [sys.executable, "-m", "pipelines.cli", "run", "--data-dir", str(data), "--warehouse", str(warehouse)]
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), datetime.now(timezone.utc).replace(tzinfo=None)
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
         time.sleep(0.2)
-    wall = time.perf_counter() - t0
+    wall, ended = time.perf_counter() - t0, datetime.now(timezone.utc).replace(tzinfo=None)
     out = proc.stdout.read()
     if proc.returncode != 0:
         raise SystemExit(f"mizan run failed ({data}):\n{out[-3000:]}")
     log = re.search(r"step logs \(Dagster, dbt\): (\S+)", out)
-    return {"wall": wall, "peak_mib": peak / 2**20, "phases": _phases(Path(log.group(1))) if log else {}}
+    return {"wall": wall, "peak_mib": peak / 2**20, "phases": _phases(Path(log.group(1)), started, ended) if log else {}}
 
 
-def _phases(log: Path) -> dict[str, float]:
-    start: dict[str, datetime] = {}
-    spans: dict[str, float] = {}
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        m = STEP.match(line)
-        if not m:
-            continue
-        when, step, event = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"), m.group(2), m.group(3)
-        if event == "STEP_START":
-            start[step] = when
-        elif step in start:
-            phase = PHASES.get(step, "ingestion")
-            spans[phase] = spans.get(phase, 0.0) + (when - start[step]).total_seconds()
-    return spans
+def _phases(log: Path, started: datetime, ended: datetime) -> dict[str, float]:
+    """Seconds per phase from the step log's UTC timestamps: ingestion (start of the run to dbt's first line:
+    process start-up, registration, reference, survey and budget tables), dbt (its first to its last line),
+    publish (dbt's last line to the end: checkpoint, compaction, pointer swap, the run summary)."""
+    dbt = [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+           for m in map(LINE.match, log.read_text(encoding="utf-8", errors="replace").splitlines())
+           if m and m.group(2) == "mizan_dbt_models"]
+    if not dbt:
+        return {}
+    return {"ingestion": (dbt[0] - started).total_seconds(), "dbt": (dbt[-1] - dbt[0]).total_seconds(),
+            "publish": (ended - dbt[-1]).total_seconds()}
 
 
 def _mapping_with_new_wave(data: Path) -> None:
