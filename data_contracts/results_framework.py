@@ -144,6 +144,8 @@ class _Checker:
         if measure not in MEASURES[kind]:
             self.fail(node, f"unknown indicator {node['indicator_id']!r}: measure {measure!r} is not one of {list(MEASURES[kind])}")
         track = None
+        if kind == "budget":
+            self.need(node, "source_id")  # two budget sources of one governorate and year would double count
         if kind == "training":
             track = self.need(node, "track")
             if track not in TRACKS:

@@ -27,6 +27,7 @@ from pipelines.ingest.common import (
 )
 from pipelines.ingest.registry import Registry, wave_of
 from pipelines.ingest.survey import ingest_survey_source
+from pipelines.ingest.training import ingest_training_source
 from pipelines.readers.delimited import FileReadError
 from pipelines.resources import MizanPaths
 from pipelines.warehouse import connect, ensure_schema, insert_frame, replace_table
@@ -150,6 +151,8 @@ def _run_sources(
             files = [registry.archived(f) for f in active]
             if domain == "survey":
                 result = ingest_survey_source(src, mapping, files=files)
+            elif domain == "training":
+                result = ingest_training_source(src, mapping, files=files)
             else:
                 result = ingest_budget_source(src, mapping, files=files)
                 result.tables["budget_lines"] = registry.supersede_budget_rows(
