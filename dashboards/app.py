@@ -38,6 +38,7 @@ page = st.navigation(
     {
         "Steering committee": [
             st.Page(_PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page(_PAGES / "results_framework.py", title="Results framework", icon=":material/flag:"),
         ],
         "M&E": [
             st.Page(

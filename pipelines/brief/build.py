@@ -215,6 +215,25 @@ def _goal(snapshot: Path, lang: str) -> str:
     return "" if goal.height == 0 else (goal[f"name_{lang}"][0] or goal["name_en"][0])
 
 
+def render_brief(snap: Snapshot, lang: str, period: str | None = None, include_provisional: bool = False) -> bytes:
+    """The brief of one snapshot as PDF bytes (what the dashboard offers for download).
+
+    Raises:
+        BriefError: a snapshot without the results framework, or no Arabic font.
+    """
+    import typst
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="mizan-brief-") as tmp:
+            work = Path(tmp)
+            data = brief_data(snap, lang, period, include_provisional, work)
+            (work / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            (work / "brief.typ").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
+            return typst.compile(str(work / "brief.typ"), root=str(work), font_paths=[str(d) for d in font_dirs()])
+    except BriefDataError as exc:
+        raise BriefError(str(exc)) from None
+
+
 def build_brief(warehouse: Path, lang: str, out: Path, period: str | None = None,
                 include_provisional: bool = False) -> Snapshot:
     """Write the brief for the snapshot the warehouse pointer names to ``out`` (PDF).
@@ -223,18 +242,11 @@ def build_brief(warehouse: Path, lang: str, out: Path, period: str | None = None
         BriefError: no snapshot, a snapshot without the results framework, no Arabic font, or ``out``
             cannot be written.
     """
-    import typst
-
     try:
         snap = snapshot_identity(warehouse)
-        with tempfile.TemporaryDirectory(prefix="mizan-brief-") as tmp:
-            work = Path(tmp)
-            data = brief_data(snap, lang, period, include_provisional, work)
-            (work / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            (work / "brief.typ").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
-            pdf = typst.compile(str(work / "brief.typ"), root=str(work), font_paths=[str(d) for d in font_dirs()])
     except BriefDataError as exc:
         raise BriefError(str(exc)) from None
+    pdf = render_brief(snap, lang, period, include_provisional)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(pdf)

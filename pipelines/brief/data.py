@@ -1,7 +1,8 @@
 """What the committee brief and the dashboard's Results framework page read: the published snapshot only,
 read-only, one short connection.
 
-- :func:`snapshot_identity`: ``{snapshot, run_id, published_at}`` of the snapshot the pointer names.
+- :func:`snapshot_identity`: name, data run and publish time of the snapshot the pointer names
+  (:func:`identify` for a snapshot file).
 - :func:`progress`: ``marts.fct_indicator_progress`` with governorate names and each survey wave's approval;
   a row whose wave is provisional keeps its target but loses its actual, CI, percent and status (status_note
   ``provisional wave left out``) unless ``include_provisional``. Suppressed rows never carry a number (the
@@ -45,6 +46,11 @@ def snapshot_identity(warehouse: Path) -> Snapshot:
     snap = pub.current_snapshot(warehouse)
     if snap is None:
         raise BriefDataError(f"no published snapshot at {warehouse}: run `mizan run --data-dir DIR` or `mizan demo` first")
+    return identify(snap)
+
+
+def identify(snap: Path) -> Snapshot:
+    """Name, data run and publish time of one snapshot file (its sidecar, else its ``audit.snapshot``)."""
     meta = pub.snapshot_meta(snap)
     name, run_id, published = snap.name, meta.get("data_run_id") or meta.get("run_id"), meta.get("data_published_at") or meta.get("published_at")
     with duckdb.connect(str(snap), read_only=True) as con:
@@ -105,11 +111,14 @@ def progress(snapshot: Path, include_provisional: bool = False) -> pl.DataFrame:
 
 
 def scorecard(rows: pl.DataFrame, period: str | None = None) -> pl.DataFrame:
-    """Per indicator x area: the latest period up to ``period`` with an actual (and its status), else the
-    latest period up to ``period`` with a target (no actual yet). Same columns as :func:`progress`."""
+    """Per indicator x area: the latest period up to ``period`` with an actual (and its status); else the
+    latest whose wave was left out as provisional (so the reader sees why there is no number); else the
+    latest with a target. Same columns as :func:`progress`."""
     if period is not None:
         rows = rows.filter(pl.col("period") <= period)
-    ranked = rows.with_columns(pl.col("actual").is_not_null().alias("_has"))
+    ranked = rows.with_columns(
+        pl.when(pl.col("actual").is_not_null()).then(2)
+        .when(pl.col("status_note") == PROVISIONAL_NOTE).then(1).otherwise(0).alias("_has"))
     return (ranked.sort(["_has", "period"], descending=True)
             .unique(subset=["indicator_id", "governorate_pcode"], keep="first", maintain_order=True)
             .sort(["sort_order", "governorate_pcode"]).drop("_has"))
