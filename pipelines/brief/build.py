@@ -178,11 +178,22 @@ def brief_data(snap: Snapshot, lang: str, period: str | None, include_provisiona
                     "target": charts.fmt(r["target_value"], r["unit"]), "status": r["status"] or "none",
                     "status_label": _status_label(r, s)} for r in budget.iter_rows(named=True)],
         "training": _training_rows(training_cohorts(snap.path), s),
+        "reference": _reference(card.filter(pl.col("governorate_pcode") == NATIONAL), lang, s),
         "meaning": [s["meaning_status"], s["meaning_distance"],
                     s["meaning_suppression"].format(min_n=rules.get("suppression_min_n", "–"),
                                                     min_n_eff=_whole(rules.get("suppression_min_n_eff"))),
                     s["meaning_provisional"], s["meaning_training"], s["meaning_versions"]],
     }
+
+
+def _reference(national: pl.DataFrame, lang: str, s: dict) -> list[dict]:
+    """The indicator reference list: each framework indicator's name, versions, baseline, direction and unit."""
+    return [{
+        "name": _name(r, lang),
+        "detail": f"{s['framework_version']} {r['framework_version']} · {s['formula_version']}{r['formula_version']} · "
+                  f"{s['baseline']}: {charts.fmt(r['baseline_value'], r['unit'])} ({r['baseline_period']}; {r['baseline_source']}) · "
+                  f"{s[r['direction']]} · {s['responsible']}: {r['responsible_unit']}",
+    } for r in national.iter_rows(named=True)]
 
 
 def _whole(x) -> str:

@@ -97,6 +97,9 @@ def progress(snapshot: Path, include_provisional: bool = False) -> pl.DataFrame:
     """)
     rows = rows.join(_approvals(snapshot), on=["source_id", "wave_id"], how="left").with_columns(
         (pl.col("wave_id").is_not_null() & ~pl.col("is_approved").fill_null(False)).alias("is_provisional"))
+    leaked = rows.filter(pl.col("is_suppressed") & (pl.col("actual").is_not_null() | pl.col("status").is_not_null()))
+    if leaked.height:  # the mart guarantees this; a reader must never show a suppressed number anyway
+        raise BriefDataError(f"{snapshot}: suppressed progress rows carry numbers ({leaked.height}); not shown")
     if not include_provisional:
         blank = pl.col("is_provisional")
         rows = rows.with_columns(
@@ -104,9 +107,6 @@ def progress(snapshot: Path, include_provisional: bool = False) -> pl.DataFrame:
               for c in ("actual", "ci_lower", "ci_upper", "pct_of_distance", "status")],
             pl.when(blank).then(pl.lit(PROVISIONAL_NOTE)).otherwise(pl.col("status_note")).alias("status_note"),
         )
-    leaked = rows.filter(pl.col("is_suppressed") & (pl.col("actual").is_not_null() | pl.col("status").is_not_null()))
-    if leaked.height:  # the mart guarantees this; a reader must never show a suppressed number anyway
-        raise BriefDataError(f"{snapshot}: suppressed progress rows carry numbers ({leaked.height}); not shown")
     return rows
 
 

@@ -105,6 +105,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar": "الإصدارات. يسجل كل صف إصدار إطار النتائج وإصدار صيغة المؤشر اللذين حُسب بهما (يظهران على الغلاف وفي بطاقة الأداء)."},
     "formula_version": {"en": "formula v", "ar": "صيغة الإصدار "},
     "page": {"en": "Page", "ar": "صفحة"},
+    "reference": {"en": "The indicators", "ar": "المؤشرات"},
+    "responsible": {"en": "Responsible unit", "ar": "الجهة المسؤولة"},
+    "higher_is_better": {"en": "higher is better", "ar": "الأعلى أفضل"},
+    "lower_is_better": {"en": "lower is better", "ar": "الأدنى أفضل"},
 }
 
 
