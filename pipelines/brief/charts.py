@@ -55,8 +55,7 @@ def trend_svg(points: list[dict], targets: list[dict], baseline: dict | None, un
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
            f'font-family="{FONT}" font-size="10">']
-    for k in range(5):
-        v = low + (high - low) * k / 4
+    for v in _ticks(low, high, unit):
         out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="#e0e0e0"/>')
         out.append(f'<text x="{left - 6}" y="{y(v) + 3:.1f}" text-anchor="end" fill="#555">{escape(fmt(v, unit))}</text>')
     for p in periods:
@@ -83,6 +82,17 @@ def trend_svg(points: list[dict], targets: list[dict], baseline: dict | None, un
     out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#424242"/>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _ticks(low: float, high: float, unit: str) -> list[float]:
+    """About five round tick values between low and high (steps of 1, 2, 2.5 or 5 x 10^k; whole percents
+    for proportions, so that no two ticks print alike)."""
+    raw = (high - low) / 4
+    floor = 0.01 if unit in ("proportion", "share") else 1.0 if unit in ("count", "percent") else 0.0
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    step = max(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), floor)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
 @lru_cache(maxsize=1)
