@@ -142,3 +142,20 @@ def budget_headline(rows: pl.DataFrame, period: str | None = None) -> pl.DataFra
     """National budget execution rows of the framework (kind ``budget``), every period with an actual."""
     out = rows.filter((pl.col("kind") == "budget") & (pl.col("governorate_pcode") == NATIONAL) & pl.col("actual").is_not_null())
     return out.filter(pl.col("period") <= period) if period else out
+
+
+def framework_entry(snapshot: Path, indicator_id: str) -> dict | None:
+    """The results-framework entry of one indicator (versions, baseline, responsible unit, targets as text),
+    or None when the indicator is not in the framework or the snapshot predates it."""
+    try:
+        rows = _query(snapshot, "SELECT * FROM raw.results_framework_indicators").filter(pl.col("indicator_id") == indicator_id)
+        targets = _query(snapshot, "SELECT * FROM raw.results_framework_targets").filter(pl.col("indicator_id") == indicator_id)
+    except BriefDataError:
+        return None
+    if rows.height == 0:
+        return None
+    entry = rows.row(0, named=True)
+    entry["targets_text"] = "; ".join(
+        f"{r['period']} {r['governorate_pcode']}: {r['target_value']:g}" for r in targets.sort("period", "governorate_pcode").iter_rows(named=True))
+    return entry
+

@@ -149,3 +149,17 @@ def test_a_suppressed_row_carrying_a_number_is_refused(brief_warehouse, tmp_path
 def test_no_snapshot_is_a_clear_error(tmp_path):
     with pytest.raises(BriefError, match="no published snapshot"):
         build_brief(tmp_path / "nothing" / "mizan.duckdb", "en", tmp_path / "b.pdf")
+
+
+def test_reference_sheet_entry_shows_both_versions(brief_warehouse):
+    from pipelines.brief.data import framework_entry
+
+    snap = identify(Path(brief_warehouse).resolve()).path
+    entry = framework_entry(snap, "water_service_good")
+    assert (entry["framework_version"], entry["formula_version"]) == _query(
+        brief_warehouse, "SELECT DISTINCT framework_version, formula_version FROM marts.fct_indicator_progress "
+                         "WHERE indicator_id = 'water_service_good'")[0]
+    for period, area, value in _query(brief_warehouse, "SELECT period, governorate_pcode, target_value FROM "
+                                                       "raw.results_framework_targets WHERE indicator_id = 'water_service_good'"):
+        assert f"{period} {area}: {value:g}" in entry["targets_text"]
+    assert framework_entry(snap, "not_in_the_framework") is None

@@ -18,7 +18,8 @@ waves as (
     select
         source_id,
         wave_id,
-        coalesce(cast(extract(year from fieldwork_start) as varchar), wave_id) as period,
+        coalesce({{ dbt.cast('extract(year from fieldwork_start)', api.Column.translate_type('string')) }}, wave_id)
+            as period,
         fieldwork_start
     from {{ ref('stg_survey__sources') }}
 ),
@@ -75,13 +76,13 @@ budget_cells as (
 
 budget as (
     select
-        indicator_id, governorate_pcode, cast(fiscal_year as varchar) as period,
+        indicator_id, governorate_pcode, {{ dbt.cast('fiscal_year', api.Column.translate_type('string')) }} as period,
         sum(expenditure_iqd) / nullif(sum(allocation_iqd), 0) as actual
     from budget_cells
     group by indicator_id, governorate_pcode, fiscal_year
     union all
     select
-        indicator_id, 'IQ' as governorate_pcode, cast(fiscal_year as varchar) as period,
+        indicator_id, 'IQ' as governorate_pcode, {{ dbt.cast('fiscal_year', api.Column.translate_type('string')) }} as period,
         sum(expenditure_iqd) / nullif(sum(allocation_iqd), 0) as actual
     from budget_cells
     group by indicator_id, fiscal_year
@@ -131,10 +132,10 @@ training as (
             when 'share_women' then p.share_women
             when 'knowledge_gain' then p.mean_gain
         end as actual,
-        case when p.measure = 'knowledge_gain' and p.n_paired >= 2
-            then p.mean_gain - t.t_975 * p.sd_gain / sqrt(p.n_paired) end as ci_lower,
-        case when p.measure = 'knowledge_gain' and p.n_paired >= 2
-            then p.mean_gain + t.t_975 * p.sd_gain / sqrt(p.n_paired) end as ci_upper,
+        case when p.measure = 'knowledge_gain'
+            then {{ paired_mean_ci('p.mean_gain', 'p.sd_gain', 'p.n_paired', 't.t_975', 'lower') }} end as ci_lower,
+        case when p.measure = 'knowledge_gain'
+            then {{ paired_mean_ci('p.mean_gain', 'p.sd_gain', 'p.n_paired', 't.t_975', 'upper') }} end as ci_upper,
         p.measure = 'knowledge_gain' as has_sampling_error,
         case when p.measure = 'knowledge_gain' then p.n_paired else p.n_trained end as n
     from training_pool as p

@@ -1,7 +1,7 @@
 -- One row per track x cohort, per track (cohort = 'all') and overall (track = 'all', cohort = 'all'):
 -- officials trained and completing, share of women, and the mean knowledge gain: the paired difference
 -- post-test - pre-test over participants with both tests, with a 95 % t interval
--- mean +- t(0.975, n-1) * sd / sqrt(n) (Student's paired t; t quantiles from the t_quantiles seed).
+-- (macro paired_mean_ci: Student's paired t; t quantiles from the t_quantiles seed).
 with participants as (
     select * from {{ ref('stg_training__participants') }}
 ),
@@ -56,10 +56,10 @@ select
     s.mean_post_test,
     s.mean_knowledge_gain,
     s.sd_knowledge_gain,
-    case when s.n_paired >= 2 then s.sd_knowledge_gain / sqrt(s.n_paired) end as se_knowledge_gain,
-    case when s.n_paired >= 2 then s.mean_knowledge_gain - t.t_975 * s.sd_knowledge_gain / sqrt(s.n_paired) end
+    {{ paired_mean_se('s.sd_knowledge_gain', 's.n_paired') }} as se_knowledge_gain,
+    {{ paired_mean_ci('s.mean_knowledge_gain', 's.sd_knowledge_gain', 's.n_paired', 't.t_975', 'lower') }}
         as knowledge_gain_ci_lower,
-    case when s.n_paired >= 2 then s.mean_knowledge_gain + t.t_975 * s.sd_knowledge_gain / sqrt(s.n_paired) end
+    {{ paired_mean_ci('s.mean_knowledge_gain', 's.sd_knowledge_gain', 's.n_paired', 't.t_975', 'upper') }}
         as knowledge_gain_ci_upper
 from summary as s
 left join t_table as t on t.df = s.n_paired - 1

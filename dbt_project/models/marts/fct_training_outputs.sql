@@ -16,7 +16,7 @@ select
     sex,
     count(*) as n_trained,
     cast(sum(case when is_completed then 1 else 0 end) as integer) as n_completed,
-    bool_or(is_synthetic) as is_synthetic
+    {{ dbt.bool_or('is_synthetic') }} as is_synthetic
 from participants
 group by track, cohort, period, institution_type, coalesce(governorate_pcode, institution_type), governorate_pcode,
     level_of_government, sex
