@@ -647,12 +647,14 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"{path}: {exc}") from None
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
-    if not isinstance(raw, dict) or raw.get("domain") not in ("survey", "budget"):
-        raise MappingError(f"{path}: a mapping needs 'domain: survey' or 'domain: budget'")
+    if not isinstance(raw, dict) or raw.get("domain") not in ("survey", "budget", "training"):
+        raise MappingError(f"{path}: a mapping needs 'domain: survey', 'domain: budget' or 'domain: training'")
     todo = _todo_fields(raw)
     if todo:
         raise MappingError(f"{path}: fields still marked TODO (a draft of `mizan source check`?): {', '.join(todo)}")
-    model = SurveyMapping if raw["domain"] == "survey" else BudgetMapping
+    from data_contracts.training_mapping import TrainingMapping  # it builds on this module's models
+
+    model = {"survey": SurveyMapping, "budget": BudgetMapping, "training": TrainingMapping}[raw["domain"]]
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -9,6 +9,8 @@
 - ``mizan status [--json] [--warehouse PATH]``: current snapshot, run id, publish time, waves and approval.
 - ``mizan approve --source S --wave W [--by NAME] [--note TEXT] [--revoke]``: approve a survey wave.
 - ``mizan users add|remove|list|unlock``: dashboard users and roles (``pipelines/users.py``).
+- ``mizan brief --lang ar|en --out FILE.pdf [--period P] [--include-provisional]``: the steering committee's
+  brief from the published snapshot (``pipelines/brief/``).
 - ``mizan source check FOLDER [--out PATH] [--force] [--json] [--encoding ENC] [--source-id ID] [--wave-id W]
   [--mapping PATH]``: profile a new delivery and write a draft mapping (``pipelines/source_check.py``).
 
@@ -508,6 +510,10 @@ def main(argv: list[str] | None = None) -> int:
     p_cc.add_argument("--source", required=True, help="source id, e.g. talafar_water_2021")
     p_cc.add_argument("--out", type=Path, help="the log to write, .xlsx or .csv (default ./<source>_cleaning_log.xlsx)")
 
+    from pipelines.brief.build import add_parser as add_brief_parser
+
+    add_brief_parser(sub, wh_help)
+
     for p in (p_run, p_demo):
         p.add_argument("--keep-snapshots", type=int, default=pub.DEFAULT_KEEP_SNAPSHOTS,
                        help=f"published snapshots to keep (default {pub.DEFAULT_KEEP_SNAPSHOTS})")
@@ -549,6 +555,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{meta['record']['message']}; published snapshot {meta['snapshot']}")
         return 0
+
+    if args.command == "brief":
+        from pipelines.brief.build import run as run_brief
+
+        return run_brief(args, warehouse)
 
     if args.command == "dashboard":
         if not warehouse.is_file():

@@ -12,9 +12,11 @@ import dagster as dg
 from pipelines.assets.dbt import mizan_dbt_models
 from pipelines.assets.ingest import budget_tables, reference_tables, survey_tables
 from pipelines.assets.landing import budget_year_files, fiscal_years, survey_wave_files, survey_waves
+from pipelines.assets.programme import results_framework, training_tables
 from pipelines.assets.publish import published_snapshot
 
-WAREHOUSE_ASSETS = [reference_tables, survey_tables, budget_tables, mizan_dbt_models, published_snapshot]
+WAREHOUSE_ASSETS = [reference_tables, results_framework, survey_tables, budget_tables, training_tables,
+                    mizan_dbt_models, published_snapshot]
 _load = dg.AssetSelection.assets(*WAREHOUSE_ASSETS)
 
 full_refresh_job = dg.define_asset_job(

@@ -98,6 +98,33 @@ RAW_DDL = {
     "ref_budget_sectors": """
         sector VARCHAR NOT NULL, name_en VARCHAR, name_ar VARCHAR, survey_sectors VARCHAR, sort_order INTEGER,
         note VARCHAR""",
+    # Training cohorts (pipelines/ingest/training.py) and the results framework (data_contracts/results_framework.py).
+    "training_participants": """
+        source_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, row_number INTEGER NOT NULL,
+        participant_id VARCHAR NOT NULL, track VARCHAR NOT NULL, cohort VARCHAR NOT NULL, cohort_start DATE NOT NULL,
+        period VARCHAR NOT NULL, institution_type VARCHAR NOT NULL, governorate_pcode VARCHAR,
+        level_of_government VARCHAR NOT NULL, sex VARCHAR NOT NULL, role VARCHAR, sessions INTEGER NOT NULL,
+        attendance_pct DOUBLE NOT NULL, pre_test DOUBLE, post_test DOUBLE, score_max DOUBLE NOT NULL,
+        completion_threshold_pct DOUBLE NOT NULL, is_synthetic BOOLEAN NOT NULL""",
+    "training_attendance": """
+        source_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, row_number INTEGER NOT NULL,
+        participant_id VARCHAR NOT NULL, cohort VARCHAR NOT NULL, session_number INTEGER NOT NULL,
+        session_name VARCHAR, attendance_pct DOUBLE NOT NULL""",
+    "training_sources": """
+        source_id VARCHAR NOT NULL, title VARCHAR, citation VARCHAR, is_synthetic BOOLEAN NOT NULL,
+        completion_threshold_pct DOUBLE, score_max DOUBLE, sessions INTEGER""",
+    "results_framework_results": """
+        framework_version VARCHAR NOT NULL, result_id VARCHAR NOT NULL, level VARCHAR NOT NULL, parent_id VARCHAR,
+        name_en VARCHAR, name_ar VARCHAR, sort_order INTEGER""",
+    "results_framework_indicators": """
+        framework_version VARCHAR NOT NULL, indicator_id VARCHAR NOT NULL, result_id VARCHAR NOT NULL,
+        level VARCHAR NOT NULL, kind VARCHAR NOT NULL, source_id VARCHAR, measure VARCHAR, track VARCHAR,
+        name_en VARCHAR, name_ar VARCHAR, unit VARCHAR, direction VARCHAR NOT NULL, formula_version VARCHAR NOT NULL,
+        responsible_unit VARCHAR, baseline_value DOUBLE, baseline_period VARCHAR, baseline_source VARCHAR,
+        sort_order INTEGER""",
+    "results_framework_targets": """
+        framework_version VARCHAR NOT NULL, indicator_id VARCHAR NOT NULL, governorate_pcode VARCHAR NOT NULL,
+        period VARCHAR NOT NULL, target_value DOUBLE NOT NULL, line INTEGER""",
 }
 
 AUDIT_DDL = {

@@ -11,6 +11,7 @@ estimation rules on each row (column ``estimation_rules``).
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -363,6 +364,14 @@ with right, st.container(border=True):
                 st.markdown(f"**{label}:** {ui.md_escape(value)}")
         st.caption("Suppression rule: the rule of this snapshot (`marts.dim_estimation_rules`), which the numbers "
                    "on this page were made with.")
+        from pipelines.brief.data import framework_entry  # the results framework (Results framework page)
+
+        fw = framework_entry(Path(path), indicator_id)
+        if fw:
+            st.markdown(ui.md_escape(
+                f"Results framework: version {fw['framework_version']}, formula version {fw['formula_version']}; "
+                f"baseline {fw['baseline_value']:g} ({fw['baseline_period']}, {fw['baseline_source']}); targets "
+                f"{fw['targets_text']}; responsible unit: {fw['responsible_unit']}"))
 
 with right, st.container(border=True):
     st.subheader("Survey design of this wave")

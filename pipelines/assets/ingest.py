@@ -29,6 +29,7 @@ from pipelines.ingest.common import (
 from pipelines.ingest.registry import Registry, archive_file, wave_of
 from pipelines.ingest.survey import ingest_survey_source
 from pipelines.ingest.waves import WavePlan, plan_waves, source_fingerprint, wave_load_rows
+from pipelines.ingest.training import ingest_training_source
 from pipelines.readers.delimited import FileReadError
 from pipelines.resources import MizanPaths
 from pipelines.warehouse import connect, ensure_schema, insert_frame, replace_table
@@ -168,6 +169,8 @@ def _run_sources(
                     _wave_loads(src.source_id, plan, result, fingerprint, registry),
                     schema={"source_id": pl.String, "wave_id": pl.String, "file_sha256s": pl.String,
                             "fingerprint": pl.String, "load_run_id": pl.String, "loaded_at": pl.Datetime})
+            elif domain == "training":
+                result = ingest_training_source(src, mapping, files=[registry.archived(f) for f in active])
             else:
                 files = [registry.archived(f) for f in active]
                 result = ingest_budget_source(src, mapping, files=files)

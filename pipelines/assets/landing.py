@@ -71,7 +71,7 @@ def landing_files(data_dir: Path) -> list[dict]:
             if src.domain == "survey":
                 wave = next((f.wave_id for f in mapping.files if fnmatch.fnmatch(path.name, f.path)), None)
                 entry["partitions"] = [wave_key(src.source_id, wave)] if wave else []
-            else:
+            elif src.domain == "budget":  # training files have no partition: a full run loads them
                 try:
                     entry["partitions"] = budget_file_years(path, mapping)
                 except (FileReadError, OSError) as exc:

@@ -17,6 +17,8 @@ demo exercises the same readers, mappings and contracts as real data:
   them (one per fiscal year with a budget law, one sheet per governorate, Arabic title rows, a units line,
   a two-row merged header, sector sections with subtotals and a grand total, planted faults), written by
   :mod:`pipelines.demo.budget_workbooks`;
+* ``training/mizan_demo_training/cohorts_<track>.csv`` - the programme's nine training cohorts (6 x 20 fiscal
+  federalism, 3 x 20 resilience) with planted faults, written by :mod:`pipelines.demo.training`;
 * ``README.txt`` - what the files are, the seed, the design and the planted faults with row numbers.
 
 Row numbers everywhere are 1-based data rows (the header is not counted), as in docs/architecture.md.
@@ -1168,6 +1170,8 @@ def _readme(manifest: dict[str, Any]) -> str:
         },
         FIRM_B_PATH.as_posix(): "SPSS file of a second firm (firm B), wave 2025 (fieldwork July 2025), 6 governorates; "
         "Arabic labels.",
+        **{rel: f"Training records, {rel.rsplit('_', 1)[-1].removesuffix('.csv').replace('federalism', 'fiscal federalism')}"
+           " track: one row per participant and cohort." for rel in manifest["training"]["files"]},
     }
     for rel, meta in files.items():
         out.append(f"  {rel}")
@@ -1215,7 +1219,7 @@ def _readme(manifest: dict[str, Any]) -> str:
             f"  wave {wave}: {info['households']} households, {info['clusters']} clusters, {info['strata']} strata, "
             f"fieldwork {info['fieldwork_start']} to {info['fieldwork_end']}"
         )
-    from pipelines.demo import firm_b
+    from pipelines.demo import firm_b, training
 
     firm = manifest["firm_b"]
     out += [
@@ -1283,6 +1287,7 @@ def _readme(manifest: dict[str, Any]) -> str:
         "In reality the Kurdistan Region's governorates (Erbil, Sulaymaniyah, Duhok, Halabja) are financed",
         "through the KRG budget; the demo gives them lines like every other governorate.",
         "",
+        *training.readme_lines(manifest["training"]),
         "PLANTED FAULTS (everything else is clean)",
         "-----------------------------------------",
     ]
@@ -1312,6 +1317,10 @@ def _readme(manifest: dict[str, Any]) -> str:
             continue
         out.append(f"  {f['file']} {where}: {f['column']} = \"{f['value']}\" -> must be {f['outcome']}")
         out.append(f"      ({f['description']})")
+    for f in manifest["faults"]:
+        if f["file"].startswith(training.SOURCE_DIR.as_posix() + "/"):
+            out.append(f"  {f['file']} row {f['row_number']}: {f['column']} = \"{f['value']}\" -> must be {f['outcome']}")
+            out.append(f"      ({f['description']})")
     out.append("")
     return "\n".join(out)
 
@@ -1379,6 +1388,12 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
     payloads[firm_b.PATH.as_posix()] = (sav, sav_rows)
     faults.extend(firm["faults"])
 
+    from pipelines.demo import training  # the training cohorts draw from a child spawned after the others
+
+    training_payloads, training_info = training.generate(np.random.default_rng(ss.spawn(1)[0]))
+    payloads.update(training_payloads)
+    faults.extend(training_info["faults"])
+
     files: dict[str, dict[str, Any]] = {}
     for rel, (data, rows) in payloads.items():
         path = out_dir / rel
@@ -1421,6 +1436,7 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, households_per_wave: 
             "expected": budget_info["expected"],
             "expected_by_funding_stream": budget_info["expected_by_funding_stream"],
         },
+        "training": training_info["info"],
         "faults": faults,
         "true_parameters": {
             "note": (

@@ -182,7 +182,7 @@ class DiscoveredSource:
 
 
 def discover_sources(data_dir: Path) -> list[DiscoveredSource]:
-    """Find sources under ``data_dir/surveys`` and ``data_dir/budget``.
+    """Find sources under ``data_dir/surveys``, ``data_dir/budget`` and ``data_dir/training``.
 
     A folder ``<domain>/<source_id>/`` is a source; so is a file placed directly in ``<domain>/``
     (source id = file name without extension). Hidden entries and README files are ignored.
@@ -193,7 +193,8 @@ def discover_sources(data_dir: Path) -> list[DiscoveredSource]:
     if not data_dir.is_dir():
         raise FatalSourceError(f"data directory {data_dir} does not exist")
     found: list[DiscoveredSource] = []
-    domains = [d for d in ("surveys", "budget") if (data_dir / d).is_dir()]
+    folders = {"surveys": "survey", "budget": "budget", "training": "training"}  # folder -> domain
+    domains = [d for d in folders if (data_dir / d).is_dir()]
     if not domains:
         raise FatalSourceError(f"{data_dir} has neither a surveys/ nor a budget/ folder (see README: landing layout)")
     for domain_dir in domains:
@@ -204,7 +205,7 @@ def discover_sources(data_dir: Path) -> list[DiscoveredSource]:
             found.append(
                 DiscoveredSource(
                     source_id=source_id,
-                    domain="survey" if domain_dir == "surveys" else "budget",
+                    domain=folders[domain_dir],
                     path=entry,
                     mapping_path=find_mapping(entry, source_id),
                 )
@@ -223,7 +224,8 @@ def load_source_mapping(src: DiscoveredSource) -> Mapping:
     if mapping.source_id != src.source_id:
         raise MappingError(f"{src.mapping_path}: source_id {mapping.source_id!r} but the folder is {src.source_id!r}")
     if mapping.domain != src.domain:
-        raise MappingError(f"{src.mapping_path}: domain {mapping.domain!r} but found under {src.domain}s/")
+        folder = {"survey": "surveys", "budget": "budget", "training": "training"}[src.domain]
+        raise MappingError(f"{src.mapping_path}: domain {mapping.domain!r} but found under {folder}/")
     return mapping
 
 

@@ -53,7 +53,7 @@ def test_normalize_digits():
 def test_every_shipped_mapping_is_valid():
     names = sorted(p.stem for p in SOURCES.glob("*.yaml"))
     assert names == [
-        "ecoiraq_2025_jan_jul_governorate_spending_partial", "iom_dtm_ila5_2020", "mizan_demo_budget", "mizan_demo_firm_b", "mizan_demo_national", "reach_mcna_2020_incamp",
+        "ecoiraq_2025_jan_jul_governorate_spending_partial", "iom_dtm_ila5_2020", "mizan_demo_budget", "mizan_demo_firm_b", "mizan_demo_national", "mizan_demo_training", "reach_mcna_2020_incamp",
         "sigir_2008_provincial_budget_execution_pct", "sigir_2009_provincial_capital_budget_execution",
         "talafar_water_2021",
     ]

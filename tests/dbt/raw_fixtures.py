@@ -133,9 +133,15 @@ GOVERNORATES = [
 
 def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``raw`` schema and its tables (empty) as docs/architecture.md defines them."""
+    from pipelines.warehouse import RAW_DDL as PIPELINE_RAW_DDL
+
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table, cols in RAW_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({cols})")
+    # the programme's tables (training records, results framework) as the pipeline defines them, left empty
+    for table, cols in PIPELINE_RAW_DDL.items():
+        if table.startswith(("training_", "results_framework_")):
+            con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({cols})")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict[str, Any]]) -> int:

@@ -38,7 +38,8 @@ def test_schemas_are_exact_names(dbt_warehouse):
     marts = set(tables[tables.table_schema == "marts"].table_name)
     assert marts == {"fct_service_indicators", "fct_response_distribution", "fct_budget_execution",
                      "fct_indicator_change", "dim_governorate", "dim_indicator", "dim_wave", "dim_estimation_rules",
-                     "dim_indicator_wave_scale", "dim_fiscal_year", "fct_budget_pefa", "fct_service_vs_spending"}
+                     "dim_indicator_wave_scale", "dim_fiscal_year", "fct_budget_pefa", "fct_service_vs_spending",
+                     "fct_indicator_progress", "fct_training_outputs", "fct_training_cohorts"}
 
 
 def test_fct_service_indicators_has_exactly_the_contract_columns(dbt_warehouse):

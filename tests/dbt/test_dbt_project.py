@@ -26,7 +26,8 @@ def test_dbt_parse_needs_no_database(tmp_path):
                             "question_bank", "indicator_registry",
                             "survey_sources", "budget_lines", "ref_governorates", "ref_population",
                             "budget_sources", "ref_exchange_rates", "ref_cpi", "ref_fiscal_years",
-                            "ref_budget_sectors"}
+                            "ref_budget_sectors", "training_participants", "training_attendance", "training_sources",
+                            "results_framework_results", "results_framework_indicators", "results_framework_targets"}
     for name, node in sources.items():
         assert node["meta"]["dagster"]["asset_key"] == ["raw", name]
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}

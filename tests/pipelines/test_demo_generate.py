@@ -34,7 +34,8 @@ EXPORTS = {
 XLSFORM = "surveys/mizan_demo_national/xlsform.xlsx"
 BUDGET = tuple(f"budget/mizan_demo_budget/budget_{fy}.xlsx" for fy in FISCAL_YEARS)
 FIRM_B = "surveys/mizan_demo_firm_b/firm_b_wave_2025.sav"
-LAYOUT = {XLSFORM, *EXPORTS.values(), *BUDGET, FIRM_B, "README.txt"}
+TRAINING = ("training/mizan_demo_training/cohorts_fiscal_federalism.csv", "training/mizan_demo_training/cohorts_resilience.csv")
+LAYOUT = {XLSFORM, *EXPORTS.values(), *BUDGET, FIRM_B, *TRAINING, "README.txt"}
 GOV_CODES = [g.code for g in GOVERNORATES]
 
 
@@ -485,7 +486,7 @@ def test_planted_survey_faults_are_exactly_as_documented(demo, exports) -> None:
         assert 0.004 <= len(rows_no) / df.height <= 0.02
         assert m["survey"]["waves"][wave]["consent_no"] == len(rows_no)
         assert ", ".join(map(str, rows_no[:3])) in readme
-    assert len(m["faults"]) == 2 + 3 + 5 + 5  # national consent x2, hours x3, budget workbooks x5, firm B x5
+    assert len(m["faults"]) == 2 + 3 + 5 + 5 + 3  # national consent x2, hours x3, budget x5, firm B x5, training x3
 
 
 def test_planted_budget_faults_are_listed_in_the_readme(demo) -> None:
@@ -702,7 +703,7 @@ def test_demo_run_excludes_quarantines_and_flags_firm_b_faults(demo_run) -> None
     assert _q(wh, "SELECT row_number, column_name, value FROM audit.quarantine WHERE source_id = 'mizan_demo_firm_b' "
                   "ORDER BY row_number") == [(715, "hh_id", "B25-00715"), (740, "hh_id", "B25-00715")]
     flags = _q(wh, "SELECT flag, row_number, other_row_number, round(similarity, 4), fields_compared, detail "
-                   "FROM audit.review_flags")
+                   "FROM audit.review_flags WHERE domain = 'survey'")
     assert [fl[:5] for fl in flags] == [("soft_duplicate", 1055, 1062, round(13 / 14, 4), 14)]
     assert flags[0][5].startswith("same enumerator (enum_id = '502')")
     assert _q(wh, "SELECT DISTINCT column_name FROM audit.dropped_columns WHERE source_id = 'mizan_demo_firm_b' "
@@ -800,4 +801,28 @@ def test_demo_run_loads_the_budget_workbooks_as_the_manifest_expects(demo_run, t
     e = faults["eastern_digits"]
     assert _q(wh, "SELECT allocation_original FROM raw.budget_lines WHERE file_name = ? AND sheet_name = ? "
                   "AND row_number = ?", [Path(e["file"]).name, e["sheet"], e["row_number"]]) == [(1250.0,)]
+
+
+def test_demo_run_reports_the_planted_training_faults(demo_run, demo_dir) -> None:
+    """The nine cohorts load; the second registration and the attendance above 100 % are quarantined at the
+    rows the manifest (and README.txt) names, the post-test without a pre-test is flagged; rows balance."""
+    from pipelines.demo.training import COHORT_SIZE
+
+    wh = demo_run["warehouse_path"]
+    readme = Path(demo_dir) / "README.txt"
+    with duckdb.connect(str(wh), read_only=True) as con:
+        cohorts = con.execute("SELECT track, count(DISTINCT cohort) FROM raw.training_participants GROUP BY 1 ORDER BY 1").fetchall()
+        quarantined = con.execute("SELECT file_name, row_number, column_name FROM audit.quarantine "
+                                  "WHERE domain = 'training' ORDER BY file_name, row_number").fetchall()
+        flagged = con.execute("SELECT file_name, row_number FROM audit.review_flags WHERE domain = 'training'").fetchall()
+        accounts = con.execute("SELECT rows_read, rows_loaded, rows_excluded, rows_quarantined FROM audit.file_registry "
+                               "WHERE domain = 'training'").fetchall()
+    assert cohorts == [("fiscal_federalism", 6), ("resilience", 3)]
+    assert quarantined == [("cohorts_fiscal_federalism.csv", 3 * COHORT_SIZE + 8, "Session 3 (%)"),
+                           ("cohorts_fiscal_federalism.csv", 4 * COHORT_SIZE + 5, "participant_id")]
+    assert flagged == [("cohorts_resilience.csv", COHORT_SIZE + 12)]
+    assert sorted(accounts) == [(3 * COHORT_SIZE, 3 * COHORT_SIZE, 0, 0), (6 * COHORT_SIZE, 6 * COHORT_SIZE - 2, 0, 2)]
+    text = readme.read_text(encoding="utf-8")
+    assert f"cohorts_fiscal_federalism.csv row {4 * COHORT_SIZE + 5}" in text
+    assert f"cohorts_resilience.csv row {COHORT_SIZE + 12}" in text
 

@@ -14,6 +14,7 @@ import yaml
 from pipelines.assets.landing import survey_waves
 from pipelines.cli import RunFailed, main, run_pipeline
 from pipelines.definitions import build_resources, defs
+from pipelines.jobs import WAREHOUSE_ASSETS
 from pipelines.publish import current_snapshot, read_journal, snapshot_meta
 from pipelines.sensors import landing_folder_sensor, landing_requests
 from pipelines.status import ApprovalError, approve_wave, format_status, warehouse_status
@@ -124,5 +125,5 @@ def test_dev_instance_allows_one_warehouse_run_at_a_time(tmp_path):
         instance.dispose()
     # every asset that writes the warehouse is in the pool (the landing records only read)
     writers = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and next(iter(a.keys)).path[0] != "landing"]
-    assert len(writers) == 5
+    assert len(writers) == len(WAREHOUSE_ASSETS)
     assert {op.pool for a in writers for op in a.node_def.iterate_op_defs()} == {"mizan_warehouse"}
