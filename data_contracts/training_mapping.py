@@ -49,6 +49,8 @@ class TrainingMapping(_Strict):
     title: str
     citation: str
     is_synthetic: bool = False
+    #: a delivery that loads no participant is not a failure (as for survey and budget mappings)
+    allow_empty: bool = False
     format: Literal["csv", "xlsx"] = "csv"
     encoding: str = "utf-8"
     delimiter: str = "auto"
