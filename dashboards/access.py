@@ -77,6 +77,7 @@ QUERY_ACCESS: dict[str, tuple[str, bool]] = {
     "dropped_columns": (QUALITY, False),
     "skipped_sources": (QUALITY, False),
     "review_flags": (QUALITY, False),
+    "cleaning_changes": (QUALITY, False),
     "repeat_group_accounts": (QUALITY, False),
 }
 
