@@ -152,6 +152,8 @@ def _run_sources(
             logs = {p.name for p, _ in log_files(mapping, src.path)} if domain == "survey" else set()
             companions |= logs  # reviewed cleaning logs are applied, not loaded as data (docs/cleaning.md)
             active = registry.register_source(src, patterns, unit_of, companions)
+            for f in active:  # an archive copy that went missing is restored now, read or not
+                registry.archived(f)
             if domain == "survey":
                 folder = src.path if src.path.is_dir() else src.path.parent
                 fingerprint = source_fingerprint(src.mapping_path, [folder / c for c in companions]

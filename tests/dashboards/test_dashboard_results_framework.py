@@ -13,6 +13,8 @@ import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
+from tests.dashboards.signed_in import sign_in
+
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PAGE = "views/results_framework.py"
 
@@ -29,7 +31,7 @@ def page(monkeypatch, demo_warehouse):
     monkeypatch.setattr(streamlit, "download_button", spy)
     monkeypatch.setattr(sys, "argv", [str(APP)])
     monkeypatch.setenv("MIZAN_WAREHOUSE", str(demo_warehouse))
-    at = AppTest.from_file(str(APP), default_timeout=120)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=120), "me")  # M&E: may include provisional waves
     at.run()
     at.switch_page(PAGE).run()
     return at, captured

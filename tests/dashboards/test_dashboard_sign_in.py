@@ -24,7 +24,7 @@ VIEWS = APP.parent / "views"
 TIMEOUT = 120
 #: demo_services 2024-01 provisional, the other waves approved
 PROVISIONAL = ("demo_services", "2024-01")
-COMMITTEE_PAGES = {"Overview", "Budget execution", "Spending and services"}
+COMMITTEE_PAGES = {"Overview", "Results framework", "Budget execution", "Spending and services"}
 ROLE_PAGES = {
     "committee": COMMITTEE_PAGES,
     "me": COMMITTEE_PAGES | {"Indicator explorer", "Wave approval"},

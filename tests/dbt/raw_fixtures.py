@@ -138,10 +138,10 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table, cols in RAW_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({cols})")
-    # the programme's tables (training records, results framework) as the pipeline defines them, left empty
+    # every other raw table (training records, results framework, survey wave loads) as the pipeline
+    # defines it, left empty
     for table, cols in PIPELINE_RAW_DDL.items():
-        if table.startswith(("training_", "results_framework_")):
-            con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({cols})")
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({cols})")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict[str, Any]]) -> int:

@@ -27,7 +27,8 @@ def project_vars() -> dict:
 def test_vars_are_the_documented_defaults(project_vars):
     assert project_vars == {"suppression_min_n": 30, "suppression_min_n_eff": 30,
                             "unreliable_ci_width": 0.30, "unreliable_relative_width": 1.30,
-                            "single_psu_rule": "skip", "extreme_weight_ratio": 10, "cpi_base_year": 2023}
+                            "single_psu_rule": "skip", "extreme_weight_ratio": 10, "cpi_base_year": 2023,
+                            "wave_scoped_test_models": ["int_indicator_observations", "int_indicator_domain_observations"]}
 
 
 def test_suppression_rule_on_every_row(fct, project_vars):

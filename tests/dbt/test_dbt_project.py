@@ -24,7 +24,7 @@ def test_dbt_parse_needs_no_database(tmp_path):
     sources = {n["name"]: n for n in manifest["sources"].values()}
     assert set(sources) == {"survey_respondents", "survey_answers", "survey_respondent_attributes",
                             "question_bank", "indicator_registry",
-                            "survey_sources", "budget_lines", "ref_governorates", "ref_population",
+                            "survey_sources", "survey_wave_loads", "budget_lines", "ref_governorates", "ref_population",
                             "budget_sources", "ref_exchange_rates", "ref_cpi", "ref_fiscal_years",
                             "ref_budget_sectors", "training_participants", "training_attendance", "training_sources",
                             "results_framework_results", "results_framework_indicators", "results_framework_targets"}

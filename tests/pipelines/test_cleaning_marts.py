@@ -16,6 +16,9 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
+from pipelines.users import UserStore
+from tests.dashboards.signed_in import TEST_USERS, sign_in
+
 from pipelines import publish as pub
 from pipelines.cli import run_pipeline
 
@@ -35,7 +38,11 @@ def _data_quality_page(warehouse: Path, monkeypatch) -> AppTest:
     app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
     monkeypatch.setattr(sys, "argv", [str(app)])
     monkeypatch.setenv("MIZAN_WAREHOUSE", str(warehouse))
-    at = AppTest.from_file(str(app), default_timeout=120)
+    users = warehouse.parent / "test.users.sqlite"  # an engineer signed in: the page needs the quality permission
+    if not users.exists():
+        UserStore(users).add(*TEST_USERS["engineer"][:1], "engineer", TEST_USERS["engineer"][1])
+    monkeypatch.setenv("MIZAN_USERS", str(users))
+    at = sign_in(AppTest.from_file(str(app), default_timeout=120), "engineer")
     at.run()
     at.switch_page("views/data_quality.py").run()
     assert not at.exception, [e.value for e in at.exception]
