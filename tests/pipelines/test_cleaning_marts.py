@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import math
 import shutil
 import statistics
 import sys
@@ -89,5 +90,12 @@ def test_a_reviewed_log_gives_the_clean_estimates_and_removing_it_the_original(s
 
     (folder / "cleaning_log.csv").unlink()
     run_pipeline(tmp_path / "in", warehouse)
-    assert _query(warehouse, MARTS_SQL) == original
+    restored = _query(warehouse, MARTS_SQL)
+    # the same cells and numbers; a float may differ in its last bit (the wave is rebuilt incrementally, and
+    # a sum over its respondents can run in another order than in the first, full build)
+    assert len(restored) == len(original)
+    for new, old in zip(restored, original):
+        assert [type(v) for v in new] == [type(v) for v in old]
+        assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15) if isinstance(a, float) else a == b
+                   for a, b in zip(new, old)), (new, old)
     assert _query(warehouse, f"SELECT cleaning_log_sha256s FROM marts.dim_wave WHERE source_id = '{SOURCE}'") == [(None,)]
