@@ -3,7 +3,7 @@
 Every function takes the warehouse path first, opens a short-lived read-only DuckDB
 connection, runs exactly one query, closes the connection and returns a polars DataFrame.
 No connection outlives a call: the pipeline is the only writer of the file and a reader
-holding it open would block the next run (see DESIGN.md, "Known pitfalls").
+holding it open would block the next run (docs/publishing.md, "What a reader sees").
 
 Privacy: for suppressed cells (``is_suppressed`` true, or unknown) every statistic derived from
 the answers is replaced by NULL here: the estimate, its standard error and confidence interval,
@@ -1081,7 +1081,7 @@ BUDGET_COLUMNS: dict[str, pl.DataType] = {
     "is_synthetic": pl.Boolean(),
     "name_en": pl.String(),
     "name_ar": pl.String(),
-    # issue 6 (newer builds; NULL for an older warehouse): amounts in IQD, USD and constant IQD of the CPI
+    # budget per capita (newer builds; NULL for an older warehouse): amounts in IQD, USD and constant IQD of the CPI
     # base year, per capita, execution against the revised allocation, partial coverage, budget law
     "allocation_revised": pl.Float64(),
     "allocation_iqd": pl.Float64(),
@@ -1107,7 +1107,7 @@ BUDGET_COLUMNS: dict[str, pl.DataType] = {
     "is_partial": pl.Boolean(),
     "budget_law": pl.Boolean(),
 }
-#: Columns of marts.fct_budget_execution that only builds with per-capita amounts have (issue 6): the page
+#: Columns of marts.fct_budget_execution that only builds with per-capita amounts have: the page
 #: shows its per-capita section only when the snapshot has all of them.
 BUDGET_PER_CAPITA_COLUMNS = (
     "allocation_iqd_per_capita", "expenditure_iqd_per_capita", "allocation_usd_per_capita",
@@ -1159,7 +1159,7 @@ def budget_execution(
     return df.with_columns(missing) if missing else df
 
 
-#: marts.dim_fiscal_year (issue 6) and its SQL types.
+#: marts.dim_fiscal_year and its SQL types.
 FISCAL_YEAR_COLUMNS: dict[str, str] = {
     "fiscal_year": "INTEGER",
     "budget_law": "BOOLEAN",

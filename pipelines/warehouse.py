@@ -1,7 +1,7 @@
 """The DuckDB warehouse file: where it is, the ``raw`` and ``audit`` tables, and idempotent writes.
 
 Only the pipeline writes, one connection at a time, closed before dbt runs (DuckDB allows one writing
-process; see DESIGN.md pitfalls). Table shapes are documented in docs/architecture.md.
+process, docs/publishing.md "One writer"). Table shapes are documented in docs/architecture.md.
 """
 
 from __future__ import annotations

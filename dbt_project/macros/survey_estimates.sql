@@ -1,6 +1,6 @@
 {#-
-  THE survey estimation engine of mizan: every indicator estimate goes through this macro (DESIGN.md,
-  "Statistics"; formulas for M&E officers in docs/methodology.md). Design-based ratio estimator with
+  THE survey estimation engine of mizan: every indicator estimate goes through this macro (formulas and
+  sources in docs/methodology.md). Design-based ratio estimator with
   Taylor-linearised variance, domains that keep every PSU, item non-response as a domain exclusion,
   t-based, logit or Korn-Graubard confidence intervals and NCHS-style suppression flags. Reproduces samplics
   TaylorEstimator(param=prop|mean).estimate(y, samp_weight, stratum, psu, domain,

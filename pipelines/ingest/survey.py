@@ -584,7 +584,7 @@ def _prepare(read: SurveyFile, spec: FileSpec, mapping: SurveyMapping, result: S
 
 def _sample_frame_weights(respondents: pl.DataFrame, mapping: SurveyMapping, folder: Path) -> pl.DataFrame:
     """Design weights N_h / n_h: N_h from the mapping's sample frame, n_h = loaded respondents of stratum h
-    in the wave (DESIGN.md "Weights"; Lohr, *Sampling*, 2nd ed., section 3.2).
+    in the wave (docs/methodology.md "Weights"; Lohr, *Sampling*, 2nd ed., section 3.2).
 
     Raises:
         FatalSourceError: the frame is missing or unreadable, lacks a named column, lists a stratum twice,
@@ -677,7 +677,7 @@ def _load_file(
     src_id, path, form = mapping.source_id, p.file.path, p.part.form
     df, problems, sha = p.part.df, p.part.problems, p.file.sha256
     rows_read = p.rows_read
-    # 3. Weights: missing, zero, negative or unreadable weights stop the run (DESIGN.md).
+    # 3. Weights: missing, zero, negative or unreadable weights stop the run (docs/methodology.md "Weights").
     id_col = mapping.respondent_id
     wref = mapping.weight
     if wref.sum_of_columns:
