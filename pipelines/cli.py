@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,7 +65,7 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.manifest import ensure_manifest
-    from pipelines.runlog import failed_record, failure_messages
+    from pipelines.runlog import failure_messages, writing_run
 
     data_dir, warehouse = data_dir.resolve(), Path(os.path.abspath(warehouse))
     if not data_dir.is_dir():
@@ -79,70 +78,64 @@ def run_pipeline(
     run_id = pub.new_run_id()
     started = pub.utcnow()
     log_path = layout.logs_dir / f"run-{started:%Y%m%dT%H%M%S}-{run_id[:8]}.log"
+    failures: list[str] = []
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = pub.writer_lock(
-            layout, run_id, lock_timeout_s,
+        with writing_run(
+            layout, run_id, started, str(data_dir), failures=lambda: failures, lock_timeout_s=lock_timeout_s,
             on_wait=lambda holder: print(f"mizan: waiting for the warehouse writer lock ({holder})", file=sys.stderr, flush=True),
-        )
-        lock.__enter__()
-    except pub.WriterBusy as exc:
+        ) as (working, repairs):
+            result = _materialize(dg, data_dir, warehouse, run_id, log_path, quiet, keep_snapshots, ensure_manifest)
+            failures += failure_messages(result.all_events, MAX_MESSAGE)
+            if result.success:
+                snapshot = pub.current_snapshot(warehouse)
+                summary = collect_summary(snapshot, run_id)
+                summary.update(status="published", snapshot=str(snapshot), failures=[], repairs=repairs)
+            else:
+                summary = collect_summary(working, run_id) if working.exists() else {"run_id": run_id}
+                summary.update(status="failed", failures=failures, repairs=repairs)
+    except (pub.WriterBusy, pub.WarehouseDamaged) as exc:
         raise RunFailed(str(exc)) from None
     except OSError as exc:
         raise RunFailed(f"cannot write next to the warehouse {warehouse}: {exc.strerror} ({exc.filename})") from None
-    try:
-        try:
-            working, repairs = pub.begin_writing(layout, run_id)
-        except pub.WarehouseDamaged as exc:
-            pub.append_journal(layout, {"run_id": run_id, "kind": "run", "started_at": started, "finished_at": pub.utcnow(),
-                                        "status": "failed", "data_dir": str(data_dir), "message": str(exc)})
-            raise RunFailed(str(exc)) from None
-        except OSError as exc:
-            raise RunFailed(f"cannot prepare the working copy next to {warehouse}: {exc.strerror} ({exc.filename})") from None
-        os.environ["MIZAN_DATA_DIR"] = str(data_dir)
-        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        ensure_manifest()
-        from pipelines.definitions import ALL_ASSETS, build_resources
-
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        with log_path.open("w", encoding="utf-8") as log_file, contextlib.ExitStack() as stack:
-            # every line of step output is redacted of personal data, in the log file and on a verbose terminal
-            log = RedactingStream(log_file)
-            if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
-                stack.enter_context(contextlib.redirect_stdout(log))
-                stack.enter_context(contextlib.redirect_stderr(log))
-            else:
-                stack.enter_context(contextlib.redirect_stdout(RedactingStream(sys.stdout)))
-                stack.enter_context(contextlib.redirect_stderr(RedactingStream(sys.stderr)))
-            result = dg.materialize(
-                ALL_ASSETS,
-                resources=build_resources(
-                    str(data_dir), str(warehouse), run_id=run_id, lock_held=True, keep_snapshots=keep_snapshots,
-                ),
-                instance=instance,
-                raise_on_error=False,
-                tags={"mizan/run_id": run_id},
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            )
-        failures = failure_messages(result.all_events, MAX_MESSAGE)
-        if result.success:
-            snapshot = pub.current_snapshot(warehouse)
-            summary = collect_summary(snapshot, run_id)
-            summary.update(status="published", snapshot=str(snapshot), failures=[], repairs=repairs)
-        else:
-            record = failed_record(working, run_id, started, str(data_dir), failures)
-            pub.append_journal(layout, record)
-            summary = collect_summary(working, run_id) if working.exists() else {"run_id": run_id}
-            summary.update(status="failed", failures=failures, repairs=repairs)
-            shutil.rmtree(working.parent, ignore_errors=True)
-    finally:
-        lock.__exit__(None, None, None)
     summary.update(warehouse=str(warehouse), log=str(log_path), dagster_run_id=result.run_id)
     if not result.success:
         current = pub.current_snapshot(warehouse)
         kept = f"the published snapshot {current.parent.name} stays live" if current else "nothing was published"
         raise RunFailed(("; ".join(failures) or "the run failed") + f" ({kept}; step logs: {log_path})")
     return summary
+
+
+def _materialize(dg, data_dir: Path, warehouse: Path, run_id: str, log_path: Path, quiet: bool, keep_snapshots: int,
+                 ensure_manifest):  # noqa: ANN001 - dagster and the manifest step are imported lazily by the caller
+    """Materialise every asset through the code location's own definitions and resources, with the writer
+    lock already held (``lock_held``): the same assets, resources and checks as a run from the Dagster UI or
+    the sensor. With ``$DAGSTER_HOME`` set the run is recorded in that instance, so it shows in the UI's
+    history. Step output goes to ``log_path`` (and, unless ``quiet``, the terminal), redacted line by line."""
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    ensure_manifest()
+    from pipelines.definitions import ALL_ASSETS, build_resources
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with log_path.open("w", encoding="utf-8") as log_file, contextlib.ExitStack() as stack:
+        # every line of step output is redacted of personal data, in the log file and on a verbose terminal
+        if quiet:  # dbt's and Dagster's step output goes to the log file, the summary to the terminal
+            log = RedactingStream(log_file)
+            stack.enter_context(contextlib.redirect_stdout(log))
+            stack.enter_context(contextlib.redirect_stderr(log))
+        else:
+            stack.enter_context(contextlib.redirect_stdout(RedactingStream(sys.stdout)))
+            stack.enter_context(contextlib.redirect_stderr(RedactingStream(sys.stderr)))
+        return dg.materialize(
+            ALL_ASSETS,
+            resources=build_resources(
+                str(data_dir), str(warehouse), run_id=run_id, lock_held=True, keep_snapshots=keep_snapshots,
+            ),
+            instance=instance,
+            raise_on_error=False,
+            tags={"mizan/run_id": run_id},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
 
 
 def collect_summary(warehouse: Path, run_id: str) -> dict:

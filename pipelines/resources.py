@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import shutil
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -72,38 +71,22 @@ class MizanPaths(dg.ConfigurableResource):
         personal_data.use_warehouse(self.warehouse_path())  # the salt of redaction markers (docs/security.md)
         if self.lock_held:
             return
+        from pipelines.runlog import step_failures, writing_run
+
         stack = contextlib.ExitStack()
-        layout = self.layout()
-        stack.enter_context(pub.writer_lock(
-            layout, self._run_id, self.lock_timeout_s,
+        _, repairs = stack.enter_context(writing_run(
+            self.layout(), self._run_id, self._started_at, str(self.data_path()),
+            failures=lambda: step_failures(context.instance, context.run_id),
+            lock_timeout_s=self.lock_timeout_s,
             on_wait=lambda holder: context.log.info(f"waiting for the warehouse writer lock ({holder})"),
         ))
         self._stack = stack
-        try:
-            _, repairs = pub.begin_writing(layout, self._run_id)
-            for note in repairs:
-                context.log.warning(f"warehouse repaired: {note}")
-        except BaseException:
-            stack.close()
-            self._stack = None
-            raise
+        for note in repairs:
+            context.log.warning(f"warehouse repaired: {note}")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self.lock_held or self._stack is None:
-            return
-        try:
-            working = self.working_path()
-            if working.exists():  # never published: the run failed
-                from pipelines.runlog import failed_record, step_failures
-
-                record = failed_record(
-                    working, self._run_id, self._started_at, str(self.data_path()),
-                    step_failures(context.instance, context.run_id),
-                )
-                pub.append_journal(self.layout(), record)
-            shutil.rmtree(working.parent, ignore_errors=True)
-        finally:
-            self._stack.close()
+        if self._stack is not None:
+            self._stack.close()  # journals the run when it did not publish, removes its working file, unlocks
             self._stack = None
 
 

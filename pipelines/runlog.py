@@ -7,7 +7,10 @@ did not), and row counts of the main tables (so a reader can check it sees one c
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -115,6 +118,40 @@ def step_failures(instance, dagster_run_id: str) -> list[str]:
 
     records = instance.all_logs(dagster_run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     return failure_messages(r.dagster_event for r in records)
+
+
+@contextlib.contextmanager
+def writing_run(
+    layout: pub.Layout, run_id: str, started_at, data_dir: str | None, failures: Callable[[], list[str]],
+    lock_timeout_s: float = pub.DEFAULT_LOCK_TIMEOUT_S, on_wait: Callable[[str], None] | None = None,
+) -> Iterator[tuple[Path, list[str]]]:
+    """The writer's side of one run, the same for ``mizan run``, a run launched from the Dagster UI and a
+    sensor's run: hold the warehouse's writer lock (waiting up to ``lock_timeout_s``), make the working
+    file (a copy of the current snapshot, repairing and journalling what a killed run left), and on the way
+    out journal a run that did not publish — with ``failures()``, the step errors, as its message — remove
+    its working file and release the lock.
+
+    Yields:
+        ``(working file, repair notes)``.
+
+    Raises:
+        pipelines.publish.WriterBusy: another run held the lock for ``lock_timeout_s``.
+        pipelines.publish.WarehouseDamaged: the current snapshot cannot be used (journalled as a failed run).
+        OSError: the warehouse's folder cannot be written.
+    """
+    with pub.writer_lock(layout, run_id, lock_timeout_s, on_wait=on_wait):
+        try:
+            working, repairs = pub.begin_writing(layout, run_id)
+        except pub.WarehouseDamaged as exc:
+            pub.append_journal(layout, {"run_id": run_id, "kind": "run", "started_at": started_at, "finished_at": utcnow(),
+                                        "status": "failed", "data_dir": data_dir, "message": str(exc)})
+            raise
+        try:
+            yield working, repairs
+        finally:
+            if working.exists():  # never published: the run failed (publishing moves the file away)
+                pub.append_journal(layout, failed_record(working, run_id, started_at, data_dir, failures()))
+            shutil.rmtree(working.parent, ignore_errors=True)
 
 
 def insert_run_log(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:

@@ -218,3 +218,22 @@ def test_summary_of_a_build_that_stopped_before_dim_wave(tmp_path):
     summary = collect_summary(path, "run-x")
     assert summary["designs"] == [] and summary["rules"] == [{"rule_text": "the rule"}]
     assert "the rule" in format_summary({**summary, "status": "failed"})
+
+
+def test_a_mizan_run_is_recorded_in_the_dagster_home_it_is_given(tmp_path, monkeypatch):
+    """With ``$DAGSTER_HOME`` set, `mizan run` goes through that instance: the UI's run history lists it,
+    tagged with mizan's run id, with the dbt and ingestion steps it ran."""
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((Path("pipelines") / "dagster_home" / "dagster.yaml").read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    summary = run_pipeline(landing(tmp_path / "landing", ["1.5"] * 60), tmp_path / "wh" / "mizan.duckdb")
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert [r.run_id for r in runs] == [summary["dagster_run_id"]]
+        assert runs[0].tags["mizan/run_id"] == summary["run_id"]
+        assert runs[0].status == dg.DagsterRunStatus.SUCCESS
+        materialized = {k.to_user_string() for k in instance.get_asset_keys()}
+    assert {"marts/fct_service_indicators", "raw/survey_respondents"} <= materialized
