@@ -8,6 +8,7 @@ After ``dbt build`` the results of every model and test are written to ``audit.d
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -92,6 +93,9 @@ def mizan_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pat
                 os.environ[k] = v
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json").get("results", [])
+    # dagster-dbt gives every invocation a target folder of its own (manifest, compiled SQL, run results:
+    # tens of MB at scale); kept, they would grow with every run ever made. What a run needs is read above.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
     rows = [
         {
             "run_id": paths.mizan_run_id(),

@@ -131,9 +131,13 @@ def _discover(paths: MizanPaths, domain: str) -> list[DiscoveredSource]:
 
 
 def _run_sources(
-    context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, registry: Registry
+    context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, registry: Registry,
+    writer: "_SourceWriter",
 ) -> tuple[list[SourceResult], list[dict]]:
-    """Register and ingest every source of a domain; sources without a mapping are reported and skipped."""
+    """Register and ingest every source of a domain, writing each through ``writer`` as it is read (a survey
+    source wave by wave) and then freeing its rows: memory holds one wave or one budget source, not the
+    domain. Sources without a mapping are reported and skipped. Returns the results (accounts, flags and
+    notes; their tables emptied)."""
     results, skipped = [], []
     for src in _discover(paths, domain):
         if src.mapping_path is None:
@@ -161,19 +165,23 @@ def _run_sources(
                 plan = plan_waves(registry.con, src.source_id, active, fingerprint, all_or_nothing=bool(logs))
                 if plan.unchanged:
                     context.log.info(f"{src.source_id}: waves {', '.join(plan.unchanged)} unchanged: not read again")
+                writer.begin(src.source_id, plan)
                 if not plan.reload:
                     result = SourceResult(source_id=src.source_id, domain="survey")
                 else:
                     result = ingest_survey_source(src, mapping, files=[registry.archived(f) for f in plan.files],
-                                                  whole_source=plan.whole_source or not plan.unchanged)
+                                                  whole_source=plan.whole_source or not plan.unchanged,
+                                                  flush=writer.insert)
                 result.wave_plan = plan
                 result.tables["survey_wave_loads"] = pl.DataFrame(
                     _wave_loads(src.source_id, plan, result, fingerprint, registry),
                     schema={"source_id": pl.String, "wave_id": pl.String, "file_sha256s": pl.String,
                             "fingerprint": pl.String, "load_run_id": pl.String, "loaded_at": pl.Datetime})
             elif domain == "training":
+                writer.begin(src.source_id, None)
                 result = ingest_training_source(src, mapping, files=[registry.archived(f) for f in active])
             else:
+                writer.begin(src.source_id, None)
                 files = [registry.archived(f) for f in active]
                 result = ingest_budget_source(src, mapping, files=files)
                 result.tables["budget_lines"] = registry.supersede_budget_rows(
@@ -190,6 +198,8 @@ def _run_sources(
         registry.record_loads(result.files)
         result.allow_empty = mapping.allow_empty
         _archive_logs(result, src, registry)
+        writer.finish(result)
+        result.tables = {t: pl.DataFrame() for t in result.tables}  # written: free the rows
         results.append(result)
     return results, skipped
 
@@ -221,81 +231,88 @@ def _archive_logs(result: SourceResult, src: DiscoveredSource, registry: Registr
             pl.col("log_sha256").replace_strict(paths, default=None, return_dtype=pl.String).alias("archive_path"))
 
 
-def _write(
-    con, domain: str, tables: list[str], results: list[SourceResult], skipped: list[dict], registry: Registry,
-) -> dict[str, int]:
-    """Replace the raw and audit rows of the sources this run read (one transaction); other sources keep
-    theirs. Returns rows per raw table after the write."""
-    run_id = registry.run_id
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for r in results:
-            _delete_replaced(con, domain, tables, r)
-        con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
-        for r in results:
-            # per source, so the values redacted as personal data are counted per source
-            redacted: dict[tuple[str, str, str], int] = {}
-            for table in tables:
-                if table in r.tables and r.tables[table].height:
-                    insert_frame(con, f"raw.{table}", r.tables[table], redacted)
-            for kind in ("quarantine", "exclusions", "dropped_columns"):
-                insert_frame(
-                    con, f"audit.{kind}",
-                    r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
-                    redacted,
-                )
-            if redacted:
-                insert_frame(con, "audit.redacted_values", pl.DataFrame(
-                    [(run_id, domain, r.source_id, t, c, k, n) for (t, c, k), n in sorted(redacted.items())],
-                    schema=["run_id", "domain", "source_id", "table_name", "column_name", "kind", "n_values"],
-                    orient="row"))
-            if r.repeat_accounts:
-                insert_frame(con, "audit.repeat_group_accounts", pl.DataFrame([vars(a) for a in r.repeat_accounts])
-                             .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
-            if r.review_flags:
-                insert_frame(con, "audit.review_flags", pl.concat(r.review_flags)
-                             .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
-            for kind in ("cleaning_changes", "cleaning_logs"):
-                frames = [f for f in getattr(r, kind) if f.height]
-                if frames:
-                    insert_frame(con, f"audit.{kind}", pl.concat(frames).with_columns(
-                        pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
-            if r.reconciliation:
-                insert_frame(con, "audit.budget_reconciliation", pl.concat(r.reconciliation)
-                             .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
-            if r.notes:
-                insert_frame(
-                    con, "audit.source_notes",
-                    pl.DataFrame(r.notes).with_columns(
-                        pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain"), pl.lit(r.source_id).alias("source_id")
-                    ),
-                )
-        if skipped:
+class _SourceWriter:
+    """Writes one domain's sources into the working file, inside the domain's transaction
+    (:func:`_ingest_domain`): ``begin`` deletes the rows a source's new reading replaces, ``insert`` adds raw
+    rows as they come (a survey wave at a time), ``finish`` adds the rest of the result and its audit rows.
+    Values redacted as personal data on the way in are counted per source."""
+
+    def __init__(self, con, domain: str, tables: list[str], run_id: str):
+        self.con, self.domain, self.tables, self.run_id = con, domain, tables, run_id
+        self.redacted: dict[tuple[str, str, str], int] = {}
+
+    def begin(self, source_id: str, plan: WavePlan | None) -> None:
+        self.redacted = {}
+        _delete_replaced(self.con, self.domain, self.tables, source_id, plan)
+
+    def insert(self, frames: dict[str, pl.DataFrame]) -> None:
+        for table in self.tables:
+            if table in frames and frames[table].height:
+                insert_frame(self.con, f"raw.{table}", frames[table], self.redacted)
+
+    def finish(self, r: SourceResult) -> None:
+        con, domain, run_id = self.con, self.domain, self.run_id
+        plan = r.wave_plan
+        if plan is not None and not plan.whole_source and plan.unchanged:
+            _replace_labels(con, r.tables.get("survey_form_labels"))
+        self.insert(r.tables)
+        for kind in ("quarantine", "exclusions", "dropped_columns"):
             insert_frame(
-                con, "audit.skipped_sources",
-                pl.DataFrame(skipped).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                con, f"audit.{kind}",
+                r.frame(kind).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+                self.redacted,
             )
-        registry.write()
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables}
+        if self.redacted:
+            insert_frame(con, "audit.redacted_values", pl.DataFrame(
+                [(run_id, domain, r.source_id, t, c, k, n) for (t, c, k), n in sorted(self.redacted.items())],
+                schema=["run_id", "domain", "source_id", "table_name", "column_name", "kind", "n_values"],
+                orient="row"))
+        if r.repeat_accounts:
+            insert_frame(con, "audit.repeat_group_accounts", pl.DataFrame([vars(a) for a in r.repeat_accounts])
+                         .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+        if r.review_flags:
+            insert_frame(con, "audit.review_flags", pl.concat(r.review_flags)
+                         .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+        for kind in ("cleaning_changes", "cleaning_logs"):
+            frames = [f for f in getattr(r, kind) if f.height]
+            if frames:
+                insert_frame(con, f"audit.{kind}", pl.concat(frames).with_columns(
+                    pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+        if r.reconciliation:
+            insert_frame(con, "audit.budget_reconciliation", pl.concat(r.reconciliation)
+                         .with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")))
+        if r.notes:
+            insert_frame(
+                con, "audit.source_notes",
+                pl.DataFrame(r.notes).with_columns(
+                    pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain"), pl.lit(r.source_id).alias("source_id")
+                ),
+            )
+
+
+def _write_skipped(con, domain: str, skipped: list[dict], run_id: str) -> None:
+    """The domain's skipped sources (no mapping) of this run replace those of the last run."""
+    con.execute("DELETE FROM audit.skipped_sources WHERE domain = ?", [domain])
+    if skipped:
+        insert_frame(
+            con, "audit.skipped_sources",
+            pl.DataFrame(skipped).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(domain).alias("domain")),
+        )
 
 
 _AUDIT_BY_SOURCE = ("quarantine", "exclusions", "dropped_columns", "source_notes", "repeat_group_accounts",
                     "review_flags", "budget_reconciliation", "redacted_values", "cleaning_changes", "cleaning_logs")
 
 
-def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> None:
-    """Delete the raw and audit rows that ``r`` replaces: the whole source, or, for a survey source read
-    wave by wave, the rows of the waves it reloaded or dropped (other waves keep theirs)."""
-    plan: WavePlan | None = r.wave_plan
+def _delete_replaced(con, domain: str, tables: list[str], source_id: str, plan: WavePlan | None) -> None:
+    """Delete the raw and audit rows that this run's reading of a source replaces: the whole source, or, for
+    a survey source read wave by wave, the rows of the waves it reloads or dropped (other waves keep theirs;
+    form labels are replaced by :func:`_replace_labels`)."""
     if plan is None or plan.whole_source or not plan.unchanged:
         for table in tables:
-            con.execute(f"DELETE FROM raw.{table} WHERE source_id = ?", [r.source_id])
+            con.execute(f"DELETE FROM raw.{table} WHERE source_id = ?", [source_id])
         for audit in _AUDIT_BY_SOURCE:
-            con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ?", [domain, r.source_id])
+            con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ?", [domain, source_id])
         return
     waves, shas = sorted(plan.waves), sorted(plan.replaced_sha256s)
     if not waves:
@@ -303,37 +320,51 @@ def _delete_replaced(con, domain: str, tables: list[str], r: SourceResult) -> No
     in_waves = f"wave_id IN ({', '.join('?' for _ in waves)})"
     in_shas = f"file_sha256 IN ({', '.join('?' for _ in shas)})" if shas else "FALSE"
     for table in tables:
-        if table != "survey_form_labels":  # labels are per source: the reloaded form's are added below
-            con.execute(f"DELETE FROM raw.{table} WHERE source_id = ? AND {in_waves}", [r.source_id, *waves])
+        if table != "survey_form_labels":  # labels are per source: the reloaded form's replace theirs
+            con.execute(f"DELETE FROM raw.{table} WHERE source_id = ? AND {in_waves}", [source_id, *waves])
     names = con.execute(f"SELECT DISTINCT file_name FROM audit.file_registry WHERE {in_shas}", shas).fetchall()
     names = [n for (n,) in names]
     in_names = f"file_name IN ({', '.join('?' for _ in names)})" if names else "FALSE"
     for audit in ("quarantine", "exclusions", "repeat_group_accounts"):
-        con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ? AND {in_shas}", [domain, r.source_id, *shas])
+        con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ? AND {in_shas}", [domain, source_id, *shas])
     for audit in ("dropped_columns", "source_notes"):
         con.execute(f"DELETE FROM audit.{audit} WHERE domain = ? AND source_id = ? AND ({in_names} OR file_name IS NULL)",
-                    [domain, r.source_id, *names])
-    con.execute(f"DELETE FROM audit.review_flags WHERE domain = ? AND source_id = ? AND {in_waves}", [domain, r.source_id, *waves])
-    labels = r.tables.get("survey_form_labels")
-    if labels is not None and labels.height:
-        con.register("_new_labels", labels.to_arrow())
-        try:
-            con.execute("DELETE FROM raw.survey_form_labels AS t WHERE EXISTS (SELECT 1 FROM _new_labels AS n WHERE "
-                        "n.source_id = t.source_id AND n.item_type = t.item_type AND n.field_name = t.field_name "
-                        "AND n.choice_code IS NOT DISTINCT FROM t.choice_code)")
-        finally:
-            con.unregister("_new_labels")
+                    [domain, source_id, *names])
+    con.execute(f"DELETE FROM audit.review_flags WHERE domain = ? AND source_id = ? AND {in_waves}", [domain, source_id, *waves])
+
+
+def _replace_labels(con, labels: pl.DataFrame | None) -> None:
+    """The form labels a reloaded wave brings replace the same labels (source, item, field, choice) kept."""
+    if labels is None or not labels.height:
+        return
+    con.register("_new_labels", labels.to_arrow())
+    try:
+        con.execute("DELETE FROM raw.survey_form_labels AS t WHERE EXISTS (SELECT 1 FROM _new_labels AS n WHERE "
+                    "n.source_id = t.source_id AND n.item_type = t.item_type AND n.field_name = t.field_name "
+                    "AND n.choice_code IS NOT DISTINCT FROM t.choice_code)")
+    finally:
+        con.unregister("_new_labels")
 
 
 def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain: str, tables: list[str]):
     """Register, ingest and write every source of a domain, and report one result per table (the run
     summary rides on the first)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = paths.mizan_run_id()
     with connect(paths.working_path()) as con:
         ensure_schema(con)
-        registry = Registry(con, domain, paths.layout().archive_dir, paths.mizan_run_id(), now)
-        results, skipped = _run_sources(context, paths, domain, registry)
-        counts = _write(con, domain, tables, results, skipped, registry)
+        registry = Registry(con, domain, paths.layout().archive_dir, run_id, now)
+        # one transaction for the domain: a source that fails leaves the working file as it was
+        con.execute("BEGIN TRANSACTION")
+        try:
+            results, skipped = _run_sources(context, paths, domain, registry, _SourceWriter(con, domain, tables, run_id))
+            _write_skipped(con, domain, skipped, run_id)
+            registry.write()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        counts = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables}
     _refuse_empty_sources(results)
     summary = _summary(results, skipped)
     summary["deliveries"] = [

@@ -31,6 +31,7 @@ import difflib
 import fnmatch
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -393,8 +394,14 @@ class _Prepared:
     rows_read: int
 
 
+#: The raw tables a wave's rows go to (the per-source tables, survey_sources and survey_form_labels, are not flushed).
+WAVE_TABLES = ("survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
+               "survey_multi_select", "survey_repeat_rows")
+
+
 def ingest_survey_source(
-    src: DiscoveredSource, mapping: SurveyMapping, files: list[Path] | None = None, whole_source: bool = True
+    src: DiscoveredSource, mapping: SurveyMapping, files: list[Path] | None = None, whole_source: bool = True,
+    flush: Callable[[dict[str, pl.DataFrame]], None] | None = None,
 ) -> SourceResult:
     """Ingest every file of a survey source; see the module docstring for what is produced.
 
@@ -405,13 +412,19 @@ def ingest_survey_source(
     duplicates and edits (:mod:`pipelines.ingest.survey_dedup`), then cell checks and harmonisation, then
     soft duplicates flagged for review.
 
+    ``flush``: when given, each wave's rows of :data:`WAVE_TABLES` are handed to it as soon as the wave is
+    done and not kept, so memory holds one wave (its files) instead of the source. A source with cleaning
+    logs reads all its waves before applying them (a log may address any wave) and flushes them then.
+    Without ``flush`` the rows are in ``result.tables``.
+
     Raises:
         FatalSourceError: a file is unreadable, a mapped column is missing, a mapping uses a personal
             column, or weights are missing, zero or negative (file and rows named).
         MappingError: the mapping names an unknown canonical question, or recodes onto a code that is not
             on the question's scale.
     """
-    from pipelines.cleaning.run import apply_cleaning_logs, gps_review_flags  # it reads this module's rules
+    from pipelines.cleaning.log_files import read_logs
+    from pipelines.cleaning.run import apply_cleaning_logs  # it reads this module's rules
 
     bank = load_question_bank()
     _check_question_maps(mapping, bank)
@@ -421,48 +434,86 @@ def ingest_survey_source(
         raise FatalSourceError(f"{mapping.source_id}: no file matches {[f.path for f in mapping.files]} in {src.path}")
 
     result = SourceResult(source_id=mapping.source_id, domain="survey")
-    parts: dict[str, list[pl.DataFrame]] = {
-        k: [] for k in ("survey_respondents", "survey_respondent_attributes", "survey_answers", "survey_submissions",
-                        "survey_multi_select", "survey_repeat_rows")
-    }
+    parts: dict[str, list[pl.DataFrame]] = {k: [] for k in WAVE_TABLES}
     forms: dict[str, XLSForm] = {}
-    by_wave: dict[str, list[_Prepared]] = {}
-    for path in files:
-        spec = _spec_of(path, mapping)
-        read = read_survey_file(path, mapping, spec, folder, forms)
-        gps = gps_review_flags(read, mapping, spec.wave_id, folder)  # before _prepare drops GPS columns
-        if gps is not None:
-            result.review_flags.append(gps)
-        by_wave.setdefault(spec.wave_id, []).append(_prepare(read, spec, mapping, result))
-    if whole_source:
-        _check_question_columns(mapping, [p for prepared in by_wave.values() for p in prepared])
-    log_hashes = apply_cleaning_logs(mapping, folder, by_wave, result)  # reviewed cleaning logs, in order
-    waves: dict[str, list[pl.DataFrame]] = {}
     used_forms: list[XLSForm] = []
-    for wave_id, prepared in by_wave.items():
-        resolve_duplicates([p.part for p in prepared], mapping)
-        loaded = []
-        for p in prepared:
-            out = _load_file(p, wave_id, mapping, bank, result)
-            loaded.append((p.part.file_name, out.pop("__loaded")))
-            waves.setdefault(wave_id, []).append(out.pop("__dates"))
-            for k, frame in out.items():
-                parts[k].append(frame)
-            if p.part.form is not None and all(p.part.form is not f for f in used_forms):
-                used_forms.append(p.part.form)
-        design = {c for c in _used_columns(mapping) if c not in {q.column for q in mapping.questions.values()}}
-        flags = soft_duplicates(loaded, mapping, wave_id, prepared[0].part.form, design)
-        if flags.height:
-            result.review_flags.append(flags)
+    delivered: set[str] = set()
+    dates: dict[str, pl.Series] = {}
+    log_hashes: dict[str, str] = {}
+    by_wave: dict[str, list[Path]] = {}
+    for path in files:
+        by_wave.setdefault(_spec_of(path, mapping).wave_id, []).append(path)
+    batches = [list(by_wave)] if read_logs(mapping, folder) else [[w] for w in by_wave]
+    for batch in batches:
+        prepared = {w: [_read_prepared(path, mapping, folder, forms, result) for path in by_wave[w]] for w in batch}
+        delivered |= {c for ps in prepared.values() for p in ps for c in p.part.df.columns}
+        log_hashes |= apply_cleaning_logs(mapping, folder, prepared, result)  # reviewed cleaning logs, in order
+        for wave_id, wave_files in prepared.items():
+            tables, dates[wave_id] = _load_wave(wave_id, wave_files, mapping, bank, result, used_forms)
+            if mapping.weight.sample_frame is not None:
+                tables["survey_respondents"] = _sample_frame_weights(tables["survey_respondents"], mapping, folder)
+            _check_strata_to_combine(tables["survey_respondents"], mapping)
+            check_psu_strata(tables["survey_respondents"], mapping)
+            if flush is not None:
+                flush(tables)
+            else:
+                for k, frame in tables.items():
+                    parts[k].append(frame)
+        del prepared
+    if whole_source:
+        _check_question_columns(mapping, delivered)
     for k, frames in parts.items():
         frames = [f for f in frames if f.height]
         result.tables[k] = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-    if mapping.weight.sample_frame is not None:
-        result.tables["survey_respondents"] = _sample_frame_weights(result.tables["survey_respondents"], mapping, folder)
-    _check_strata_to_combine(result.tables["survey_respondents"], mapping)
-    check_psu_strata(result.tables["survey_respondents"], mapping)
-    dates = {w: pl.concat(d)["interview_date"] for w, d in waves.items()}
-    result.tables["survey_sources"] = pl.DataFrame(
+    result.tables["survey_sources"] = _wave_rows(mapping, dates, log_hashes)
+    result.tables["survey_form_labels"] = pl.concat(
+        [_form_labels(mapping.source_id, f) for f in used_forms] or [_form_labels(mapping.source_id, None)]
+    ).unique(maintain_order=True)
+    return result
+
+
+def _read_prepared(path: Path, mapping: SurveyMapping, folder: Path, forms: dict[str, XLSForm],
+                   result: SourceResult) -> _Prepared:
+    """Read one file, flag its GPS problems (before personal data is dropped) and prepare it."""
+    from pipelines.cleaning.run import gps_review_flags
+
+    spec = _spec_of(path, mapping)
+    read = read_survey_file(path, mapping, spec, folder, forms)
+    gps = gps_review_flags(read, mapping, spec.wave_id, folder)  # before _prepare drops GPS columns
+    if gps is not None:
+        result.review_flags.append(gps)
+    return _prepare(read, spec, mapping, result)
+
+
+def _load_wave(wave_id: str, prepared: list[_Prepared], mapping: SurveyMapping, bank: dict, result: SourceResult,
+               used_forms: list[XLSForm]) -> tuple[dict[str, pl.DataFrame], pl.Series]:
+    """Duplicates and edits across the wave's files, then each file's cells, then soft duplicates.
+
+    Returns:
+        The wave's rows per table of :data:`WAVE_TABLES`, and its interview dates.
+    """
+    resolve_duplicates([p.part for p in prepared], mapping)
+    loaded, tables, dates = [], {k: [] for k in WAVE_TABLES}, []
+    for p in prepared:
+        out = _load_file(p, wave_id, mapping, bank, result)
+        loaded.append((p.part.file_name, out.pop("__loaded")))
+        dates.append(out.pop("__dates"))
+        for k, frame in out.items():
+            tables[k].append(frame)
+        if p.part.form is not None and all(p.part.form is not f for f in used_forms):
+            used_forms.append(p.part.form)
+    design = {c for c in _used_columns(mapping) if c not in {q.column for q in mapping.questions.values()}}
+    flags = soft_duplicates(loaded, mapping, wave_id, prepared[0].part.form, design)
+    if flags.height:
+        result.review_flags.append(flags)
+    frames = {k: pl.concat([f for f in fs if f.height], how="diagonal_relaxed") if any(f.height for f in fs)
+              else pl.DataFrame() for k, fs in tables.items()}
+    return frames, pl.concat(dates)["interview_date"]
+
+
+def _wave_rows(mapping: SurveyMapping, dates: dict[str, pl.Series], log_hashes: dict[str, str]) -> pl.DataFrame:
+    """``raw.survey_sources``: one row per wave read (title, notes, fieldwork dates, design rules, logs)."""
+    return pl.DataFrame(
         [
             {
                 "source_id": mapping.source_id,
@@ -487,20 +538,15 @@ def ingest_survey_source(
         ],
         schema_overrides={"fieldwork_start": pl.Date, "fieldwork_end": pl.Date, "cleaning_log_sha256s": pl.String},
     )
-    result.tables["survey_form_labels"] = pl.concat(
-        [_form_labels(mapping.source_id, f) for f in used_forms] or [_form_labels(mapping.source_id, None)]
-    ).unique(maintain_order=True)
-    return result
 
 
-def _check_question_columns(mapping: SurveyMapping, prepared: list[_Prepared]) -> None:
+def _check_question_columns(mapping: SurveyMapping, delivered: set[str]) -> None:
     """A question column that no file of the source has is a mapping mistake (a typo), not a question
     "not asked in this wave" (that is a column missing from *some* files).
 
     Raises:
         FatalSourceError: naming the question, the column and the closest delivered column names.
     """
-    delivered = set().union(*(p.part.df.columns for p in prepared)) if prepared else set()
     for qid, qmap in mapping.questions.items():
         if qmap.column in delivered:
             continue

@@ -12,6 +12,17 @@
 -- bottom_box, mapping `scale:`) counts only in proportions defined as the question's top box or bottom box:
 -- y = 1 for the indicator's box, 0 for the other boxes; other indicators of the question skip that wave.
 -- stratum, psu, weight  the variance stratum and PSU and the final weight (int_survey_design_units).
+--
+-- A table, incremental by wave like the estimates it feeds: a view would be recomputed from raw by every
+-- data test and by the engine (at 100,000 respondents its tests were most of a run's time); stored, a run
+-- computes the waves it (re)loaded (macros/waves_to_build.sql), keeps the others, and tests what it stored.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['source_id', 'wave_id'],
+    post_hook="delete from {{ this }} where (source_id, wave_id) not in (select source_id, wave_id from {{ ref('stg_survey__sources') }})",
+) }}
+-- depends_on: {{ source('raw', 'survey_wave_loads') }}
 with
 
 indicators as (
@@ -24,14 +35,17 @@ questions as (
 
 units as (
     select * from {{ ref('int_survey_design_units') }}
+    {% if is_incremental() %}where {{ waves_built_now() }}{% endif %}
 ),
 
 respondents as (
     select * from {{ ref('stg_survey__respondents') }}
+    {% if is_incremental() %}where {{ waves_built_now() }}{% endif %}
 ),
 
 answers as (
     select * from {{ ref('stg_survey__answers') }}
+    {% if is_incremental() %}where {{ waves_built_now() }}{% endif %}
 ),
 
 -- a survey wave "maps" a question when its source delivered that question at all; on_boxes: its answers
