@@ -75,6 +75,21 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Rows parsed into Python strings before they become a columnar frame: a file's rows as Python lists would
+#: take about 15 times the file's size (a 100 MB export needed 1.5 GB); chunks keep that to one chunk.
+CHUNK_ROWS = 20_000
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> pl.DataFrame:
+    """Rows of text cells as a frame of String columns; blank and whitespace-only cells are NULL ("no answer",
+    as Kobo leaves skipped questions empty)."""
+    columns = list(zip(*rows)) if rows else [()] * len(header)
+    frame = pl.DataFrame({h: pl.Series(h, col, dtype=pl.String) for h, col in zip(header, columns)})
+    return frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in header
+    )
+
+
 def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto") -> DelimitedFile:
     """Read a delimited text file strictly as text.
 
@@ -98,6 +113,8 @@ def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto")
         ) from None
     except LookupError:
         raise FileReadError(f"{path.name}: unknown encoding {encoding!r}") from None
+    sha256, size_bytes = hashlib.sha256(data).hexdigest(), len(data)
+    del data
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise FileReadError(f"{path.name}: the file is empty")
@@ -116,32 +133,35 @@ def read_delimited(path: Path, encoding: str = "utf-8", delimiter: str = "auto")
         dupes = sorted({h for h in header if header.count(h) > 1})
         if dupes:
             raise FileReadError(f"{path.name}: duplicate column names in the header: {', '.join(dupes)}")
-        body: list[list[str]] = []
+        frames: list[pl.DataFrame] = []
+        chunk: list[list[str]] = []
+        n_rows = 0
         for fields in reader:
             if not fields:  # a blank line
                 continue
+            n_rows += 1
             if len(fields) != len(header):
                 raise FileReadError(
-                    f"{path.name}: data row {len(body) + 1} (line {reader.line_num}) has {len(fields)} fields, "
+                    f"{path.name}: data row {n_rows} (line {reader.line_num}) has {len(fields)} fields, "
                     f"expected {len(header)} as in the header (delimiter {delimiter!r}); "
                     "a stray delimiter or quote, or a truncated row"
                 )
-            body.append(fields)
+            chunk.append(fields)
+            if len(chunk) == CHUNK_ROWS:
+                frames.append(_columns(header, chunk))
+                chunk = []
+        frames.append(_columns(header, chunk))
     except csv.Error as exc:
         raise FileReadError(
             f"{path.name}: malformed {delimiter!r}-delimited text at line {reader.line_num} ({exc}); "
             "check quoting around that line"
         ) from None
-    columns = list(zip(*body)) if body else [()] * len(header)
-    frame = pl.DataFrame({h: pl.Series(h, col, dtype=pl.String) for h, col in zip(header, columns)})
-    # Blank and whitespace-only cells are "no answer": NULL, as Kobo leaves skipped questions empty.
-    frame = frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in header
-    )
+    del reader, text  # the decoded text and the reader's copy of it: freed before the frame is put together
+    frame = pl.concat(frames, rechunk=True)
     return DelimitedFile(
         path=path,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size_bytes=len(data),
+        sha256=sha256,
+        size_bytes=size_bytes,
         encoding=encoding,
         delimiter=delimiter,
         had_bom=had_bom,
