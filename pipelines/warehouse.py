@@ -329,6 +329,10 @@ def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
 UNSCANNED_COLUMNS = frozenset({"file_sha256", "run_id", "domain", "supersedes_sha256", "superseded_by"})
 
 
+#: Rows :func:`insert_frame` redacts and hands to DuckDB at a time.
+INSERT_SLICE_ROWS = 500_000
+
+
 def insert_frame(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataFrame,
                  redacted: dict[tuple[str, str, str], int] | None = None) -> int:
     """Append ``frame`` to ``qualified`` (``schema.table``), matching columns by name.
@@ -343,21 +347,23 @@ def insert_frame(con: duckdb.DuckDBPyConnection, qualified: str, frame: pl.DataF
     """
     if frame.height == 0:
         return 0
-    frame, counts = redact_frame(frame, skip=UNSCANNED_COLUMNS)
-    if redacted is not None:
-        for (column, kind), n in counts.items():
-            redacted[(qualified, column, kind)] = redacted.get((qualified, column, kind), 0) + n
     cols = _columns(con, qualified)
     extra = sorted(set(frame.columns) - set(cols))
     if extra:
         raise ValueError(f"{qualified} has no column(s) {extra}")
     present = [c for c in cols if c in frame.columns]
     view = f"__frame_{abs(hash(qualified))}"
-    con.register(view, frame.select(present).to_arrow())
-    try:
-        con.execute(f"INSERT INTO {qualified} ({', '.join(present)}) SELECT {', '.join(present)} FROM {view}")
-    finally:
-        con.unregister(view)
+    # in slices: redaction and the Arrow hand-over copy the rows they work on, a slice at a time
+    for part in frame.select(present).iter_slices(INSERT_SLICE_ROWS):
+        part, counts = redact_frame(part, skip=UNSCANNED_COLUMNS)
+        if redacted is not None:
+            for (column, kind), n in counts.items():
+                redacted[(qualified, column, kind)] = redacted.get((qualified, column, kind), 0) + n
+        con.register(view, part.to_arrow())
+        try:
+            con.execute(f"INSERT INTO {qualified} ({', '.join(present)}) SELECT {', '.join(present)} FROM {view}")
+        finally:
+            con.unregister(view)
     return frame.height
 
 

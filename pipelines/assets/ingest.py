@@ -232,8 +232,7 @@ def _archive_logs(result: SourceResult, src: DiscoveredSource, registry: Registr
 
 
 class _SourceWriter:
-    """Writes one domain's sources into the working file, inside the domain's transaction
-    (:func:`_ingest_domain`): ``begin`` deletes the rows a source's new reading replaces, ``insert`` adds raw
+    """Writes one domain's sources into the working file (:func:`_ingest_domain`): ``begin`` deletes the rows a source's new reading replaces, ``insert`` adds raw
     rows as they come (a survey wave at a time), ``finish`` adds the rest of the result and its audit rows.
     Values redacted as personal data on the way in are counted per source."""
 
@@ -249,6 +248,7 @@ class _SourceWriter:
         for table in self.tables:
             if table in frames and frames[table].height:
                 insert_frame(self.con, f"raw.{table}", frames[table], self.redacted)
+        self.con.execute("CHECKPOINT")  # a wave's rows go to the file: DuckDB's memory holds the next one only
 
     def finish(self, r: SourceResult) -> None:
         con, domain, run_id = self.con, self.domain, self.run_id
@@ -354,16 +354,12 @@ def _ingest_domain(context: dg.AssetExecutionContext, paths: MizanPaths, domain:
     with connect(paths.working_path()) as con:
         ensure_schema(con)
         registry = Registry(con, domain, paths.layout().archive_dir, run_id, now)
-        # one transaction for the domain: a source that fails leaves the working file as it was
-        con.execute("BEGIN TRANSACTION")
-        try:
-            results, skipped = _run_sources(context, paths, domain, registry, _SourceWriter(con, domain, tables, run_id))
-            _write_skipped(con, domain, skipped, run_id)
-            registry.write()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        # No transaction around the domain: DuckDB keeps a transaction's uncommitted rows in memory, so one
+        # around every wave of every source would hold them all (6 GB at 300,000 respondents). Atomicity comes
+        # from the working file instead: a run that fails here is never published (pipelines/runlog.py).
+        results, skipped = _run_sources(context, paths, domain, registry, _SourceWriter(con, domain, tables, run_id))
+        _write_skipped(con, domain, skipped, run_id)
+        registry.write()
         counts = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables}
     _refuse_empty_sources(results)
     summary = _summary(results, skipped)

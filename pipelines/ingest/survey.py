@@ -459,6 +459,7 @@ def ingest_survey_source(
             else:
                 for k, frame in tables.items():
                     parts[k].append(frame)
+            del tables  # flushed: not held while the next wave is read
         del prepared
     if whole_source:
         _check_question_columns(mapping, delivered)
