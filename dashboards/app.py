@@ -47,7 +47,8 @@ _PAGES = Path(__file__).resolve().parent / "views"
 # One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
 # A role sees only the pages it may; each page also refuses itself, and every read checks the role.
 PAGES = [
-    {"section": "Steering committee", "file": "overview.py", "title": "Overview", "icon": "dashboard", "needs": access.PUBLISHED, "default": True},
+    {"section": "Steering committee", "file": "home.py", "title": "Home", "icon": "home", "needs": access.PUBLISHED, "default": True},
+    {"section": "Steering committee", "file": "overview.py", "title": "Overview", "icon": "dashboard", "needs": access.PUBLISHED},
     {"section": "Steering committee", "file": "results_framework.py", "title": "Results framework", "icon": "flag", "needs": access.PUBLISHED},
     {"section": "Steering committee", "file": "budget_execution.py", "title": "Budget execution", "icon": "account_balance", "needs": access.PUBLISHED},
     {"section": "Steering committee", "file": "service_vs_spending.py", "title": "Spending and services", "icon": "scatter_plot", "needs": access.PUBLISHED},

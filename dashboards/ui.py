@@ -22,7 +22,8 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards import access, data, queries
+from dashboards import access, data, queries, reporting
+from dashboards.i18n import _
 from dashboards import tables as T
 from pipelines import publish
 
@@ -150,6 +151,22 @@ def check_warehouse(path: str) -> bool:
             f"now, reload in a moment; otherwise rebuild it. {BUILD_HINT}",
             icon=":material/error:",
         )
+        return False
+    return schema_is_current(path)
+
+
+def older_schema_message(found: int, needed: int) -> str:
+    """The one message for a snapshot built by an older mizan."""
+    return _("This snapshot was built by an older version of mizan (schema {found}, this dashboard needs "
+             "{needed}). Rebuild it with mizan run.").format(found=found, needed=needed)
+
+
+def schema_is_current(path: str) -> bool:
+    """Whether the snapshot records the schema version this dashboard needs (``reporting.schema_version``,
+    compared once per script run); else one error naming both versions, and False."""
+    found = int(load("schema_version", path)["schema_version"][0])
+    if found < reporting.REQUIRED_SCHEMA_VERSION:
+        st.error(older_schema_message(found, reporting.REQUIRED_SCHEMA_VERSION), icon=":material/update:")
         return False
     return True
 
