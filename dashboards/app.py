@@ -55,7 +55,8 @@ PAGES = [
     {"section": "M&E", "file": "indicator_explorer.py", "title": "Indicator explorer", "icon": "query_stats", "needs": access.DESIGN},
     {"section": "M&E", "file": "approvals.py", "title": "Wave approval", "icon": "approval", "needs": access.APPROVE},
     {"section": "Data engineering", "file": "data_quality.py", "title": "Data quality", "icon": "fact_check", "needs": access.QUALITY},
-    {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS},
+    # the users store lives beside the pointer, not in the snapshot: usable on a snapshot of any schema
+    {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS, "any_schema": True},
 ]
 navigation: dict[str, list] = {}
 for spec in PAGES:
@@ -73,6 +74,7 @@ with st.sidebar:
 
 if snapshot is None:
     ui.no_warehouse_error(pointer)
-elif ui.check_warehouse(snapshot):
+elif ui.check_warehouse(snapshot, schema=not next(
+        (s.get("any_schema", False) for s in PAGES if s["title"] == page.title), False)):
     ui.data_as_of_banner(snapshot)
     page.run()

@@ -131,8 +131,9 @@ def _gone_error(path: str) -> None:
         )
 
 
-def check_warehouse(path: str) -> bool:
-    """Show an error (not a traceback) and return False when the warehouse cannot be used.
+def check_warehouse(path: str, schema: bool = True) -> bool:
+    """Show an error (not a traceback) and return False when the warehouse cannot be used: it cannot be
+    read, or (``schema``) it was built by an older mizan (``schema_is_current``: one message).
 
     ``path`` is the snapshot this run reads; when it vanished, the script reruns on the newer
     snapshot instead (see ``_reresolve_vanished``)."""
@@ -152,7 +153,7 @@ def check_warehouse(path: str) -> bool:
             icon=":material/error:",
         )
         return False
-    return schema_is_current(path)
+    return schema_is_current(path) if schema else True
 
 
 def older_schema_message(found: int, needed: int) -> str:
