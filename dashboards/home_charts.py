@@ -159,7 +159,7 @@ def ranking(rows: pl.DataFrame, names: dict[str, str], fmt: Callable[[float], st
                                  showlegend=False, hoverinfo="skip", name=labels.suppressed))
     if national is not None:
         fig.add_vline(x=national * scale, line_dash="dot", line_color="#54278f",
-                      annotation_text=f"{labels.national} {fmt(national)}", annotation_position="top",
+                      annotation_text=f"{labels.national} {fmt(national)}", annotation_position="bottom right",
                       annotation_font_color="#54278f")
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(order + hidden_names)),
                      automargin=True)
@@ -210,12 +210,16 @@ def trends(rows: pl.DataFrame, areas: Sequence[tuple[str, str]], waves: Sequence
         for run in _runs(hi):  # one band per run of waves with an estimate: no band across a gap
             bx = [x[k] for k in run]
             by = [hi[k] for k in run] + [lo[k] for k in reversed(run)]
-            fig.add_trace(go.Scatter(x=bx + list(reversed(bx)), y=by, fill="toself", fillcolor=BAND,
+            fig.add_trace(go.Scatter(x=bx + list(reversed(bx)), y=by, fill="toself", fillcolor=BAND, mode="lines",
                                      line={"width": 0}, hoverinfo="skip", showlegend=False, name=labels.ci),
                           row=r, col=c)
         color = "#54278f" if i == 0 and pcode == "IQ" else LINE
+        # the CI also as whiskers: a band needs two waves, a single wave still shows its interval
+        whiskers = {"type": "data", "symmetric": False, "color": color, "thickness": 1, "width": 3,
+                    "array": [None if h is None else h - v for h, v in zip(hi, y)],
+                    "arrayminus": [None if v is None else v - lo_ for lo_, v in zip(lo, y)]}
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", line={"color": color, "width": 2},
-                                 marker={"size": 6}, text=text, hovertemplate=f"{title} %{{x}}: %{{text}}<extra></extra>",
+                                 marker={"size": 6, "color": color}, text=text, error_y=whiskers, hovertemplate=f"{title} %{{x}}: %{{text}}<extra></extra>",
                                  showlegend=False, name=title, connectgaps=False), row=r, col=c)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=categories, tickfont={"size": 10})
     fig.update_yaxes(rangemode="tozero", tickfont={"size": 10})

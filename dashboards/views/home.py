@@ -46,9 +46,11 @@ def _fmt(value: float | None, indicator_type: str, unit: str | None) -> str:
 
 
 def _fmt_change(value: float, indicator_type: str, unit: str | None) -> str:
+    """A change as st.metric's delta: its arrow follows a leading ASCII '-' (not the typographic minus)."""
+    sign = "+" if value > 0 else "-"
     if indicator_type == "proportion":
-        return _("{sign}{value:.1f} points").format(sign="+" if value > 0 else "−", value=abs(value) * 100)
-    return f"{'+' if value > 0 else '−'}{abs(value):.1f} {unit or ''}".strip()
+        return _("{sign}{value:.1f} points").format(sign=sign, value=abs(value) * 100)
+    return f"{sign}{abs(value):.1f} {unit or ''}".strip()
 
 
 def _wave_text(wave_id: str, is_approved: bool) -> str:
@@ -167,7 +169,9 @@ source_rows = estimates.filter(pl.col("source_id") == wave["source_id"])
 wave_order = (source_rows.select("wave_id", "wave_order", "is_approved").unique()
               .sort("wave_order"))
 wave_ids = wave_order["wave_id"].to_list()
-wave_labels = {w: _wave_text(w, a) for w, a in wave_order.select("wave_id", "is_approved").iter_rows()}
+# two lines under a small panel: "2025" over "(provisional)"
+wave_labels = {w: w if a else _("{wave}<br>(provisional)").format(wave=w)
+               for w, a in wave_order.select("wave_id", "is_approved").iter_rows()}
 areas = [(p, names.get(p, p)) for p in
          source_rows.select("governorate_pcode", "area_level").unique()
          .sort(["area_level", "governorate_pcode"], descending=[True, False])["governorate_pcode"].to_list()]

@@ -100,7 +100,7 @@ def test_provisional_wave_is_labelled_and_only_a_significant_change_is_shown(app
     at.toggle(key="home_include_provisional").set_value(True).run()
     tiles = {m.label: m for m in at.metric}
     # water 2024 -> 2025 national: -3.5 points, 95 % CI -6.1 to -1.0 (significant); electricity +0.2 (not)
-    assert tiles["Water"].value == "32.3%" and "3.5 points" in str(tiles["Water"].delta)
+    assert tiles["Water"].value == "32.3%" and tiles["Water"].delta == "-3.5 points"  # ASCII minus: a down arrow
     assert tiles["Electricity"].delta in (None, "")
     text = _page_text(at)
     assert "no significant change since 2024" in text
@@ -142,7 +142,7 @@ def test_trend_waves_are_categories(approved_demo, open_home):
     spec = _spec(at, "home_trends")
     axes = [v for k, v in spec["layout"].items() if k.startswith("xaxis")]
     assert axes and all(a["type"] == "category" for a in axes)
-    assert axes[0]["categoryarray"] == ["2024", "2025 (provisional)"]
+    assert axes[0]["categoryarray"] == ["2024", "2025<br>(provisional)"]
     panels = [a["text"] for a in spec["layout"]["annotations"]]
     assert panels[0] == "Iraq (national)" and "Halabja" in panels
 
