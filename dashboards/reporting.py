@@ -88,19 +88,20 @@ def home_indicators(path: PathLike, approved_only: bool = False) -> pl.DataFrame
     return queries._fetch(path, sql)
 
 
-def home_estimates(path: PathLike, indicator_id: str, approved_only: bool = False) -> pl.DataFrame:
-    """Every area of every wave of one indicator: the rows of ``rpt_governorate_estimates`` (its columns,
-    suppression applied: a suppressed cell has no estimate, SE or CI) plus ``is_approved, approval_status``;
-    ordered by source, wave and area (national first). ``approved_only`` keeps approved waves."""
+def home_estimates(path: PathLike, indicator_id: str | None = None, approved_only: bool = False) -> pl.DataFrame:
+    """Every area of every wave of one indicator (``None``: of every indicator): the rows of
+    ``rpt_governorate_estimates`` (its columns, suppression applied: a suppressed cell has no estimate, SE or
+    CI) plus ``is_approved, approval_status``; ordered by source, wave and area (national first).
+    ``approved_only`` keeps approved waves."""
     def sql(con) -> str:
         return _with_approval(f"""
             SELECT r.*, coalesce(ap.is_approved, false) AS is_approved,
                    coalesce(ap.approval_status, '{queries.PROVISIONAL}') AS approval_status
             FROM {ESTIMATES_TABLE} r {_approval('ap')}
-            WHERE r.indicator_id = ? {'AND coalesce(ap.is_approved, false)' if approved_only else ''}
-            ORDER BY r.source_id, r.wave_order, r.area_level DESC, r.governorate_pcode
+            WHERE (r.indicator_id = ? OR ? IS NULL) {'AND coalesce(ap.is_approved, false)' if approved_only else ''}
+            ORDER BY r.indicator_id, r.source_id, r.wave_order, r.area_level DESC, r.governorate_pcode
         """, con)
-    return queries._fetch(path, sql, [indicator_id])
+    return queries._fetch(path, sql, [indicator_id, indicator_id])
 
 
 def sector_headlines(path: PathLike, approved_only: bool = False) -> pl.DataFrame:
