@@ -164,9 +164,11 @@ def older_schema_message(found: int, needed: int) -> str:
 
 def schema_is_current(path: str) -> bool:
     """Whether the snapshot records the schema version this dashboard needs (``reporting.schema_version``,
-    compared once per script run); else one error naming both versions, and False."""
+    compared once per script run); else one error naming both versions, and False. A file without any
+    ``marts`` table was never built (not older): True, and the pages say which tables are missing."""
     found = int(load("schema_version", path)["schema_version"][0])
-    if found < reporting.REQUIRED_SCHEMA_VERSION:
+    built = any(t.startswith("marts.") for t in load("warehouse_tables", path)["qualified_name"].to_list())
+    if found < reporting.REQUIRED_SCHEMA_VERSION and built:
         st.error(older_schema_message(found, reporting.REQUIRED_SCHEMA_VERSION), icon=":material/update:")
         return False
     return True

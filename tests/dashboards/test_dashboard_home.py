@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 from dashboards import home_charts
 from pipelines.warehouse import SCHEMA_VERSION
 
-HOME = "views/home.py"
 
 
 def app_pages() -> list[dict]:
@@ -213,3 +212,18 @@ def test_an_older_snapshot_gets_one_message_on_every_page(legacy_warehouse, open
 def test_the_users_page_works_on_an_older_snapshot(legacy_warehouse, open_app):
     at = open_app(legacy_warehouse, "views/users.py", role="admin")
     assert [t.value for t in at.title] and not at.error, [e.value for e in at.error]
+
+
+def test_real_data_home(real_warehouse, open_home):
+    """The real public data: nothing is approved after a run, so the committee sees no number; M&E, with
+    the provisional waves, sees every governorate on the map (DTM reached all 18 COD-AB governorates)."""
+    committee = open_home(real_warehouse, role="committee")
+    assert not committee.metric and not committee.get("plotly_chart")
+    assert any("No approved survey wave" in i.value for i in committee.info)
+    me = open_home(real_warehouse, role="me")
+    me.toggle(key="home_include_provisional").set_value(True).run()
+    assert not me.exception, [e.value for e in me.exception]
+    tiles = [c.value for c in me.caption if "95% CI" in c.value and " · " in c.value]
+    assert me.metric and len(tiles) == len(me.metric) and all("(provisional)" in t for t in tiles), tiles
+    located = [loc for t in _spec(me, "home_map")["data"] if t["type"] == "choropleth" for loc in t["locations"]]
+    assert len(located) == 19 == len(set(located))
