@@ -47,14 +47,16 @@ _PAGES = Path(__file__).resolve().parent / "views"
 # One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
 # A role sees only the pages it may; each page also refuses itself, and every read checks the role.
 PAGES = [
-    {"section": "Steering committee", "file": "overview.py", "title": "Overview", "icon": "dashboard", "needs": access.PUBLISHED, "default": True},
+    {"section": "Steering committee", "file": "home.py", "title": "Home", "icon": "home", "needs": access.PUBLISHED, "default": True},
+    {"section": "Steering committee", "file": "overview.py", "title": "Overview", "icon": "dashboard", "needs": access.PUBLISHED},
     {"section": "Steering committee", "file": "results_framework.py", "title": "Results framework", "icon": "flag", "needs": access.PUBLISHED},
     {"section": "Steering committee", "file": "budget_execution.py", "title": "Budget execution", "icon": "account_balance", "needs": access.PUBLISHED},
     {"section": "Steering committee", "file": "service_vs_spending.py", "title": "Spending and services", "icon": "scatter_plot", "needs": access.PUBLISHED},
     {"section": "M&E", "file": "indicator_explorer.py", "title": "Indicator explorer", "icon": "query_stats", "needs": access.DESIGN},
     {"section": "M&E", "file": "approvals.py", "title": "Wave approval", "icon": "approval", "needs": access.APPROVE},
     {"section": "Data engineering", "file": "data_quality.py", "title": "Data quality", "icon": "fact_check", "needs": access.QUALITY},
-    {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS},
+    # the users store lives beside the pointer, not in the snapshot: usable on a snapshot of any schema
+    {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS, "any_schema": True},
 ]
 navigation: dict[str, list] = {}
 for spec in PAGES:
@@ -72,6 +74,7 @@ with st.sidebar:
 
 if snapshot is None:
     ui.no_warehouse_error(pointer)
-elif ui.check_warehouse(snapshot):
+elif ui.check_warehouse(snapshot, schema=not next(
+        (s.get("any_schema", False) for s in PAGES if s["title"] == page.title), False)):
     ui.data_as_of_banner(snapshot)
     page.run()

@@ -1691,3 +1691,8 @@ QUERIES = {
         cleaning_changes,
     )
 }
+
+# The committee home page's queries read the reporting models (dashboards/reporting.py).
+from dashboards import reporting as _reporting  # noqa: E402  (it imports this module's helpers)
+
+QUERIES.update(_reporting.QUERIES)

@@ -22,7 +22,8 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards import access, data, queries
+from dashboards import access, data, queries, reporting
+from dashboards.i18n import _
 from dashboards import tables as T
 from pipelines import publish
 
@@ -130,8 +131,9 @@ def _gone_error(path: str) -> None:
         )
 
 
-def check_warehouse(path: str) -> bool:
-    """Show an error (not a traceback) and return False when the warehouse cannot be used.
+def check_warehouse(path: str, schema: bool = True) -> bool:
+    """Show an error (not a traceback) and return False when the warehouse cannot be used: it cannot be
+    read, or (``schema``) it was built by an older mizan (``schema_is_current``: one message).
 
     ``path`` is the snapshot this run reads; when it vanished, the script reruns on the newer
     snapshot instead (see ``_reresolve_vanished``)."""
@@ -150,6 +152,24 @@ def check_warehouse(path: str) -> bool:
             f"now, reload in a moment; otherwise rebuild it. {BUILD_HINT}",
             icon=":material/error:",
         )
+        return False
+    return schema_is_current(path) if schema else True
+
+
+def older_schema_message(found: int, needed: int) -> str:
+    """The one message for a snapshot built by an older mizan."""
+    return _("This snapshot was built by an older version of mizan (schema {found}, this dashboard needs "
+             "{needed}). Rebuild it with mizan run.").format(found=found, needed=needed)
+
+
+def schema_is_current(path: str) -> bool:
+    """Whether the snapshot records the schema version this dashboard needs (``reporting.schema_version``,
+    compared once per script run); else one error naming both versions, and False. A file without any
+    ``marts`` table was never built (not older): True, and the pages say which tables are missing."""
+    found = int(load("schema_version", path)["schema_version"][0])
+    built = any(t.startswith("marts.") for t in load("warehouse_tables", path)["qualified_name"].to_list())
+    if found < reporting.REQUIRED_SCHEMA_VERSION and built:
+        st.error(older_schema_message(found, reporting.REQUIRED_SCHEMA_VERSION), icon=":material/update:")
         return False
     return True
 

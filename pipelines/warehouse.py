@@ -79,7 +79,7 @@ RAW_DDL = {
         definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR, indicator_type VARCHAR,
         question_id VARCHAR, success_codes VARCHAR[], disaggregations VARCHAR[], ci_method VARCHAR,
         direction VARCHAR, source_questions VARCHAR, estimation_method VARCHAR, suppression_rule VARCHAR,
-        universe VARCHAR, sector_name VARCHAR, sector_order INTEGER""",
+        universe VARCHAR, sector_name VARCHAR, sector_order INTEGER, indicator_order INTEGER""",
     "ref_governorates": """
         governorate_pcode VARCHAR NOT NULL, name_en VARCHAR, name_en_short VARCHAR, name_ar VARCHAR,
         name_ckb VARCHAR, name_kmr VARCHAR, region VARCHAR, iso3166_2 VARCHAR, adm1_pcode_ocha2014 VARCHAR,
@@ -184,6 +184,9 @@ AUDIT_DDL = {
     # The fingerprint of the project and contracts the last successful dbt build used (pipelines/assets/dbt.py):
     # a different one rebuilds the incremental models whole.
     "dbt_build_state": "fingerprint VARCHAR, run_id VARCHAR, built_at TIMESTAMP",
+    # The SCHEMA_VERSION of the code whose dbt build made the marts and reporting models (one row; empty or
+    # absent = a build from before versions were recorded, schema 1). The dashboard compares it once.
+    "schema_version": "schema_version INTEGER, run_id VARCHAR, built_at TIMESTAMP",
     # Every run and approval up to this snapshot's own (failed ones included, from the journal).
     "run_log": """
         run_id VARCHAR, kind VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
@@ -234,6 +237,13 @@ SELECT
     l.action AS last_action, l.decided_by, l.decided_at, l.note
 FROM waves w LEFT JOIN active a USING (source_id, wave_id) LEFT JOIN latest l USING (source_id, wave_id)
 """
+
+
+#: Version of the warehouse's tables as the dashboard reads them: raise it when a model or column the
+#: dashboard needs is added, renamed or changes meaning. A successful dbt build records it in
+#: ``audit.schema_version``; the dashboard refuses a snapshot with an older one in one message.
+#: 1 = before versions were recorded; 2 = the reporting models (reporting.rpt_*) and dim_indicator.indicator_order.
+SCHEMA_VERSION = 2
 
 
 #: DuckDB memory limit per connection: the dbt process and the Dagster process each stay under it, with

@@ -18,7 +18,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.project import dbt_project
 from pipelines.resources import MizanPaths
-from pipelines.warehouse import connect, ensure_schema, memory_limit, replace_rows, spill_directory, table_exists
+from pipelines.warehouse import (
+    SCHEMA_VERSION, connect, ensure_schema, memory_limit, replace_rows, spill_directory, table_exists,
+)
 
 
 #: What the dbt build's results depend on besides the raw rows: the project, the contracts it reads through raw
@@ -116,6 +118,8 @@ def mizan_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pat
         if invocation.is_successful():
             con.execute("DELETE FROM audit.dbt_build_state")
             con.execute("INSERT INTO audit.dbt_build_state VALUES (?, ?, now()::TIMESTAMP)", [fingerprint, paths.mizan_run_id()])
+            con.execute("DELETE FROM audit.schema_version")
+            con.execute("INSERT INTO audit.schema_version VALUES (?, ?, now()::TIMESTAMP)", [SCHEMA_VERSION, paths.mizan_run_id()])
     if not invocation.is_successful():
         failed = [f"{r['unique_id']} ({r['status']}: {r.get('message')})" for r in rows if r["status"] in ("fail", "error")]
         raise dg.Failure(description="dbt build failed: " + "; ".join(failed[:10]))

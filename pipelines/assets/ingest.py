@@ -101,11 +101,12 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
                 "source_questions": ind.get("source_questions") or f"{ind['question_id']}: {bank[ind['question_id']]['label_en']}",
                 "sector_name": sectors.get(ind.get("sector")),
                 "sector_order": sector_order.get(ind.get("sector")),
+                "indicator_order": position,  # its place in indicators.yaml: a sector's first is its lead
             }
-            for ind in load_indicators().values()
+            for position, ind in enumerate(load_indicators().values(), start=1)
         ],
         schema_overrides={"success_codes": pl.List(pl.String), "disaggregations": pl.List(pl.String),
-                          "sector_name": pl.String, "sector_order": pl.Int32},
+                          "sector_name": pl.String, "sector_order": pl.Int32, "indicator_order": pl.Int32},
     )
     with connect(paths.working_path()) as con:
         ensure_schema(con)

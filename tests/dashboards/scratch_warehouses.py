@@ -49,6 +49,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ from typing import Any
 import duckdb
 
 from pipelines import publish
-from pipelines.warehouse import ensure_schema
+from pipelines.warehouse import SCHEMA_VERSION, ensure_schema
 
 # Distinctive values of suppressed cells: the tests assert these never appear anywhere.
 SUPPRESSED_VALUES = {
@@ -887,6 +888,7 @@ def build_warehouse(path: Path, *, budget: bool = True, hoh_sex: bool = True,
             _legacy_audit(con, audit_rows)
         else:
             _audit(con, waves, audit_rows, approvals or {})
+            _reporting_layer(con)
         # audit.exclusions stays empty on purpose
     finally:
         con.close()
@@ -917,6 +919,31 @@ def _audit(con: duckdb.DuckDBPyConnection, waves: list[tuple], audit_rows: bool,
         con.executemany("INSERT INTO audit.skipped_sources VALUES (?, ?, ?, ?, ?)", SKIPPED)
         _insert(con, "audit.review_flags", REVIEW_FLAGS)
         _insert(con, "audit.repeat_group_accounts", REPEAT_GROUP_ACCOUNTS)
+
+
+REPORTING_MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "reporting"
+
+
+def _reporting_layer(con: duckdb.DuckDBPyConnection) -> None:
+    """What a current build has beyond the marts above: ``dim_wave.wave_order``, ``dim_indicator.indicator_order``,
+    the reporting models (their own dbt SQL, each ``ref`` read as the scratch table) and the schema version the
+    pipeline records after a dbt build."""
+    con.execute("ALTER TABLE marts.dim_wave ADD COLUMN wave_order INTEGER")
+    con.execute("""UPDATE marts.dim_wave w SET wave_order = o.k FROM (
+                       SELECT source_id, wave_id, row_number() OVER (PARTITION BY source_id ORDER BY fieldwork_start
+                       NULLS LAST, wave_id) AS k FROM marts.dim_wave) o
+                   WHERE o.source_id = w.source_id AND o.wave_id = w.wave_id""")
+    con.execute("ALTER TABLE marts.dim_indicator ADD COLUMN indicator_order INTEGER")
+    con.execute("""UPDATE marts.dim_indicator i SET indicator_order = o.k FROM (
+                       SELECT indicator_id, row_number() OVER (ORDER BY indicator_id) AS k FROM marts.dim_indicator) o
+                   WHERE o.indicator_id = i.indicator_id""")
+    con.execute("CREATE SCHEMA IF NOT EXISTS reporting")
+    for name in ("rpt_governorate_estimates", "rpt_sector_headlines"):
+        sql = re.sub(r"\{\{\s*ref\('(\w+)'\)\s*\}\}",
+                     lambda m: f"{'reporting' if m[1].startswith('rpt_') else 'marts'}.{m[1]}",
+                     (REPORTING_MODELS / f"{name}.sql").read_text(encoding="utf-8"))
+        con.execute(f"CREATE TABLE reporting.{name} AS {sql}")
+    con.execute("INSERT INTO audit.schema_version VALUES (?, ?, now()::TIMESTAMP)", [SCHEMA_VERSION, SCRATCH_RUN_ID])
 
 
 def _legacy_audit(con: duckdb.DuckDBPyConnection, audit_rows: bool) -> None:

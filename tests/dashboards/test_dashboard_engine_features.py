@@ -103,14 +103,9 @@ def test_rule_text_comes_from_the_snapshot(open_app, downloads, tmp_path: Path) 
     assert set(_csv(downloads.estimates)["estimation_rules"]) == {strict}
 
 
-def test_a_warehouse_without_rules_prints_the_old_rule(open_app, downloads, legacy_warehouse: Path) -> None:
+def test_a_warehouse_without_rules_reads_the_old_rule(legacy_warehouse: Path) -> None:
     rules = queries.estimation_rules(legacy_warehouse).row(0, named=True)
     assert (rules["origin"], rules["rule_text"], rules["suppression_min_n"]) == ("fallback", T.SUPPRESSION_RULE, 30)
-    at = open_app(legacy_warehouse, EXPLORER)
-    captions = [c.value for c in at.caption]
-    assert T.SUPPRESSION_RULE in captions
-    assert any("does not record its estimation rules" in c for c in captions)
-    assert set(_csv(downloads.estimates)["estimation_rules"]) == {T.SUPPRESSION_RULE}
 
 
 # --------------------------------------------------------------------------------------
@@ -498,7 +493,7 @@ def test_explorer_states_single_psu_rule_and_ci_method(open_app, downloads, scra
     assert set(published["ci_method"]) == {"t"} and published["weight_ratio_max_median"].null_count() == 0
 
 
-def test_data_quality_survey_designs(open_app, scratch_warehouse: Path, legacy_warehouse: Path) -> None:
+def test_data_quality_survey_designs(open_app, scratch_warehouse: Path) -> None:
     at = open_app(scratch_warehouse, QUALITY)
     assert any(s.value == "Survey designs" for s in at.subheader)
     designs = _frame_with(at, "Single-PSU rule")
@@ -514,11 +509,6 @@ def test_data_quality_survey_designs(open_app, scratch_warehouse: Path, legacy_w
     assert rows["2021-07"]["Extreme weights"] == "no (max/median 1.00)"
     assert rows["2021-07"]["Weight method"] == "equal weights"
     assert any("Extreme weights" in m.value and "`2024-01`" in m.value for m in at.markdown)
-
-    at = open_app(legacy_warehouse, QUALITY)
-    designs = _frame_with(at, "Single-PSU rule")
-    assert set(designs["Single-PSU rule"]) == {T.DASH}
-    assert any("predates the design columns" in c.value for c in at.caption)
 
 
 def test_real_data_quality_flags_dtm_extreme_weights(open_app, real_warehouse: Path) -> None:

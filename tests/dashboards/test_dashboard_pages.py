@@ -38,7 +38,9 @@ PAGES = {
     "Data quality": "views/data_quality.py",
 }
 PIPELINE_WAREHOUSES = ["demo_warehouse", "real_warehouse"]
-ALL_WAREHOUSES = ["scratch_warehouse", "sparse_warehouse", "legacy_warehouse", *PIPELINE_WAREHOUSES]
+# legacy_warehouse is not among them: a snapshot of an older schema gets one message on every page
+# (test_dashboard_home.py::test_an_older_snapshot_gets_one_message_on_every_page)
+ALL_WAREHOUSES = ["scratch_warehouse", "sparse_warehouse", *PIPELINE_WAREHOUSES]
 TIMEOUT = 120
 
 
@@ -216,17 +218,6 @@ def test_data_quality_flags_unbalanced_file_and_shows_runs(open_app, scratch_war
     at.selectbox(key="dq_run").set_value("run-001").run()
     assert not at.exception and not any("demo_budget.csv" in e.value for e in at.error)
     assert set(at.dataframe[2].value["Outcome"]) == {"new"}  # run-001's deliveries
-
-
-def test_data_quality_of_a_legacy_warehouse(open_app, legacy_warehouse: Path) -> None:
-    """Old run log and file registry, no deliveries, no journal: the page still works and names
-    the failed last run from the run log."""
-    at = open_app(legacy_warehouse, PAGES["Data quality"])
-    assert not at.exception
-    errors = " ".join(e.value for e in at.error)
-    assert "`run-002`" in errors and "**failed**" in errors
-    assert list(at.dataframe[0].value["Run"]) == ["run-002", "run-001"]
-    assert any("predates" in i.value for i in at.info)
 
 
 def test_sparse_warehouse_explains_missing_data(open_app, sparse_warehouse: Path) -> None:

@@ -127,14 +127,6 @@ def test_data_quality_shows_flags_and_repeat_groups(open_app, scratch_warehouse:
     assert any(s.value == "No submission is flagged for review." for s in at.success)
 
 
-def test_data_quality_without_the_new_tables(open_app, legacy_warehouse: Path) -> None:
-    at = open_app(legacy_warehouse, QUALITY)
-    assert not at.exception
-    headers = [s.value for s in at.subheader]
-    assert "Submissions flagged for review" not in headers and "Repeat groups" not in headers
-    assert any("predates `audit.review_flags` and `audit.repeat_group_accounts`" in c.value for c in at.caption)
-
-
 def test_data_quality_with_empty_tables(open_app, sparse_warehouse: Path) -> None:
     at = open_app(sparse_warehouse, QUALITY)
     assert any(s.value == "No submission is flagged for review." for s in at.success)

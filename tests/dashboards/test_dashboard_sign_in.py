@@ -24,7 +24,7 @@ VIEWS = APP.parent / "views"
 TIMEOUT = 120
 #: demo_services 2024-01 provisional, the other waves approved
 PROVISIONAL = ("demo_services", "2024-01")
-COMMITTEE_PAGES = {"Overview", "Results framework", "Budget execution", "Spending and services"}
+COMMITTEE_PAGES = {"Home", "Overview", "Results framework", "Budget execution", "Spending and services"}
 ROLE_PAGES = {
     "committee": COMMITTEE_PAGES,
     "me": COMMITTEE_PAGES | {"Indicator explorer", "Wave approval"},
@@ -96,7 +96,7 @@ def test_sign_in_with_the_form_and_out_again(app, provisional_warehouse: Path) -
     name, password = TEST_USERS["committee"]
     at = _submit_sign_in(at, name, password)
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["Overview"]
+    assert [t.value for t in at.title] == ["Committee home"]  # the default page
     assert any(f"Signed in as **{name}**" in c.value for c in at.sidebar.caption)
     at.button(key="sign_out").click().run()
     at.run()
@@ -144,13 +144,13 @@ def test_each_role_sees_its_pages(app, provisional_warehouse: Path, role: str) -
 
 
 def test_the_committee_overview_has_approved_waves_only(app, provisional_warehouse: Path) -> None:
-    at = app(provisional_warehouse, "committee")
+    at = app(provisional_warehouse, "committee").switch_page("views/overview.py").run()
     assert not at.exception
     assert not at.toggle  # no "Include provisional waves"
     headline = at.dataframe[0].value
     assert set(headline["Approval"]) == {"approved"}
     assert "2024-01" not in _text(at)  # the provisional wave is not even named
-    me = app(provisional_warehouse, "me")
+    me = app(provisional_warehouse, "me").switch_page("views/overview.py").run()
     assert me.toggle(key="overview_include_provisional").set_value(True).run()
     assert "2024-01" in _text(me)
 
@@ -292,7 +292,7 @@ def test_sign_in_logs_never_hold_a_password(app, provisional_warehouse: Path, ca
     at = _submit_sign_in(app(provisional_warehouse), password, password)  # the password typed as the name too
     assert at.error
     at = _submit_sign_in(at, name, password)
-    assert [t.value for t in at.title] == ["Overview"]
+    assert [t.value for t in at.title] == ["Committee home"]  # the default page
     assert "sign-in refused for an unknown user name" in caplog.text
     assert f"dashboard sign-in: {name}" in caplog.text
     assert password not in caplog.text

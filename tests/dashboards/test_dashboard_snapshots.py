@@ -22,7 +22,7 @@ from dashboards import queries, ui
 from dashboards import tables as T
 from pipelines import publish
 from scratch_warehouses import (
-    APPROVER, REVOKE, SCRATCH_RUN_ID, STALE, SUPPRESSED_VALUES, UNDECIDED, publish_scratch,
+    APPROVER, REVOKE, SCRATCH_RUN_ID, STALE, SUPPRESSED_VALUES, UNDECIDED, build_warehouse, publish_scratch,
 )
 from test_dashboard_pages import PAGES, PIPELINE_WAREHOUSES, assert_no_suppressed_values, rendered_text, warehouse
 
@@ -94,9 +94,10 @@ def test_pipeline_warehouse_banner_and_run_history(request, open_app, warehouse_
     assert newest["Snapshot"] == queries.snapshot_identity(snapshot)["snapshot_name"][0]
 
 
-def test_banner_of_a_warehouse_from_before_snapshots(open_app, legacy_warehouse: Path) -> None:
-    at = open_app(legacy_warehouse, PAGES["Budget execution"])
-    mtime = dt.datetime.fromtimestamp(legacy_warehouse.stat().st_mtime, tz=dt.UTC)
+def test_banner_of_a_warehouse_from_before_snapshots(open_app, tmp_path: Path) -> None:
+    plain = build_warehouse(tmp_path / "mizan.duckdb")  # a plain file, never published
+    at = open_app(plain, PAGES["Budget execution"])
+    mtime = dt.datetime.fromtimestamp(plain.stat().st_mtime, tz=dt.UTC)
     assert _banner(at) == (
         f"Data as of {mtime:%Y-%m-%d %H:%M:%S} UTC (file modification time; this warehouse records no "
         "publishing run)"
@@ -285,8 +286,11 @@ def test_overview_hides_a_provisional_wave_until_the_toggle(open_app, tmp_path: 
     assert_no_suppressed_values(rendered_text(at), "overview with provisional waves", SUPPRESSED_VALUES)
 
 
-def test_overview_explains_how_to_approve_when_nothing_is_approved(open_app, legacy_warehouse: Path) -> None:
-    at = open_app(legacy_warehouse, PAGES["Overview"])
+def test_overview_explains_how_to_approve_when_nothing_is_approved(open_app, tmp_path: Path) -> None:
+    pointer = tmp_path / "mizan.duckdb"
+    publish_scratch(pointer, approvals={("demo_services", "2023-01"): UNDECIDED, ("demo_services", "2024-01"): UNDECIDED,
+                                        ("talafar_water_2021", "2021-07"): UNDECIDED})
+    at = open_app(pointer, PAGES["Overview"])
     assert not at.dataframe and not at.get("plotly_chart")
     info = " ".join(i.value for i in at.info)
     assert "No survey wave is approved yet" in info

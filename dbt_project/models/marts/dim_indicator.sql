@@ -21,6 +21,7 @@ select
     i.sector,
     i.sector_name,
     i.sector_order,
+    i.indicator_order,
     i.name_en,
     i.name_ar,
     i.definition,

@@ -6,6 +6,7 @@ select
     -- display name and position of the sector (question_bank.yaml `sectors:`); the id when it has none
     coalesce(sector_name, sector)::varchar as sector_name,
     sector_order::integer        as sector_order,
+    indicator_order::integer     as indicator_order,
     name_en::varchar             as name_en,
     name_ar::varchar             as name_ar,
     definition::varchar          as definition,
