@@ -51,7 +51,8 @@
                population variance s2 = sum_D w (y - p)^2 / sum_D w = sum_D w y^2 / sum_D w - p^2 (no n/(n-1)
                factor, so that the two coincide for 0/1 data; exactly 0 when all answers are equal); NULL
                when s2 = 0 (up to rounding: s2 <= (1e-12 max(|p|, 1))^2).
-  Cost: two grouped passes over `observations` (domain x PSU sums; domain facts with the median weight),
+  Cost: three grouped passes over `observations` (domain x PSU sums; domain facts; domain x weight counts for
+    the median weight),
     then work on PSU rows only: memory follows the number of domain x PSU cells, not of units.
     excluded_share = sum(w | don't know/refused) / sum(w | substantive or don't know/refused), domain units.
                NULL when no unit of the domain gave either (e.g. all skipped by the form).
@@ -156,25 +157,60 @@ _se_domain as (
         sum(weight_d * y_d * y_d) as sum_weight_y_sq,
         min(y_d) as min_y,
         max(y_d) as max_y,
-        max(weight_d) / {{ mizan_median('weight_d') }} as weight_ratio_max_median,
+        max(weight_d) as max_weight_d,
         sum(case when is_nonresponse then weight end) as sum_weight_nonresponse,
         sum(case when is_answered or is_nonresponse then weight end) as sum_weight_asked
     from _se_units
     group by {{ key_list }}
 ),
 
-_se_point as (
+-- The median weight of the domain's answered units, from how many units carry each weight. A median
+-- aggregate keeps every value of every domain in memory at once and cannot spill to disk (at 300,000
+-- respondents it alone passed a 1.5 GB limit); weights repeat (one per stratum, or a few after calibration),
+-- so this frequency table is small, and its grouping spills when it is not. Same value as median(): the mean
+-- of the two middle values for an even count, written lo + (hi - lo) * 0.5 as DuckDB interpolates.
+_se_weight_freq as (
+    select
+        {{ key_list }},
+        weight_d,
+        count(*) as n_w
+    from _se_units
+    where weight_d is not null
+    group by {{ key_list }}, weight_d
+),
+
+_se_weight_cum as (
     select
         *,
-        min_y = max_y as y_constant,
+        sum(n_w) over (partition by {{ key_list }} order by weight_d rows between unbounded preceding and current row) as cum_n,
+        sum(n_w) over (partition by {{ key_list }}) as total_n
+    from _se_weight_freq
+),
+
+_se_weight_middle as (
+    select
+        {{ key_list }},
+        -- the values at positions floor((n + 1) / 2) and floor(n / 2) + 1 of the sorted weights
+        min(case when cum_n >= floor((total_n + 1) / 2.0) then weight_d end) as lower_middle,
+        min(case when cum_n >= floor(total_n / 2.0) + 1 then weight_d end) as upper_middle
+    from _se_weight_cum
+    group by {{ key_list }}
+),
+
+_se_point as (
+    select
+        d.*,
+        d.max_weight_d / (m.lower_middle + (m.upper_middle - m.lower_middle) * 0.5) as weight_ratio_max_median,
+        d.min_y = d.max_y as y_constant,
         case
-            when n_unweighted = 0 then null
+            when d.n_unweighted = 0 then null
             -- y is 0/1: all ones or all zeros
-            when estimate_type = 'proportion' and min_y = 1 and max_y = 1 then 1.0
-            when estimate_type = 'proportion' and min_y = 0 and max_y = 0 then 0.0
-            else sum_weight_y / sum_weight
+            when d.estimate_type = 'proportion' and d.min_y = 1 and d.max_y = 1 then 1.0
+            when d.estimate_type = 'proportion' and d.min_y = 0 and d.max_y = 0 then 0.0
+            else d.sum_weight_y / d.sum_weight
         end as estimate
-    from _se_domain
+    from _se_domain as d
+    left join _se_weight_middle as m using ({{ key_list }})
 ),
 
 -- Stage 2: per stratum, the sums of the domain's PSU scores z_hi (PSUs without an answered unit have z = 0)
@@ -402,21 +438,6 @@ end
         / (384.0 * pow({{ nu }}, 3))
     + (79.0 * pow({{ z }}, 9) + 776.0 * pow({{ z }}, 7) + 1482.0 * pow({{ z }}, 5)
         - 1920.0 * pow({{ z }}, 3) - 945.0 * {{ z }}) / (92160.0 * pow({{ nu }}, 4)))
-{%- endmacro %}
-
-
-{#- The median of a numeric SQL expression as an aggregate (NULLs skipped): DuckDB's median, else the
-    standard ordered-set percentile_cont(0.5), which both average the two middle values. -#}
-{% macro mizan_median(expr) -%}
-{{ return(adapter.dispatch('mizan_median')(expr)) }}
-{%- endmacro %}
-
-{% macro default__mizan_median(expr) -%}
-percentile_cont(0.5) within group (order by {{ expr }})
-{%- endmacro %}
-
-{% macro duckdb__mizan_median(expr) -%}
-median({{ expr }})
 {%- endmacro %}
 
 
