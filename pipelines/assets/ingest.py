@@ -237,9 +237,13 @@ class _SourceWriter:
     rows as they come (a survey wave at a time), ``finish`` adds the rest of the result and its audit rows.
     Values redacted as personal data on the way in are counted per source."""
 
+    #: rows written between checkpoints: DuckDB's memory holds about this much of what was written
+    CHECKPOINT_ROWS = 2_000_000
+
     def __init__(self, con, domain: str, tables: list[str], run_id: str):
         self.con, self.domain, self.tables, self.run_id = con, domain, tables, run_id
         self.redacted: dict[tuple[str, str, str], int] = {}
+        self.unsaved = 0
 
     def begin(self, source_id: str, plan: WavePlan | None) -> None:
         self.redacted = {}
@@ -248,8 +252,10 @@ class _SourceWriter:
     def insert(self, frames: dict[str, pl.DataFrame]) -> None:
         for table in self.tables:
             if table in frames and frames[table].height:
-                insert_frame(self.con, f"raw.{table}", frames[table], self.redacted)
-        self.con.execute("CHECKPOINT")  # a wave's rows go to the file: DuckDB's memory holds the next one only
+                self.unsaved += insert_frame(self.con, f"raw.{table}", frames[table], self.redacted)
+        if self.unsaved >= self.CHECKPOINT_ROWS:  # written rows go to the file instead of staying in memory
+            self.con.execute("CHECKPOINT")
+            self.unsaved = 0
 
     def finish(self, r: SourceResult) -> None:
         con, domain, run_id = self.con, self.domain, self.run_id

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -449,17 +450,20 @@ def ingest_survey_source(
         delivered |= {c for ps in prepared.values() for p in ps for c in p.part.df.columns}
         log_hashes |= apply_cleaning_logs(mapping, folder, prepared, result)  # reviewed cleaning logs, in order
         for wave_id, wave_files in prepared.items():
-            tables, dates[wave_id] = _load_wave(wave_id, wave_files, mapping, bank, result, used_forms)
+            loaded_files: list[tuple[pl.DataFrame, XLSForm | None, str]] = []
+            tables, dates[wave_id] = _load_wave(wave_id, wave_files, mapping, bank, result, used_forms, loaded_files)
             if mapping.weight.sample_frame is not None:
                 tables["survey_respondents"] = _sample_frame_weights(tables["survey_respondents"], mapping, folder)
             _check_strata_to_combine(tables["survey_respondents"], mapping)
             check_psu_strata(tables["survey_respondents"], mapping)
-            if flush is not None:
-                flush(tables)
-            else:
-                for k, frame in tables.items():
-                    parts[k].append(frame)
-            del tables  # flushed: not held while the next wave is read
+            # the fields as delivered (long: respondents x fields, the largest table) a slice at a time
+            for chunk in itertools.chain([tables], _delivered_slices(loaded_files, mapping, wave_id)):
+                if flush is not None:
+                    flush(chunk)
+                else:
+                    for k, frame in chunk.items():
+                        parts[k].append(frame)
+            del tables, loaded_files  # flushed: not held while the next wave is read
         del prepared
     if whole_source:
         _check_question_columns(mapping, delivered)
@@ -487,17 +491,22 @@ def _read_prepared(path: Path, mapping: SurveyMapping, folder: Path, forms: dict
 
 
 def _load_wave(wave_id: str, prepared: list[_Prepared], mapping: SurveyMapping, bank: dict, result: SourceResult,
-               used_forms: list[XLSForm]) -> tuple[dict[str, pl.DataFrame], pl.Series]:
+               used_forms: list[XLSForm], loaded_files: list[tuple[pl.DataFrame, XLSForm | None, str]],
+               ) -> tuple[dict[str, pl.DataFrame], pl.Series]:
     """Duplicates and edits across the wave's files, then each file's cells, then soft duplicates.
 
     Returns:
-        The wave's rows per table of :data:`WAVE_TABLES`, and its interview dates.
+        The wave's rows per table of :data:`WAVE_TABLES` but the fields as delivered, and its interview dates.
+        Each file's loaded rows (with its form and SHA-256) are appended to ``loaded_files``, for
+        :func:`_delivered_slices`.
     """
     resolve_duplicates([p.part for p in prepared], mapping)
     loaded, tables, dates = [], {k: [] for k in WAVE_TABLES}, []
     for p in prepared:
         out = _load_file(p, wave_id, mapping, bank, result)
-        loaded.append((p.part.file_name, out.pop("__loaded")))
+        ok = out.pop("__loaded")
+        loaded.append((p.part.file_name, ok))
+        loaded_files.append((ok, p.part.form, p.file.sha256))
         dates.append(out.pop("__dates"))
         for k, frame in out.items():
             tables[k].append(frame)
@@ -972,13 +981,10 @@ def _load_file(
         pl.lit(src_id).alias("source_id"), pl.lit(path.name).alias("file_name"), pl.lit(sha).alias("file_sha256"),
         pl.col("__row").cast(pl.Int64).alias("row_number"), "reason", pl.lit(None, pl.String).alias("sheet_name"),
     ))
-    submissions, multi = _as_delivered(ok, mapping, form, wave_id, sha)
     return {
         "survey_respondents": respondents,
         "survey_respondent_attributes": attributes,
         "survey_answers": long_answers,
-        "survey_submissions": submissions,
-        "survey_multi_select": multi,
         "survey_repeat_rows": repeat_rows,
         "__dates": respondents.select("interview_date"),
         "__loaded": ok,
@@ -1099,6 +1105,20 @@ def _repeat_groups(
             pl.when(pl.col("field_name").is_in(numeric)).then(_number(pl.col("value_text"))).alias("value_numeric"),
         ))
     return pl.concat(out, how="diagonal_relaxed") if out else pl.DataFrame()
+
+
+#: Loaded rows turned into the long tables of fields as delivered at a time (about 40 rows per respondent).
+DELIVERED_SLICE_ROWS = 25_000
+
+
+def _delivered_slices(delivered: list[tuple[pl.DataFrame, XLSForm | None, str]], mapping: SurveyMapping,
+                      wave_id: str) -> Iterator[dict[str, pl.DataFrame]]:
+    """``survey_submissions`` and ``survey_multi_select`` rows of a wave's loaded rows, per file, in slices of
+    :data:`DELIVERED_SLICE_ROWS` respondents (:func:`_as_delivered`)."""
+    for ok, form, sha in delivered:
+        for part in ok.iter_slices(DELIVERED_SLICE_ROWS):
+            submissions, multi = _as_delivered(part, mapping, form, wave_id, sha)
+            yield {"survey_submissions": submissions, "survey_multi_select": multi}
 
 
 def _as_delivered(
