@@ -162,6 +162,7 @@ _RTL_CSS = f"""
 .stApp [data-testid="stAlert"] {{ text-align: right; }}
 .stApp code {{ direction: ltr; unicode-bidi: embed; }}
 .stApp [data-testid="stDataFrame"], .stApp [data-testid="stTable"] {{ direction: rtl; }}
+.stApp .js-plotly-plot svg text {{ unicode-bidi: plaintext; }}
 """
 
 
@@ -333,7 +334,7 @@ def localize_frame(df: Any, lang: str | None = None) -> Any:
             col = col.map_elements(lambda v: format_decimal(v, 1, lang), return_dtype=pl.String)
         elif dtype == pl.Boolean:
             col = col.map_elements(lambda v: tr.gettext("yes") if v else tr.gettext("no"), return_dtype=pl.String)
-        out.append(col.alias(tr.gettext(name)))
+        out.append(col.alias(localize_number_text(tr.gettext(name), lang)))
     return df.select(out)
 
 
@@ -381,7 +382,25 @@ def localize_figure(fig: Any, lang: str | None = None) -> Any:
         t.x is not None and len(t.x) and isinstance(t.x[0], str) for t in fig.data if hasattr(t, "x"))
     if (horizontal_bars or categorical_x) and fig.layout.xaxis.autorange != "reversed":
         fig.update_xaxes(autorange="reversed")
-    fig.update_yaxes(side="right")
+    fig.update_yaxes(side="right", automargin=True)
+    # the tick labels' side gets the room (plotly's automargin does not widen a right-hand y axis here)
+    labels = [str(v) for t in fig.data if getattr(t, "y", None) is not None for v in t.y if isinstance(v, str)]
+    margin = fig.layout.margin
+    right = max(margin.l or 10, min(240, 16 + 7 * max((len(v) for v in labels), default=0)))
+    fig.update_layout(margin={"l": margin.r, "r": right})
+    tr = translations(lang)
+
+    def cell(v: Any) -> Any:
+        return localize_number_text(tr.gettext(v), lang) if isinstance(v, str) and v else v
+
+    for trace in fig.data:
+        if trace.type == "heatmap":  # the colour bar leaves the right side to the y axis
+            trace.update(colorbar={"x": -0.02, "xanchor": "right"})
+        text = getattr(trace, "text", None)
+        if isinstance(text, tuple | list):  # labels drawn in the plot: whole-cell labels and numbers
+            trace.text = [[cell(v) for v in row] if isinstance(row, tuple | list) else cell(row) for row in text]
+    if fig.layout.title.text:  # a right-to-left mark keeps a title that starts with a code in order
+        fig.layout.title.text = "\u200f" + fig.layout.title.text
     for ann in fig.layout.annotations or ():
         if ann.xref == "paper" and ann.x is not None:
             ann.update(x=1 - ann.x)

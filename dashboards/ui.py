@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards import access, data, queries
+from dashboards import access, data, i18n, queries
 from dashboards.i18n import N_, _
 from dashboards import tables as T
 from pipelines import publish
@@ -212,13 +212,33 @@ def rules_caption(path: str) -> str:
     the rule of that time and a note saying so). Returns the rule text, for the CSV downloads."""
     rules = estimation_rules(path)
     text = str(rules.get("rule_text") or T.SUPPRESSION_RULE)
-    st.caption(_(text))
+    st.caption(rules_on_screen(rules, text))
     if rules.get("origin") != "snapshot":
         st.caption(_(
             "This warehouse does not record its estimation rules (`marts.dim_estimation_rules`: it predates "
             "them); the rule above is the default of that time."
         ))
     return text
+
+
+def rules_on_screen(rules: Mapping[str, Any], text: str) -> str:
+    """The estimation rule as the reader reads it: in English the snapshot's ``rule_text`` verbatim; in
+    another language the same rule written from the snapshot's thresholds (the text itself is data)."""
+    keys = ("suppression_min_n", "suppression_min_n_eff", "confidence_level", "unreliable_ci_width",
+            "unreliable_relative_width")
+    if i18n.current_language() == "en" or any(rules.get(k) is None for k in keys):
+        return _(text)
+    return _(
+        "Suppression rule: an estimate is suppressed (not shown) when its unweighted n < {min_n} or its "
+        "effective n < {min_n_eff}, when no sampling variance can be estimated, or to protect another "
+        "suppressed cell (complementary suppression); it is flagged unreliable when its {level} confidence "
+        "interval is {width} percentage points wide or more, or wider than {relative} of the estimate "
+        "(NCHS 2017 style).").format(
+            min_n=i18n.format_decimal(rules["suppression_min_n"], 0),
+            min_n_eff=i18n.format_decimal(rules["suppression_min_n_eff"], 0),
+            level=i18n.format_percent(rules["confidence_level"], 0),
+            width=i18n.format_decimal(100 * rules["unreliable_ci_width"], 0),
+            relative=i18n.format_percent(rules["unreliable_relative_width"], 0))
 
 
 def provenance_banner(df: pl.DataFrame, source_col: str = "source_id") -> None:

@@ -48,7 +48,7 @@ with c1:
     source_id = st.selectbox(
         _("Source"),
         options=sources,
-        format_func=lambda s: f"{s}  [{T.data_label(s in synthetic_sources)}]",
+        format_func=lambda s: f"{s}  [{_(T.data_label(s in synthetic_sources))}]",
         key="budget_source",
     )
 by_source = budget.filter(pl.col("source_id") == source_id)
@@ -60,6 +60,7 @@ with c2:
         _("Budget scope"),
         options=scopes,
         index=scopes.index("total") if "total" in scopes else 0,
+        format_func=_,
         key="budget_scope",
     )
 selected = by_source.filter(pl.col("budget_scope") == scope)

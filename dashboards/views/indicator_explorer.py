@@ -346,7 +346,8 @@ with right, st.container(border=True):
             (N_("Indicator"), f"{ui.md_escape(i18n.pick_name(sheet.get('name_en') or indicator_id, sheet.get('name_ar')))} "
                           f"(`{indicator_id}`)"),
             (N_("Arabic name"), sheet.get("name_ar")),
-            (N_("Sector"), T.sector_label(sheet.get("sector_name"), sheet.get("sector"))),
+            (N_("Sector"), T.sector_label(i18n.pick_name(sheet.get("sector_name"), sheet.get("sector_name_ar")),
+                                          sheet.get("sector"))),
             (N_("Definition"), sheet.get("definition")),
             (N_("Numerator"), sheet.get("numerator")),
             (N_("Denominator"), sheet.get("denominator")),

@@ -165,7 +165,7 @@ if pcode is None:
     st.info(_("No governorate has an estimate in the waves shown."))
     st.stop()
 gov_name = i18n.pick_name(*govs.filter(pl.col("governorate_pcode") == pcode).select("name_en", "name_ar").row(0))
-snapshot = T.governorate_snapshot(i18n.localize_names(summary, path), gov_estimates, pcode)
+snapshot = T.governorate_snapshot(i18n.localize_names(summary, path), i18n.localize_names(gov_estimates), pcode)
 covered = snapshot.filter(pl.col("Status") != T.NOT_COVERED)
 i18n.dataframe(covered, hide_index=True)
 ui.coverage_caption(gov_estimates.filter(pl.col("governorate_pcode") == pcode))

@@ -96,11 +96,12 @@ def test_sign_in_with_the_form_and_out_again(app, provisional_warehouse: Path) -
     name, password = TEST_USERS["committee"]
     at = _submit_sign_in(at, name, password)
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["Overview"]
-    assert any(f"Signed in as **{name}**" in c.value for c in at.sidebar.caption)
+    # a committee member reads Arabic first: the role's default language, kept in the URL
+    assert [t.value for t in at.title] == ["نظرة عامة"]
+    assert any(f"مسجَّل الدخول باسم **{name}**" in c.value for c in at.sidebar.caption)
     at.button(key="sign_out").click().run()
     at.run()
-    assert [t.value for t in at.title] == ["mizan — sign in"]
+    assert [t.value for t in at.title] == ["ميزان — تسجيل الدخول"]
     assert _pages(at) == {"Sign in"}
 
 
