@@ -38,8 +38,9 @@ st.set_page_config(page_title="mizan — decentralization survey dashboard · م
 pointer = str(ui.resolve_warehouse_path())
 st.session_state[ui.POINTER_KEY] = pointer  # the users store lives beside the pointer
 user = auth.session_user()
-i18n.apply_direction(i18n.sync_language(signed_in=user is not None))
+lang = i18n.sync_language(signed_in=user is not None)
 if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
+    i18n.apply_direction(lang)
     st.navigation([st.Page(auth.sign_in_page, title=_("Sign in"), icon=":material/login:")], position="hidden").run()
     st.stop()
 
@@ -67,7 +68,8 @@ for spec in PAGES:
             default=spec.get("default", False)))
 page = st.navigation(navigation)
 
-with st.sidebar:
+with st.sidebar:  # the direction's markup here: a page's own elements start at the top of the main area
+    i18n.apply_direction(lang)
     i18n.language_switch()
     auth.sidebar(user)
     if access.allowed(user.role, access.QUALITY):  # file paths are the data engineers' business

@@ -130,8 +130,8 @@ def language_switch() -> None:
 
 
 def _(message: str) -> str:
-    """``message`` (English) in the current language."""
-    return translations(current_language()).gettext(message)
+    """``message`` (English) in the current language ('' stays '': gettext would return the header)."""
+    return translations(current_language()).gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -196,6 +196,8 @@ def apply_direction(lang: str | None = None) -> None:
 NUMBER_LOCALES = {"ar": "ar_IQ", "en": "en", "ckb": "ckb_IQ"}
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _LATIN_ONLY = re.compile(r"[A-Za-z]")
+#: unit suffixes of formatted estimates (tables.unit_suffix, tables.fmt_se), translated after the number
+_UNIT_SUFFIX = re.compile(r"(?<=\d) (h/day|h|pts)$")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
@@ -235,7 +237,12 @@ def localize_number_text(text: str, lang: str | None = None) -> str:
     """A number already written in English ('42.1%', '35.0–49.3%', '1,204', '<0.1 pts' stays as is) in
     ``lang``'s digits and separators, when the text holds no Latin letters; other text unchanged."""
     lang = lang or current_language()
-    if lang not in RTL_LANGUAGES or not text or _LATIN_ONLY.search(text):
+    if lang not in RTL_LANGUAGES or not text:
+        return text
+    unit = _UNIT_SUFFIX.search(text)  # '13.1 h/day', '<0.1 pts': the number, then its unit translated
+    if unit and not _LATIN_ONLY.search(text[:unit.start()]):
+        return localize_number_text(text[:unit.start()], lang) + translations(lang).gettext(unit.group(0))
+    if _LATIN_ONLY.search(text):
         return text
     decimal, group, percent = _symbols(lang)
 
@@ -327,7 +334,8 @@ def localize_frame(df: Any, lang: str | None = None) -> Any:
     for name, dtype in df.schema.items():
         col = pl.col(name)
         if dtype == pl.String:
-            col = col.map_elements(lambda v: localize_number_text(tr.gettext(v), lang), return_dtype=pl.String)
+            col = col.map_elements(lambda v: localize_number_text(tr.gettext(v), lang) if v else v,
+                                   return_dtype=pl.String)
         elif dtype.is_numeric() and not dtype.is_float():
             col = col.map_elements(lambda v: format_decimal(v, 0, lang), return_dtype=pl.String)
         elif dtype.is_float():
@@ -335,7 +343,23 @@ def localize_frame(df: Any, lang: str | None = None) -> Any:
         elif dtype == pl.Boolean:
             col = col.map_elements(lambda v: tr.gettext("yes") if v else tr.gettext("no"), return_dtype=pl.String)
         out.append(col.alias(localize_number_text(tr.gettext(name), lang)))
-    return df.select(out)
+    shown = df.select(out)
+    return shown.select(shown.columns[::-1]) if _fits(shown) else shown
+
+
+#: width (px) of the main area on a 1366 px screen, and of one character of the grid's font
+_TABLE_WIDTH_PX, _CHAR_PX = 880, 8
+
+
+def _fits(df: Any) -> bool:
+    """Whether the table shows whole without scrolling sideways. Streamlit's grid draws its columns left
+    to right and opens scrolled to the left, so a right-to-left order (first column on the right) is used
+    only for a table that fits: a wider one keeps its first columns, the ones that name the rows, in view."""
+    width = 0
+    for name in df.columns:
+        cells = df[name].cast(str, strict=False).drop_nulls().str.len_chars().max() if df.height else 0
+        width += 24 + _CHAR_PX * max(len(name), cells or 0)
+    return width <= _TABLE_WIDTH_PX
 
 
 def localize_column_config(config: dict[str, Any] | None, lang: str | None = None) -> dict[str, Any] | None:

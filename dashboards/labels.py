@@ -12,6 +12,7 @@ from dashboards.i18n import N_
 SCREEN_LABELS = (
     N_(" h"),
     N_(" h/day"),
+    N_(" pts"),
     N_("% of distance"),
     N_("% of distance baseline to target"),
     N_("95% CI"),

@@ -131,15 +131,21 @@ def test_numbers_for_arabic_readers_use_arabic_indic_digits_and_separators() -> 
     assert i18n.localize_number_text("35.0–49.3%", "ar") == "٣٥٫٠–٤٩٫٣٪"
     assert i18n.localize_number_text("1,204", "ar") == "١٬٢٠٤"
     assert i18n.localize_number_text("IQG01", "ar") == "IQG01"  # codes keep their digits
+    assert i18n.localize_number_text("13.1 h/day", "ar") == "١٣٫١ ساعة/يوم"  # a unit after the number
+    assert i18n.localize_number_text("<0.1 pts", "ar") == "<٠٫١ نقطة"
+    assert i18n.localize_number_text("Tal Afar 2 h", "ar") == "Tal Afar 2 h"
     assert i18n.localize_number_text("35.0–49.3%", "en") == "35.0–49.3%"
 
 
 def test_a_display_table_in_arabic_has_arabic_headers_labels_and_numbers() -> None:
     df = pl.DataFrame({"Governorate": ["Baghdad"], "Estimate": ["42.1%"], "Status": ["suppressed"],
                        "n": [1204], "Significant (95%)": [True]})
-    ar = i18n.localize_frame(df, "ar")
-    assert ar.columns == ["المحافظة", "التقدير", "الحالة", "n", "دالّ إحصائياً (٩٥٪)"]
-    assert ar.row(0) == ("Baghdad", "٤٢٫١٪", "محجوب", "١٬٢٠٤", "نعم")
+    ar = i18n.localize_frame(df, "ar")  # a table that fits the screen: its first column on the right
+    assert ar.columns == ["دالّ إحصائياً (٩٥٪)", "n", "الحالة", "التقدير", "المحافظة"]
+    assert ar.row(0) == ("نعم", "١٬٢٠٤", "محجوب", "٤٢٫١٪", "Baghdad")
+    wide = df.with_columns(pl.lit("x" * 150).alias("Message"), pl.lit("").alias("Note"))
+    ar_wide = i18n.localize_frame(wide, "ar")  # a wider one keeps its first columns in view
+    assert ar_wide.columns[:2] == ["المحافظة", "التقدير"] and ar_wide["ملاحظة"].to_list() == [""]
     assert i18n.localize_frame(df, "en") is df
     assert i18n.localize_column_config({"Estimate": 1}, "ar") == {"التقدير": 1}
 
