@@ -256,3 +256,12 @@ def test_the_sign_in_page_has_the_switch(monkeypatch: pytest.MonkeyPatch, scratc
     assert {t.label for t in at.text_input} == {"اسم المستخدم", "كلمة المرور"}
     at.radio(key=i18n.SWITCH_KEY).set_value("en").run()
     assert [t.value for t in at.title] == ["mizan — sign in"]
+
+
+def test_every_sector_of_the_question_bank_has_an_arabic_name() -> None:
+    from data_contracts.mapping import question_sectors
+
+    english, arabic = question_sectors(), question_sectors(lang="ar")
+    assert list(arabic) == list(english) and english["roads"] == "Roads and transport"
+    assert arabic["roads"] == "الطرق والنقل" and arabic["water"] == "المياه"
+    assert all(re.search("[\u0600-\u06ff]", name) for name in arabic.values()), arabic
