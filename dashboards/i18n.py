@@ -39,6 +39,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANG_KEY = "_mizan_lang"
 #: URL query parameter carrying the language
 LANG_PARAM = "lang"
+#: session state: this script run's language when no choice was made (the role's default, resolved once a
+#: run by ``sync_language``: it changes when the user signs in)
+RUN_LANG_KEY = "_mizan_lang_run"
 #: widget key of the language switch
 SWITCH_KEY = "_mizan_lang_switch"
 
@@ -80,9 +83,7 @@ def current_language() -> str:
         lang = st.session_state.get(LANG_KEY)
         if lang in LANGUAGES:
             return lang
-        # the role's default, remembered for this script run only (it changes when the user signs in)
-        run_key = "_mizan_lang_role_default"
-        lang = st.session_state.get(run_key)
+        lang = st.session_state.get(RUN_LANG_KEY)
         if lang in LANGUAGES:
             return lang
         return _role_default()
@@ -98,12 +99,12 @@ def sync_language(signed_in: bool) -> str:
     page leaves the URL alone: the role's default is not known before sign-in."""
     import streamlit as st
 
-    st.session_state.pop("_mizan_lang_role_default", None)
+    st.session_state.pop(RUN_LANG_KEY, None)
     chosen = st.query_params.get(LANG_PARAM)
     if chosen in LANGUAGES:
         st.session_state[LANG_KEY] = chosen
     lang = current_language()
-    st.session_state["_mizan_lang_role_default"] = lang
+    st.session_state[RUN_LANG_KEY] = lang
     if signed_in:
         if st.query_params.get(LANG_PARAM) != lang:
             st.query_params[LANG_PARAM] = lang
