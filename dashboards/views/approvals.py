@@ -60,7 +60,7 @@ if do_approve or do_revoke:
         meta = approve_wave(ui.current_pointer(), source_id, wave_id, decided_by=user.username,
                             note=note or None, revoke=bool(do_revoke), lock_timeout_s=30.0)
     except (ApprovalError, publish.WriterBusy, publish.WarehouseDamaged, OSError) as exc:
-        st.error(_("Not recorded: {exc}").format(exc=exc), icon=":material/error:")
+        st.error(_("Not recorded: {error}").format(error=exc), icon=":material/error:")
     else:
         data.clear()
         st.session_state[DONE_KEY] = _("{message} — published as a new snapshot.").format(

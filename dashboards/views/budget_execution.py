@@ -24,7 +24,7 @@ st.caption(
     _("Execution rate = expenditure / original approved allocation (PEFA PI-1), by governorate "
         "and fiscal year. A year without published figures is shown as **no data**, and a "
         "governorate the source does not cover as **not reported**, never as zero; Iraq passed no "
-        "federal budget law for {join}: such a year reads **no budget law**.").format(join=', '.join(str(y) for y in sorted(no_law)))
+        "federal budget law for {years}: such a year reads **no budget law**.").format(years=', '.join(str(y) for y in sorted(no_law)))
     + ("" if fiscal.height else _(" (This warehouse has no `marts.dim_fiscal_year`: those years are the "
        "dashboard's own list.)"))
 )
@@ -127,8 +127,8 @@ st.subheader(_("Per capita — `{source_id}`, {scope} budget  [{label}]").format
 if missing_pc:
     st.info(
         _("This warehouse predates per-capita amounts and the revised-allocation execution rate "
-            "(`marts.fct_budget_execution` has no `{value}`").format(value=missing_pc[0])
-        + (_(" and {value} more columns").format(value=len(missing_pc) - 1) if len(missing_pc) > 1 else "")
+            "(`marts.fct_budget_execution` has no `{column}`").format(column=missing_pc[0])
+        + (_(" and {n} more columns").format(n=len(missing_pc) - 1) if len(missing_pc) > 1 else "")
         + _("). Rebuild it with "
         "`mizan run --data-dir DIR` to see them."),
         icon=":material/info:",
@@ -146,10 +146,10 @@ else:
     unit = T.currency_label(currency, cpi_base)
     measure_label = _("Expenditure") if measure == "expenditure" else _("Original allocation")
     st.caption(
-        _("{capitalize} per person, in **{unit}**. Per capita = amount / population of that "
+        _("{measure} per person, in **{unit}**. Per capita = amount / population of that "
             "governorate and year. Amounts in USD are converted at the official rate of the fiscal "
             "year (`dim_fiscal_year.iqd_per_usd`), and IQD amounts to USD the same way. Constant IQD = "
-            "nominal IQD / (CPI of the year / CPI of {value}), the CPI base year of this build.").format(capitalize=measure_label, unit=unit, value=cpi_base or _("the base year"))
+            "nominal IQD / (CPI of the year / CPI of {base_year}), the CPI base year of this build.").format(measure=measure_label, unit=unit, base_year=cpi_base or _("the base year"))
     )
     if selected[column].null_count() == selected.height:
         why = (_("the source publishes no amounts") if not T.budget_has_amounts(selected)
@@ -163,7 +163,7 @@ else:
         i18n.dataframe(T.budget_pivot(pc_matrix), hide_index=True)
         methods = sorted({m for m in selected["population_method"].to_list() if m})
         if methods:
-            st.caption(_("Population: {join} (`stg_reference__population`).").format(join=', '.join(methods)))
+            st.caption(_("Population: {methods} (`stg_reference__population`).").format(methods=', '.join(methods)))
 
     st.subheader(_("Executed against the original and the revised allocation"))
     st.caption(
@@ -192,10 +192,10 @@ else:
             "capital / (capital + operating). **Allocation share / population share** = the "
             "governorate's share of the source's allocations that year / its share of the population "
             "of the governorates the source reports (1 = in proportion to population; not computed for "
-            "a partial source). **Real change** = constant IQD of {value} / the previous fiscal year's "
+            "a partial source). **Real change** = constant IQD of {base_year} / the previous fiscal year's "
             "− 1; when the two years are not comparable (no data, no budget law, partial) the reason "
             "is shown instead of a number. PEFA scores are not given: governorate budgets are not the "
-            "central government's.").format(value=cpi_base or _("the CPI base year"))
+            "central government's.").format(base_year=cpi_base or _("the CPI base year"))
     )
     if pefa.is_empty():
         st.info(_("`{source_id}` has no PEFA indicators (no budget lines with amounts).").format(source_id=source_id), icon=":material/info:")

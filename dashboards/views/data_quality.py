@@ -56,8 +56,8 @@ if failed:
         else _("file of {time} UTC").format(time=T.fmt_time(identity["published_at"]))
     )
     st.warning(
-        _("The last run `{get}` at {fmt_time} UTC {verb}: {md_escape}. Showing the last good "
-            "snapshot ({good}).").format(get=failed.get('run_id'), fmt_time=T.fmt_time(failed.get('finished_at') or failed.get('started_at')), verb=verb, md_escape=ui.md_escape(failed.get('message') or _('no message recorded')), good=good),
+        _("The last run `{run}` at {time} UTC {verb}: {message}. Showing the last good "
+            "snapshot ({good}).").format(run=failed.get('run_id'), time=T.fmt_time(failed.get('finished_at') or failed.get('started_at')), verb=verb, message=ui.md_escape(failed.get('message') or _('no message recorded')), good=good),
         icon=":material/warning:",
     )
 
@@ -78,7 +78,7 @@ else:
     else:
         last = history.row(0, named=True)
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric(_("Last run") if str(last.get("kind") or "run") == "run" else _("Last entry ({get})").format(get=last.get('kind')),
+        m1.metric(_("Last run") if str(last.get("kind") or "run") == "run" else _("Last entry ({kind})").format(kind=last.get('kind')),
                   str(last["run_id"])[:8])
         m2.metric(_("Status"), str(last["status"]))
         m3.metric(_("Finished"), T.fmt_time(last["finished_at"] or last["started_at"]))
@@ -168,9 +168,9 @@ else:
         st.info(_("No deliveries recorded for this selection."))
     else:
         st.caption(
-            _("What became of each file the run `{value}` found in the landing folder (the latest run, "
+            _("What became of each file the run `{run}` found in the landing folder (the latest run, "
                 "unless one is chosen above): new, unchanged, the same content as a registered file "
-                "(loaded once), or a corrected file that supersedes an earlier one.").format(value=deliveries['run_id'][0])
+                "(loaded once), or a corrected file that supersedes an earlier one.").format(run=deliveries['run_id'][0])
         )
         i18n.dataframe(T.deliveries_display(deliveries), hide_index=True)
 
@@ -310,8 +310,8 @@ else:
                 "respondents act as PSUs; combine: it is collapsed into a neighbouring stratum), the "
                 "variance strata and PSUs after the rule, degrees of freedom (PSUs − strata), how the "
                 "weights were made (delivered, equal, or from the sample frame), post-stratification, and "
-                "the weights' spread. Extreme weights: the largest weight is more than {fmt_weight} times "
-                "the median (this snapshot's rule), so a few respondents carry much of every estimate.").format(fmt_weight=T.fmt_weight(threshold))
+                "the weights' spread. Extreme weights: the largest weight is more than {ratio} times "
+                "the median (this snapshot's rule), so a few respondents carry much of every estimate.").format(ratio=T.fmt_weight(threshold))
         )
         i18n.dataframe(
             T.designs_display(designs, threshold),

@@ -124,9 +124,9 @@ if rows.is_empty():
 approval = T.approval_label(rows["approval_status"][0], bool(rows["is_approved"].all()))
 if approval != T.APPROVED_LABEL:
     st.warning(
-        _("**{capitalize}** — the M&E lead has not approved `{source_id}` · `{wave_id}` (approval: "
+        _("**{approval}** — the M&E lead has not approved `{source_id}` · `{wave_id}` (approval: "
             "`{APPROVE_COMMAND}`). Its estimates are not shown to the steering committee by default "
-            "and may still change.").format(capitalize=_(approval).capitalize(), source_id=source_id, wave_id=wave_id, APPROVE_COMMAND=T.APPROVE_COMMAND),
+            "and may still change.").format(approval=_(approval).capitalize(), source_id=source_id, wave_id=wave_id, APPROVE_COMMAND=T.APPROVE_COMMAND),
         icon=":material/pending_actions:",
     )
 
@@ -154,9 +154,9 @@ def _estimates_view() -> None:
     if scale_notes:
         st.info(
             _("**Scale:** `{source_id}` · `{wave_id}` asked this question on a scale of its own — "
-                "{join}. Its answers are counted as the question bank's {value} box. A scale without a "
+                "{notes}. Its answers are counted as the question bank's {box} box. A scale without a "
                 "middle answer (4 points) puts more households in the top and bottom boxes than a 5-point "
-                "scale does: compare with waves on the question bank's scale with care.").format(source_id=source_id, wave_id=wave_id, join='; '.join(scale_notes), value=_('top') if 'top box' in scale_notes[0] else _('bottom')),
+                "scale does: compare with waves on the question bank's scale with care.").format(source_id=source_id, wave_id=wave_id, notes='; '.join(scale_notes), box=_('top') if 'top box' in scale_notes[0] else _('bottom')),
             icon=":material/straighten:",
         )
     m1, m2, m3 = st.columns(3)

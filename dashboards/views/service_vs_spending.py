@@ -50,8 +50,8 @@ if data.is_empty():
             "which the middle of its fieldwork falls, and only with budget lines of a sector (water, "
             "electricity, health, education, waste collection, roads) for the same governorate and "
             "year. No wave's fieldwork falls in a fiscal year with such sector spending.\n\n- Survey "
-            "waves have fieldwork in: {value}\n- Budget figures cover fiscal years: {value2} (sector "
-            "lines are needed; totals by economic type alone match no indicator)").format(value=', '.join(map(str, wave_years)) or 'no wave with fieldwork dates', value2=', '.join(map(str, budget_years)) or 'none'),
+            "waves have fieldwork in: {wave_years}\n- Budget figures cover fiscal years: {budget_years} (sector "
+            "lines are needed; totals by economic type alone match no indicator)").format(wave_years=', '.join(map(str, wave_years)) or _('no wave with fieldwork dates'), budget_years=', '.join(map(str, budget_years)) or 'none'),
         icon=":material/info:",
     )
     st.stop()

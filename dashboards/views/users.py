@@ -17,8 +17,8 @@ me = auth.session_user()
 store = auth.store()
 
 st.title(_("Users"))
-st.caption(_("Roles: {join}. Command line: `mizan users add NAME --role ROLE`, `mizan users remove "
-    "NAME`, `mizan users list`.").format(join=', '.join(f'{r} ({_(U.ROLE_LABELS[r])})' for r in U.ROLES)))
+st.caption(_("Roles: {roles}. Command line: `mizan users add NAME --role ROLE`, `mizan users remove "
+    "NAME`, `mizan users list`.").format(roles=', '.join(f'{r} ({_(U.ROLE_LABELS[r])})' for r in U.ROLES)))
 rows = store.list()
 i18n.dataframe(pl.DataFrame(rows, schema={"username": pl.String, "role": pl.String, "email": pl.String,
                                         "created_at": pl.String, "has_password": pl.Boolean,
