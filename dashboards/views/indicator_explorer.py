@@ -162,11 +162,11 @@ def _estimates_view() -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric(
         _("Governorates with an estimate"),
-        gov_rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(),
+        i18n.format_decimal(gov_rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(), 0),
         help=_("Governorates only: the national estimate, “{NATIONAL_LABEL}”, is not counted").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)),
     )
-    m2.metric(_("Suppressed cells"), int(rows["is_suppressed"].sum()))
-    m3.metric(_("Unreliable cells"), int(rows["is_unreliable"].fill_null(False).sum()))
+    m2.metric(_("Suppressed cells"), i18n.format_decimal(int(rows["is_suppressed"].sum()), 0))
+    m3.metric(_("Unreliable cells"), i18n.format_decimal(int(rows["is_unreliable"].fill_null(False).sum()), 0))
     if not national_rows.is_empty():
         kind, unit = rows["indicator_type"][0], rows["unit"][0]
         parts = []
@@ -286,11 +286,11 @@ def _distribution_view() -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric(
         _("Governorates with a distribution"),
-        len({d["governorate_pcode"] for d in gov if not d["is_suppressed"]}),
+        i18n.format_decimal(len({d["governorate_pcode"] for d in gov if not d["is_suppressed"]}), 0),
         help=_("Governorates only: the national distribution, “{NATIONAL_LABEL}”, is not counted").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)),
     )
-    m2.metric(_("Suppressed distributions"), sum(1 for d in domains if d["is_suppressed"]))
-    m3.metric(_("Answers on the scale"), len(T.distribution_choices(rows)))
+    m2.metric(_("Suppressed distributions"), i18n.format_decimal(sum(1 for d in domains if d["is_suppressed"]), 0))
+    m3.metric(_("Answers on the scale"), i18n.format_decimal(len(T.distribution_choices(rows)), 0))
     st.plotly_chart(charts.distribution_bars(i18n.localize_names(rows), title=title), key="explorer_distribution")
     st.caption(
         _("Each bar is one area's answers (100 %), in the order of the question's scale. The top bar "

@@ -104,7 +104,7 @@ counts = national["status"].value_counts()
 c1, c2, c3 = st.columns(3)
 for col, key in zip((c1, c2, c3), STATUS_LABELS):
     n = counts.filter(pl.col("status") == key)["count"].sum() if counts.height else 0
-    col.metric(_(STATUS_LABELS[key]), int(n))
+    col.metric(_(STATUS_LABELS[key]), i18n.format_decimal(int(n), 0))
 
 st.subheader(_("Scorecard — by governorate"))
 by_gov = _labelled(card.filter((pl.col("governorate_pcode") != rf.NATIONAL) & (pl.col("kind") != "training")))
