@@ -331,6 +331,8 @@ def localize_frame(df: Any, lang: str | None = None) -> Any:
     if lang == "en" or df is None:
         return df
     tr = translations(lang)
+    if lang == "ar" and "Arabic name" in df.columns:  # the names are Arabic already: no second column of them
+        df = df.drop("Arabic name")
     out = []
     for name, dtype in df.schema.items():
         col = pl.col(name)
@@ -383,9 +385,10 @@ def dataframe(df: Any, column_config: dict[str, Any] | None = None, **kwargs: An
 # charts
 # --------------------------------------------------------------------------------------------------
 def localize_figure(fig: Any, lang: str | None = None) -> Any:
-    """A plotly figure laid out for ``lang``: in a right-to-left language the title sits on the right,
-    the y axis on the right, a category or wave axis runs right to left, the legend on the left, and
-    Arabic fonts and numbers (``separators``) are used. Returns ``fig`` (changed in place)."""
+    """A plotly figure laid out for ``lang``: in a right-to-left language the y axis sits on the right, a
+    category or wave axis and horizontal bars run right to left, the legend starts on the right (across the
+    top) or moves to the left (beside the plot), a colour bar moves to the left, labels drawn in the plot are
+    translated, and Arabic fonts and separators are used. Returns ``fig`` (changed in place)."""
     lang = lang or current_language()
     if lang not in RTL_LANGUAGES:
         return fig
@@ -395,7 +398,6 @@ def localize_figure(fig: Any, lang: str | None = None) -> Any:
               else {"x": -0.05, "xanchor": "right"})
     fig.update_layout(
         font={"family": ARABIC_FONTS},
-        title={"x": 0.98, "xanchor": "right"},
         legend=legend,
         hoverlabel={"align": "right"},
         separators=decimal + group,

@@ -359,7 +359,7 @@ with right, st.container(border=True):
              or None),
             (N_("Estimation method"), sheet.get("estimation_method")),
             (N_("CI method"), T.ci_method_label(sheet.get("ci_method"))),
-            (N_("Suppression rule"), rules_text.removeprefix("Suppression rule:").strip()),
+            (N_("Suppression rule"), ui.rules_on_screen(rules, rules_text).split(":", 1)[-1].strip()),
             (N_("Version"), sheet.get("version")),
             (N_("Direction of good change"), _(T.direction_label(sheet.get("direction")))),
         ]
