@@ -11,13 +11,14 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup demo test run dashboard dev benchmark
+.PHONY: setup demo test run dashboard dev benchmark translations
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
 		|| python3 -m pip install --quiet --user --break-system-packages uv
 	$(UV) sync --frozen --compile-bytecode
 	$(UV) run python -m pipelines.manifest
+	$(UV) run python -m dashboards.i18n compile
 
 demo: setup
 	$(UV) run mizan demo
@@ -37,3 +38,10 @@ dev: setup
 
 benchmark: setup
 	$(UV) run python benchmarks/pipeline.py
+
+# The dashboard's gettext catalogs (docs/translations.md): extract every _("…") of dashboards/ into the
+# template and merge it into each language's .po; then translate the new msgstr entries and run `make setup`.
+translations:
+	$(UV) run pybabel extract -F babel.cfg -o dashboards/locale/mizan.pot --project=mizan --no-wrap --no-location --sort-output .
+	$(UV) run pybabel update -D mizan -i dashboards/locale/mizan.pot -d dashboards/locale --no-wrap --ignore-obsolete --ignore-pot-creation-date
+	$(UV) run python -m dashboards.i18n compile

@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from dashboards import queries
+from dashboards.i18n import _
 
 PUBLISHED = "published"
 PROVISIONAL = "provisional"
@@ -104,8 +105,10 @@ def allowed(role: str | None, permission: str) -> bool:
 def require(role: str | None, permission: str, what: str) -> None:
     """Raise AccessDenied unless ``role`` has ``permission``; ``what`` names the thing refused."""
     if not allowed(role, permission):
-        who = f"a {role} session" if role in ROLE_PERMISSIONS else "a session that is not signed in"
-        raise AccessDenied(f"{what} is not available to {who} (needs the '{permission}' permission)")
+        who = (_("a {role} session").format(role=role) if role in ROLE_PERMISSIONS
+               else _("a session that is not signed in"))
+        raise AccessDenied(_("{what} is not available to {who} (needs the '{permission}' permission)").format(
+            what=what, who=who, permission=permission))
 
 
 def authorize(role: str | None, query_name: str, params: Mapping[str, Any],
@@ -115,7 +118,8 @@ def authorize(role: str | None, query_name: str, params: Mapping[str, Any],
     ``approved_waves()`` gives the (source_id, wave_id) pairs approved in the snapshot (called only
     when a wave is named). Raises AccessDenied (see the module docstring)."""
     if query_name not in QUERY_ACCESS:
-        raise AccessDenied(f"query {query_name!r} is not classified in dashboards/access.py; nobody may read it")
+        raise AccessDenied(_("query {name} is not classified in dashboards/access.py; nobody may read it").format(
+            name=repr(query_name)))
     permission, wave_scoped = QUERY_ACCESS[query_name]
     require(role, permission, f"`{query_name}`")
     params = dict(params)
@@ -129,9 +133,9 @@ def authorize(role: str | None, query_name: str, params: Mapping[str, Any],
         approved = approved_waves()
         for wave in named:
             if source is None or (str(source), str(wave)) not in approved:
-                raise AccessDenied(
-                    f"survey wave {source} / {wave} is provisional (not approved by the M&E lead): "
-                    f"a {role} session reads approved waves only")
+                raise AccessDenied(_(
+                    "survey wave {source} / {wave} is provisional (not approved by the M&E lead): "
+                    "a {role} session reads approved waves only").format(source=source, wave=wave, role=role))
     return params
 
 
@@ -143,7 +147,8 @@ def filter_result(role: str | None, query_name: str, df: pl.DataFrame) -> pl.Dat
         return df
     flags = [c for c in _APPROVAL_FLAGS if c in df.columns]
     if not flags:
-        raise AccessDenied(f"`{query_name}` does not say which waves are approved; not shown to a {role} session")
+        raise AccessDenied(_("`{name}` does not say which waves are approved; not shown to a {role} session").format(
+            name=query_name, role=role))
     return df.filter(pl.all_horizontal(pl.col(c).fill_null(False) for c in flags))
 
 

@@ -30,15 +30,18 @@ if str(_REPO) not in sys.path:
     except ImportError:
         sys.path.insert(0, str(_REPO))
 
-from dashboards import access, auth, ui  # noqa: E402
+from dashboards import access, auth, i18n, ui  # noqa: E402
+from dashboards.i18n import N_, _  # noqa: E402
 
-st.set_page_config(page_title="mizan — decentralization survey dashboard", layout="wide")
+st.set_page_config(page_title="mizan — decentralization survey dashboard · ميزان", layout="wide")
 
 pointer = str(ui.resolve_warehouse_path())
 st.session_state[ui.POINTER_KEY] = pointer  # the users store lives beside the pointer
 user = auth.session_user()
+lang = i18n.sync_language(signed_in=user is not None)
 if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
-    st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    i18n.apply_direction(lang)
+    st.navigation([st.Page(auth.sign_in_page, title=_("Sign in"), icon=":material/login:")], position="hidden").run()
     st.stop()
 
 snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
@@ -47,30 +50,34 @@ _PAGES = Path(__file__).resolve().parent / "views"
 # One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
 # A role sees only the pages it may; each page also refuses itself, and every read checks the role.
 PAGES = [
-    {"section": "Steering committee", "file": "home.py", "title": "Home", "icon": "home", "needs": access.PUBLISHED, "default": True},
-    {"section": "Steering committee", "file": "overview.py", "title": "Overview", "icon": "dashboard", "needs": access.PUBLISHED},
-    {"section": "Steering committee", "file": "results_framework.py", "title": "Results framework", "icon": "flag", "needs": access.PUBLISHED},
-    {"section": "Steering committee", "file": "budget_execution.py", "title": "Budget execution", "icon": "account_balance", "needs": access.PUBLISHED},
-    {"section": "Steering committee", "file": "service_vs_spending.py", "title": "Spending and services", "icon": "scatter_plot", "needs": access.PUBLISHED},
-    {"section": "M&E", "file": "indicator_explorer.py", "title": "Indicator explorer", "icon": "query_stats", "needs": access.DESIGN},
-    {"section": "M&E", "file": "approvals.py", "title": "Wave approval", "icon": "approval", "needs": access.APPROVE},
-    {"section": "Data engineering", "file": "data_quality.py", "title": "Data quality", "icon": "fact_check", "needs": access.QUALITY},
+    {"section": N_("Steering committee"), "file": "home.py", "title": N_("Home"), "icon": "home", "needs": access.PUBLISHED, "default": True},
+    {"section": N_("Steering committee"), "file": "overview.py", "title": N_("Overview"), "icon": "dashboard", "needs": access.PUBLISHED},
+    {"section": N_("Steering committee"), "file": "results_framework.py", "title": N_("Results framework"), "icon": "flag", "needs": access.PUBLISHED},
+    {"section": N_("Steering committee"), "file": "budget_execution.py", "title": N_("Budget execution"), "icon": "account_balance", "needs": access.PUBLISHED},
+    {"section": N_("Steering committee"), "file": "service_vs_spending.py", "title": N_("Spending and services"), "icon": "scatter_plot", "needs": access.PUBLISHED},
+    {"section": N_("M&E"), "file": "indicator_explorer.py", "title": N_("Indicator explorer"), "icon": "query_stats", "needs": access.DESIGN},
+    {"section": N_("M&E"), "file": "approvals.py", "title": N_("Wave approval"), "icon": "approval", "needs": access.APPROVE},
+    {"section": N_("Data engineering"), "file": "data_quality.py", "title": N_("Data quality"), "icon": "fact_check", "needs": access.QUALITY},
     # the users store lives beside the pointer, not in the snapshot: usable on a snapshot of any schema
-    {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS, "any_schema": True},
+    {"section": N_("Admin"), "file": "users.py", "title": N_("Users"), "icon": "manage_accounts", "needs": access.USERS, "any_schema": True},
 ]
 navigation: dict[str, list] = {}
 for spec in PAGES:
     if auth.page_allowed(spec, user.role):
-        navigation.setdefault(spec["section"], []).append(st.Page(
-            _PAGES / spec["file"], title=spec["title"], icon=f":material/{spec['icon']}:",
+        navigation.setdefault(_(spec["section"]), []).append(st.Page(
+            _PAGES / spec["file"], title=_(spec["title"]), icon=f":material/{spec['icon']}:",
+            url_path=Path(spec["file"]).stem,
             default=spec.get("default", False)))
 page = st.navigation(navigation)
 
-with st.sidebar:
+with st.sidebar:  # the direction's markup here: a page's own elements start at the top of the main area
+    i18n.apply_direction(lang)
+    i18n.language_switch()
     auth.sidebar(user)
     if access.allowed(user.role, access.QUALITY):  # file paths are the data engineers' business
-        st.caption(f"Warehouse (read-only): `{pointer}`")
-        st.caption(f"Snapshot: {ui.snapshot_caption(snapshot, pointer) if snapshot else 'none published'}")
+        st.caption(_("Warehouse (read-only): `{path}`").format(path=pointer))
+        st.caption(_("Snapshot: {snapshot}").format(
+            snapshot=ui.snapshot_caption(snapshot, pointer) if snapshot else _("none published")))
 
 if snapshot is None:
     ui.no_warehouse_error(pointer)

@@ -18,7 +18,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards import access
+from dashboards import access, i18n
+from dashboards.i18n import _
 from pipelines import users as U
 
 SESSION_KEY = "mizan_signed_in_user"
@@ -86,7 +87,8 @@ def require(permission: str, what: str) -> None:
     try:
         access.require(session_role(), permission, what)
     except access.AccessDenied as exc:
-        st.error(f"{exc}. Sign in with a role that may see it.", icon=":material/lock:")
+        st.error(_("{reason}. Sign in with a role that may see it.").format(reason=exc),
+                 icon=":material/lock:")
         st.stop()
 
 
@@ -120,38 +122,39 @@ def sign_out() -> None:
 def sign_in_page() -> None:
     """The only thing an unsigned session sees: the sign-in form (and the identity-provider button
     when configured). No warehouse path, no data."""
-    st.title("mizan — sign in")
-    st.caption("Decentralization survey and budget dashboard. Sign in to continue.")
+    i18n.language_switch()
+    st.title(_("mizan — sign in"))
+    st.caption(_("Decentralization survey and budget dashboard. Sign in to continue."))
     with st.form("sign_in", clear_on_submit=False):
-        username = st.text_input("User name", key="sign_in_username", autocomplete="username")
-        password = st.text_input("Password", type="password", key="sign_in_password",
+        username = st.text_input(_("User name"), key="sign_in_username", autocomplete="username")
+        password = st.text_input(_("Password"), type="password", key="sign_in_password",
                                  autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        submitted = st.form_submit_button(_("Sign in"), type="primary")
     if submitted:
         try:
             sign_in(username, password)
         except U.SignInRefused as exc:
-            st.error(str(exc), icon=":material/lock:")
+            st.error(_(str(exc)), icon=":material/lock:")
         else:
             st.rerun()
     if oidc_configured():
         st.divider()
-        if st.button("Sign in with the identity provider"):
+        if st.button(_("Sign in with the identity provider")):
             st.login()
         try:
             email = st.user.get("email") if st.user.is_logged_in else None
         except Exception:
             email = None
         if email:
-            st.warning(f"The identity `{email}` has no role in mizan: ask an admin to add it "
-                       "(`mizan users add NAME --role ROLE --email ADDRESS --no-password`).")
-    st.caption("Accounts are managed with `mizan users add|remove|list`; `mizan demo` prints demo accounts.")
+            st.warning(_("The identity `{email}` has no role in mizan: ask an admin to add it "
+                         "(`mizan users add NAME --role ROLE --email ADDRESS --no-password`).").format(email=email))
+    st.caption(_("Accounts are managed with `mizan users add|remove|list`; `mizan demo` prints demo accounts."))
 
 
 def sidebar(user: U.User) -> None:
     """'Signed in as …' and the sign-out button."""
-    st.caption(f"Signed in as **{user.username}** · {user.role_label}")
-    if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+    st.caption(_("Signed in as **{user}** · {role}").format(user=user.username, role=_(user.role_label)))
+    if st.button(_("Sign out"), key="sign_out", icon=":material/logout:"):
         sign_out()
         st.rerun()
 

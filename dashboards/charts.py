@@ -11,7 +11,9 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboards import i18n
 from dashboards import tables as T
+from dashboards.i18n import _
 
 BLUE = "#2b6cb0"
 AMBER = "#dd8a2b"
@@ -27,8 +29,8 @@ def _scale(kind: str | None, unit: str | None) -> float:
 
 def _axis_title(kind: str | None, unit: str | None) -> str:
     if T.is_proportion(kind, unit):
-        return "percent (95% CI)"
-    return f"{unit or 'value'} (95% CI)"
+        return _("percent (95% CI)")
+    return _("{unit} (95% CI)").format(unit=unit or _("value"))
 
 
 def _first(df: pl.DataFrame, col: str) -> Any:
@@ -63,7 +65,7 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     for r in df.iter_rows(named=True):
         label = T.area_name(r)
         if r.get("disaggregation") not in (None, "all"):
-            label = f"{label} · {T.disaggregation_label(r.get('disaggregation'), r.get('disaggregation_value'))}"
+            label = f"{label} · {_(T.disaggregation_label(r.get('disaggregation'), r.get('disaggregation_value')))}"
         rows.append({**r, "label": label, "national": T.is_national(r)})
     published = sorted(
         (r for r in rows if not r["is_suppressed"] and r["estimate"] is not None and not r["national"]),
@@ -89,34 +91,36 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
                 "thickness": 1.2,
             },
             text=[
-                T.fmt_value(r["estimate"], kind, unit) + (" unreliable" if unreliable_text and r.get("is_unreliable") else "")
+                i18n.localize_number_text(T.fmt_value(r["estimate"], kind, unit))
+                + (_(" unreliable") if unreliable_text and r.get("is_unreliable") else "")
                 for r in part
             ],
             textposition="inside",
             insidetextanchor="start",
             customdata=[
-                [T.fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit), r.get("n_unweighted")] for r in part
+                [i18n.localize_number_text(T.fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit)), r.get("n_unweighted")]
+                for r in part
             ],
-            hovertemplate="%{y}: %{text}<br>95% CI %{customdata[0]}<br>n = %{customdata[1]}<extra></extra>",
+            hovertemplate="%{y}: %{text}<br>" + _("95% CI") + " %{customdata[0]}<br>n = %{customdata[1]}<extra></extra>",
         )
 
     fig = go.Figure()
     for unreliable, name, color, pattern in (
-        (False, "estimate (95% CI)", BLUE, ""),
-        (True, "unreliable: wide CI", AMBER, "/"),
+        (False, _("estimate (95% CI)"), BLUE, ""),
+        (True, _("unreliable: wide CI"), AMBER, "/"),
     ):
         part = [r for r in published if bool(r.get("is_unreliable")) == unreliable]
         if part:
             fig.add_trace(bar(part, name, color, pattern, unreliable))
     if national:
-        fig.add_trace(bar(national, f"{T.NATIONAL_LABEL} (95% CI)", NATIONAL, "", True))
+        fig.add_trace(bar(national, _("{area} (95% CI)").format(area=_(T.NATIONAL_LABEL)), NATIONAL, "", True))
     if hidden:
         fig.add_trace(
             go.Scatter(
                 x=[0] * len(hidden),
                 y=[r["label"] for r in hidden],
                 mode="markers+text",
-                name="suppressed (not shown)",
+                name=_("suppressed (not shown)"),
                 marker={"symbol": "x", "color": GREY, "size": 11},
                 text=[T.status_label(True, r.get("suppression_reason"), False) for r in hidden],
                 textposition="middle right",
@@ -132,7 +136,7 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
         ref = national[0]
         fig.add_vline(
             x=_r(ref["estimate"] * scale), line={"color": NATIONAL, "dash": "dot", "width": 1.5},
-            annotation_text=f"{T.NATIONAL_LABEL}: {T.fmt_value(ref['estimate'], kind, unit)}",
+            annotation_text=f"{_(T.NATIONAL_LABEL)}: {i18n.localize_number_text(T.fmt_value(ref['estimate'], kind, unit))}",
             annotation_position="top", annotation_font={"color": NATIONAL, "size": 11},
         )
     x_axis: dict[str, Any] = {"title": _axis_title(kind, unit), "zeroline": True}
@@ -147,7 +151,7 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
         margin={"l": 10, "r": 10, "t": 70 if title else 40, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     )
-    return fig
+    return i18n.localize_figure(fig)
 
 
 #: Segment colours of an answer scale, best first (blue) to worst (orange): colour-blind safe,
@@ -178,7 +182,7 @@ def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     for d in domains:
         label = T.area_name(d)
         if d.get("disaggregation") not in (None, "all"):
-            label = f"{label} · {T.disaggregation_label(d.get('disaggregation'), d.get('disaggregation_value'))}"
+            label = f"{label} · {_(T.disaggregation_label(d.get('disaggregation'), d.get('disaggregation_value')))}"
         labels.append(label)
     shown = [(d, lab) for d, lab in zip(domains, labels, strict=True) if not d["is_suppressed"]]
     hidden = [(d, lab) for d, lab in zip(domains, labels, strict=True) if d["is_suppressed"]]
@@ -197,14 +201,14 @@ def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
             go.Bar(
                 x=xs, y=ys, orientation="h", name=T.choice_label(code), marker={"color": color},
                 text=texts, textposition="inside", insidetextanchor="middle", customdata=cis,
-                hovertemplate=f"%{{y}} — {T.choice_label(code)}: %{{text}}<br>95% CI %{{customdata}}<extra></extra>",
+                hovertemplate=f"%{{y}} — {_(T.choice_label(code))}: %{{text}}<br>{_('95% CI')} %{{customdata}}<extra></extra>",
             )
         )
     if hidden:
         fig.add_trace(
             go.Scatter(
                 x=[0] * len(hidden), y=[lab for _, lab in hidden], mode="markers+text",
-                name="suppressed (not shown)", marker={"symbol": "x", "color": GREY, "size": 11},
+                name=_("suppressed (not shown)"), marker={"symbol": "x", "color": GREY, "size": 11},
                 text=[T.status_label(True, d.get("suppression_reason"), False) for d, _ in hidden],
                 textposition="middle right", textfont={"color": "#555555"},
                 hovertemplate="%{y}: %{text}<extra></extra>",
@@ -216,13 +220,13 @@ def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     fig.update_layout(
         title=title or None,
         barmode="stack",
-        xaxis={"title": "share of answers, percent", "range": [0, 100]},
+        xaxis={"title": _("share of answers, percent"), "range": [0, 100]},
         yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
         height=max(260, 110 + 30 * len(order)),
         margin={"l": 10, "r": 10, "t": 70 if title else 40, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "traceorder": "normal"},
     )
-    return fig
+    return i18n.localize_figure(fig)
 
 
 def _estimate_line(
@@ -242,7 +246,7 @@ def _estimate_line(
         if r is not None and r["is_suppressed"]:
             fig.add_annotation(
                 x=label, y=annotation_y, yref="paper", yanchor="bottom" if annotation_y == 0 else "top",
-                showarrow=False, text=f"{area}: {T.status_label(True, r.get('suppression_reason'), False)}",
+                showarrow=False, text=f"{area}: {_(T.status_label(True, r.get('suppression_reason'), False))}",
                 font={"color": "#555555", "size": 11},
             )
     fig.add_trace(
@@ -281,9 +285,9 @@ def trend_figure(
         wave_ids = sw["wave_id"].to_list()
         approved = sw["is_approved"].to_list() if "is_approved" in sw.columns else [True] * sw.height
         x = [T.wave_label(w, a) for w, a in zip(wave_ids, approved, strict=True)]
-        tag = f" [{T.SYNTHETIC_LABEL}]" if source_id in synthetic_sources else " [real data]"
+        tag = f" [{_(T.SYNTHETIC_LABEL)}]" if source_id in synthetic_sources else f" [{_(T.REAL_LABEL)}]"
         if not all(a is True for a in approved):
-            tag += f" — incl. {T.PROVISIONAL_LABEL}"
+            tag += " — " + _("incl. {label}").format(label=_(T.PROVISIONAL_LABEL))
         area = T.area_label(gov_name, coverage.get(source_id))
         g = {r["wave_id"]: r for r in gov_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         m = {r["wave_id"]: r for r in medians.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
@@ -294,7 +298,7 @@ def trend_figure(
             for r in T.mask_suppressed(national_rows).filter(pl.col("source_id") == source_id).iter_rows(named=True)
         }
         if nat:
-            _estimate_line(fig, nat, wave_ids, x, scale, T.NATIONAL_LABEL, f"{T.NATIONAL_LABEL} — {source_id}{tag}",
+            _estimate_line(fig, nat, wave_ids, x, scale, _(T.NATIONAL_LABEL), f"{_(T.NATIONAL_LABEL)} — {source_id}{tag}",
                            {"color": NATIONAL}, {"symbol": "diamond", "size": 9}, annotation_y=1)
         fig.add_trace(
             go.Scatter(
@@ -302,9 +306,10 @@ def trend_figure(
                 y=[None if m.get(w) is None else _r(m[w]["median_estimate"] * scale) for w in wave_ids],
                 mode="lines+markers",
                 name=(
-                    f"median of estimates ({T.coverage_short(coverage[source_id])}) — {source_id}{tag}"
+                    _("median of estimates ({coverage})").format(coverage=T.coverage_short(coverage[source_id]))
+                    + f" — {source_id}{tag}"
                     if coverage.get(source_id)
-                    else f"median of governorates — {source_id}{tag}"
+                    else _("median of governorates") + f" — {source_id}{tag}"
                 ),
                 line={"dash": "dash", "color": GREY},
             )
@@ -313,13 +318,13 @@ def trend_figure(
     if T.is_proportion(kind, unit):
         y_axis["range"] = [0, 100]
     fig.update_layout(
-        xaxis={"title": "wave", "type": "category"},
+        xaxis={"title": _("wave"), "type": "category"},
         yaxis=y_axis,
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     )
-    return fig
+    return i18n.localize_figure(fig)
 
 
 def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = False) -> go.Figure:
@@ -331,7 +336,7 @@ def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = Fa
     govs = matrix["governorates"]
     hover = matrix.get("hover") or matrix["text"]
     if synthetic:
-        title = f"{title} — {T.SYNTHETIC_LABEL}" if title else T.SYNTHETIC_LABEL
+        title = f"{title} — {_(T.SYNTHETIC_LABEL)}" if title else _(T.SYNTHETIC_LABEL)
     values = [v for row in matrix["z"] for v in row if v is not None]
     # gap cells get their label from the text trace below, not from the heatmap (no doubled text)
     cell_text = [
@@ -342,7 +347,7 @@ def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = Fa
             z=matrix["z"], x=years, y=govs, text=cell_text, texttemplate="%{text}",
             customdata=hover,
             colorscale="YlGnBu", zmin=0, zmax=max([100.0, *values]),
-            colorbar={"title": "executed %"}, hoverongaps=False,
+            colorbar={"title": _("executed %")}, hoverongaps=False,
             hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>",
         )
     )
@@ -364,12 +369,12 @@ def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = Fa
     fig.update_layout(
         title={"text": title} if title else None,
         plot_bgcolor=NO_DATA_BG,
-        xaxis={"type": "category", "title": "fiscal year"},
+        xaxis={"type": "category", "title": _("fiscal year")},
         yaxis={"type": "category", "autorange": "reversed", "title": None},
         height=max(260, 110 + 34 * len(govs) + (30 if title else 0)),
         margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 40},
     )
-    return fig
+    return i18n.localize_figure(fig)
 
 
 def count_bars(df: pl.DataFrame, label_col: str, count_col: str, x_title: str) -> go.Figure:
@@ -385,7 +390,7 @@ def count_bars(df: pl.DataFrame, label_col: str, count_col: str, x_title: str) -
         xaxis={"title": x_title}, yaxis={"title": None, "type": "category"},
         height=max(200, 80 + 30 * agg.height), margin={"l": 10, "r": 10, "t": 20, "b": 40},
     )
-    return fig
+    return i18n.localize_figure(fig)
 
 
 def spending_scatter(
@@ -398,11 +403,11 @@ def spending_scatter(
     kind, unit = _first(points, "indicator_type"), _first(points, "indicator_unit")
     scale = _scale(kind, unit)
     if synthetic:
-        title = f"{title} — {T.SYNTHETIC_LABEL}" if title else T.SYNTHETIC_LABEL
+        title = f"{title} — {_(T.SYNTHETIC_LABEL)}" if title else _(T.SYNTHETIC_LABEL)
     fig = go.Figure()
     groups = [
-        ("published", BLUE, ~pl.col("is_unreliable").fill_null(False)),
-        ("⚠ unreliable (wide CI)", AMBER, pl.col("is_unreliable").fill_null(False)),
+        (_("published"), BLUE, ~pl.col("is_unreliable").fill_null(False)),
+        (_("⚠ unreliable (wide CI)"), AMBER, pl.col("is_unreliable").fill_null(False)),
     ]
     for name, color, cond in groups:
         sub = points.filter(cond)
@@ -413,11 +418,12 @@ def spending_scatter(
             p, m = _err(r["estimate"], r["ci_lower"], r["ci_upper"], scale)
             plus.append(p)
             minus.append(m)
-            partial = " (partial source: not a whole year)" if r.get("is_partial") else ""
+            partial = _(" (partial source: not a whole year)") if r.get("is_partial") else ""
             hover.append(
                 f"{T.gov_label(r['name_en'], r.get('name_ar'))}<br>{x_title}: "
-                f"{T.fmt_number(r[x_col], 0)}{partial}<br>{r['indicator_name']}: "
-                f"{T.fmt_value(r['estimate'], kind, unit)} (95% CI {T.fmt_ci(r['ci_lower'], r['ci_upper'], kind, unit)})"
+                f"{i18n.localize_number_text(T.fmt_number(r[x_col], 0))}{partial}<br>{r['indicator_name']}: "
+                f"{i18n.localize_number_text(T.fmt_value(r['estimate'], kind, unit))} ({_('95% CI')} "
+                f"{i18n.localize_number_text(T.fmt_ci(r['ci_lower'], r['ci_upper'], kind, unit))})"
             )
         partial_flags = [bool(v) for v in sub["is_partial"].to_list()]
         fig.add_trace(
@@ -425,7 +431,9 @@ def spending_scatter(
                 x=[_r(v) for v in sub[x_col].to_list()],
                 y=[_r(v * scale) for v in sub["estimate"].to_list()],
                 mode="markers+text", name=name,
-                text=[str(n) for n in sub["name_en"].to_list()], textposition="top center",
+                text=[i18n.pick_name(n, a) for n, a in zip(sub["name_en"].to_list(),
+                      sub["name_ar"].to_list() if "name_ar" in sub.columns else [None] * sub.height, strict=True)],
+                textposition="top center",
                 marker={"color": color, "size": 11,
                         "symbol": ["circle-open" if p else "circle" for p in partial_flags]},
                 error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
@@ -440,4 +448,4 @@ def spending_scatter(
         height=520, margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     )
-    return fig
+    return i18n.localize_figure(fig)

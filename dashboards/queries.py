@@ -240,12 +240,15 @@ def _scale_relation(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _sector_columns(con: duckdb.DuckDBPyConnection, alias: str) -> str:
-    """``sector_name, sector_order`` of ``marts.dim_indicator`` as ``alias``: the question bank's display
-    name and order, or, for a warehouse that predates them, the sector id turned into words and no order."""
+    """``sector_name, sector_order, sector_name_ar`` of ``marts.dim_indicator`` as ``alias``: the question
+    bank's display names (English, Arabic) and order, or, for a warehouse that predates them, the sector id
+    turned into words (the Arabic name then the English one) and no order."""
     name = _column_or_null(con, "marts.dim_indicator", "sector_name", alias)
+    name_ar = _column_or_null(con, "marts.dim_indicator", "sector_name_ar", alias)
     order = _column_or_null(con, "marts.dim_indicator", "sector_order", alias, "INTEGER")
     fallback = f"upper({alias}.sector[1]) || replace({alias}.sector[2:], '_', ' ')"
-    return f"coalesce({name}, {fallback}) AS sector_name, CAST({order} AS INTEGER) AS sector_order"
+    return (f"coalesce({name}, {fallback}) AS sector_name, CAST({order} AS INTEGER) AS sector_order, "
+            f"coalesce({name_ar}, {name}, {fallback}) AS sector_name_ar")
 
 
 def _area_level(con: duckdb.DuckDBPyConnection, g_alias: str, pcode: str) -> str:
@@ -488,7 +491,7 @@ def indicators(path: PathLike) -> pl.DataFrame:
 def _indicator_relation(con: duckdb.DuckDBPyConnection) -> str:
     """SQL of the latest version of each ``marts.dim_indicator`` row with ``sector_name`` and
     ``sector_order`` always present (see ``_sector_columns``)."""
-    have = [c for c in ("sector_name", "sector_order") if _has_column(con, "marts.dim_indicator", c)]
+    have = [c for c in ("sector_name", "sector_order", "sector_name_ar") if _has_column(con, "marts.dim_indicator", c)]
     star = f"i.* EXCLUDE ({', '.join(have)})" if have else "i.*"
     return f"SELECT {star}, {_sector_columns(con, 'i')} FROM ({_DIM_INDICATOR_LATEST}) i"
 
@@ -572,7 +575,7 @@ def indicator_options(path: PathLike) -> pl.DataFrame:
         f AS ({cells})
         SELECT f.indicator_id, any_value(i.name_en) AS name_en, any_value(i.sector) AS sector,
                any_value(i.sector_name) AS sector_name, any_value(i.sector_order) AS sector_order,
-               any_value(i.indicator_type) AS indicator_type,
+               any_value(i.sector_name_ar) AS sector_name_ar, any_value(i.indicator_type) AS indicator_type,
                f.source_id, f.wave_id, any_value(w.title) AS wave_title,
                any_value(w.fieldwork_start) AS fieldwork_start, f.disaggregation,
                coalesce(bool_or(coalesce(w.is_synthetic, f.is_synthetic)), false) AS is_synthetic,
@@ -711,6 +714,7 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
     Rows are ordered by sector (the question bank's order), then indicator name and source.
 
     Columns: indicator_id, indicator_name, name_ar, sector, sector_name (display name), sector_order,
+    sector_name_ar (the Arabic display name),
     indicator_type, unit, direction, source_id, wave_id, wave_title, coverage (NULL =
     governorate-wide), scale_note (the headline wave's own scale, NULL = the question bank's; see
     ``service_estimates``), n_waves (waves of the
@@ -810,7 +814,8 @@ def headline_summary(path: PathLike, approved_only: bool = False) -> pl.DataFram
         )
         SELECT a.indicator_id,
                coalesce(i.name_en, a.indicator_id) AS indicator_name,
-               i.name_ar, i.sector, i.sector_name, i.sector_order, i.indicator_type, i.unit, i.direction,
+               i.name_ar, i.sector, i.sector_name, i.sector_order, i.sector_name_ar, i.indicator_type, i.unit,
+               i.direction,
                a.source_id, a.wave_id, a.wave_title, a.coverage, sc.scale_note, a.n_waves, a.has_published,
                a.is_synthetic, {_APPROVAL_COLUMNS}, a.n_governorates, a.n_suppressed, a.n_unreliable,
                a.median_estimate, a.min_estimate, a.max_estimate,

@@ -219,8 +219,12 @@ def wave_label(wave_id: Any, is_approved: Any) -> str:
 
 
 def gov_label(name_en: Any, name_ar: Any = None) -> str:
-    """'Baghdad · بغداد' (English first; Arabic when known)."""
+    """'Baghdad · بغداد' (English first; Arabic when known); on an Arabic page the Arabic name alone."""
+    from dashboards.i18n import current_language
+
     name_en = name_en or ""
+    if name_ar and current_language() == "ar":
+        return str(name_ar)
     return f"{name_en} · {name_ar}" if name_ar else str(name_en)
 
 
@@ -1282,9 +1286,12 @@ PER_CAPITA_COLUMNS = {
 
 def currency_label(currency: str, cpi_base_year: Any = None) -> str:
     """'IQD', 'USD', or 'constant IQD of 2023' (the CPI base year)."""
+    from dashboards.i18n import _
+
     if currency == "constant IQD":
-        return f"constant IQD of {cpi_base_year}" if not _missing(cpi_base_year) else "constant IQD"
-    return currency
+        return _("constant IQD of {year}").format(year=cpi_base_year) if not _missing(cpi_base_year) else _(
+            "constant IQD")
+    return _(currency)
 
 
 def fmt_per_capita(v: Any, currency: str = "IQD") -> str:

@@ -22,8 +22,8 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards import access, data, queries, reporting
-from dashboards.i18n import _
+from dashboards import access, data, i18n, queries, reporting
+from dashboards.i18n import N_, _
 from dashboards import tables as T
 from pipelines import publish
 
@@ -35,7 +35,7 @@ POINTER_KEY = "_mizan_warehouse"
 SNAPSHOT_KEY = "_mizan_snapshot"
 #: session state: the vanished snapshot a rerun was already spent on (re-resolve once per snapshot)
 RERESOLVED_KEY = "_mizan_reresolved_after"
-BUILD_HINT = (
+BUILD_HINT = N_(
     "Build one with `mizan demo` (synthetic demo data) or `mizan run --data-dir DIR` (real data), "
     "or point the dashboard at an existing warehouse: "
     "`streamlit run dashboards/app.py -- --warehouse PATH` or `MIZAN_WAREHOUSE=PATH`."
@@ -115,8 +115,9 @@ def no_warehouse_error(pointer: str | Path) -> None:
     p = Path(pointer)
     detail = ""
     if p.is_symlink():
-        detail = f" It points to `{os.readlink(p)}`, which does not exist."
-    st.error(f"No warehouse found at `{pointer}`.{detail} {BUILD_HINT}", icon=":material/error:")
+        detail = " " + _("It points to `{target}`, which does not exist.").format(target=os.readlink(p))
+    st.error(_("No warehouse found at `{path}`.").format(path=pointer) + f"{detail} {_(BUILD_HINT)}",
+             icon=":material/error:")
 
 
 def _gone_error(path: str) -> None:
@@ -125,8 +126,9 @@ def _gone_error(path: str) -> None:
         no_warehouse_error(pointer)
     else:
         st.error(
-            f"The warehouse snapshot `{snapshot_label(path, pointer)}` was removed while this page was reading it "
-            f"and `{pointer}` names no newer one. Reload the page. {BUILD_HINT}",
+            _("The warehouse snapshot `{snapshot}` was removed while this page was reading it "
+              "and `{pointer}` names no newer one. Reload the page.").format(
+                snapshot=snapshot_label(path, pointer), pointer=pointer) + " " + _(BUILD_HINT),
             icon=":material/error:",
         )
 
@@ -140,7 +142,7 @@ def check_warehouse(path: str, schema: bool = True) -> bool:
     try:
         data.load("warehouse_tables", path)
     except access.AccessDenied as exc:
-        st.error(f"Refused: {exc}.", icon=":material/lock:")
+        st.error(_("Refused: {reason}.").format(reason=exc), icon=":material/lock:")
         return False
     except queries.WarehouseNotFound:
         _reresolve_vanished(path)
@@ -148,8 +150,8 @@ def check_warehouse(path: str, schema: bool = True) -> bool:
         return False
     except (duckdb.Error, OSError) as exc:
         st.error(
-            f"Could not open the warehouse at `{path}`: {exc}. If the pipeline is writing it right "
-            f"now, reload in a moment; otherwise rebuild it. {BUILD_HINT}",
+            _("Could not open the warehouse at `{path}`: {error}. If the pipeline is writing it right "
+              "now, reload in a moment; otherwise rebuild it.").format(path=path, error=exc) + " " + _(BUILD_HINT),
             icon=":material/error:",
         )
         return False
@@ -188,8 +190,9 @@ def require_tables(path: str, tables: Iterable[str], purpose: str) -> bool:
     if missing:
         names = ", ".join(f"`{t}`" for t in missing)
         st.error(
-            f"The warehouse at `{path}` has no {names}, needed for {purpose}. The build may be "
-            f"unfinished or from an older version. {BUILD_HINT}",
+            _("The warehouse at `{path}` has no {tables}, needed for {purpose}. The build may be "
+              "unfinished or from an older version.").format(path=path, tables=names, purpose=purpose)
+            + " " + _(BUILD_HINT),
             icon=":material/error:",
         )
         return False
@@ -202,14 +205,14 @@ def load(query_name: str, path: str, **params: Any) -> pl.DataFrame:
     try:
         return data.load(query_name, path, **params)
     except access.AccessDenied as exc:
-        st.error(f"Refused: {exc}.", icon=":material/lock:")
+        st.error(_("Refused: {reason}.").format(reason=exc), icon=":material/lock:")
     except queries.WarehouseNotFound:
         _reresolve_vanished(path)
         _gone_error(path)
     except (duckdb.Error, OSError) as exc:
         st.error(
-            f"Could not read `{query_name}` from the warehouse at `{path}`: {exc}. If the pipeline "
-            "is writing it right now, reload in a moment.",
+            _("Could not read `{query}` from the warehouse at `{path}`: {error}. If the pipeline "
+              "is writing it right now, reload in a moment.").format(query=query_name, path=path, error=exc),
             icon=":material/error:",
         )
     st.stop()
@@ -228,13 +231,33 @@ def rules_caption(path: str) -> str:
     the rule of that time and a note saying so). Returns the rule text, for the CSV downloads."""
     rules = estimation_rules(path)
     text = str(rules.get("rule_text") or T.SUPPRESSION_RULE)
-    st.caption(text)
+    st.caption(rules_on_screen(rules, text))
     if rules.get("origin") != "snapshot":
-        st.caption(
+        st.caption(_(
             "This warehouse does not record its estimation rules (`marts.dim_estimation_rules`: it predates "
             "them); the rule above is the default of that time."
-        )
+        ))
     return text
+
+
+def rules_on_screen(rules: Mapping[str, Any], text: str) -> str:
+    """The estimation rule as the reader reads it: in English the snapshot's ``rule_text`` verbatim; in
+    another language the same rule written from the snapshot's thresholds (the text itself is data)."""
+    keys = ("suppression_min_n", "suppression_min_n_eff", "confidence_level", "unreliable_ci_width",
+            "unreliable_relative_width")
+    if i18n.current_language() == "en" or any(rules.get(k) is None for k in keys):
+        return _(text)
+    return _(
+        "Suppression rule: an estimate is suppressed (not shown) when its unweighted n < {min_n} or its "
+        "effective n < {min_n_eff}, when no sampling variance can be estimated, or to protect another "
+        "suppressed cell (complementary suppression); it is flagged unreliable when its {level} confidence "
+        "interval is {width} percentage points wide or more, or wider than {relative} of the estimate "
+        "(NCHS 2017 style).").format(
+            min_n=i18n.format_decimal(rules["suppression_min_n"], 0),
+            min_n_eff=i18n.format_decimal(rules["suppression_min_n_eff"], 0),
+            level=i18n.format_percent(rules["confidence_level"], 0),
+            width=i18n.format_decimal(100 * rules["unreliable_ci_width"], 0),
+            relative=i18n.format_percent(rules["unreliable_relative_width"], 0))
 
 
 def provenance_banner(df: pl.DataFrame, source_col: str = "source_id") -> None:
@@ -246,13 +269,14 @@ def provenance_banner(df: pl.DataFrame, source_col: str = "source_id") -> None:
     real = sorted(pairs.filter(~pl.col("is_synthetic"))[source_col].to_list())
     if synthetic:
         st.warning(
-            f"**{T.SYNTHETIC_LABEL}** — generated for demonstration, not survey or budget results: "
-            + ", ".join(f"`{s}`" for s in synthetic),
+            _("**{label}** — generated for demonstration, not survey or budget results: {sources}").format(
+                label=_(T.SYNTHETIC_LABEL), sources=", ".join(f"`{s}`" for s in synthetic)),
             icon=":material/science:",
         )
     if real:
         st.info(
-            "**Real data** — published or collected data: " + ", ".join(f"`{s}`" for s in real),
+            _("**Real data** — published or collected data: {sources}").format(
+                sources=", ".join(f"`{s}`" for s in real)),
             icon=":material/verified:",
         )
 
@@ -270,11 +294,11 @@ def coverage_note(df: pl.DataFrame, source_col: str = "source_id") -> str | None
     if pairs.is_empty():
         return None
     parts = [
-        f"`{src}` covers **{md_escape(cov)}**: its estimates are not governorate-wide figures "
-        f"(labelled “{md_escape(T.coverage_short(cov))}”)"
+        _("`{source}` covers **{coverage}**: its estimates are not governorate-wide figures "
+          "(labelled “{label}”)").format(source=src, coverage=md_escape(cov), label=md_escape(T.coverage_short(cov)))
         for src, cov in pairs.iter_rows()
     ]
-    return "Coverage: " + "; ".join(parts) + "."
+    return _("Coverage: {parts}.").format(parts="; ".join(parts))
 
 
 def scale_note(df: pl.DataFrame) -> str | None:
@@ -291,12 +315,13 @@ def scale_note(df: pl.DataFrame) -> str | None:
     for (src, wave), group in noted.group_by("source_id", "wave_id", maintain_order=True):
         items = [f"{md_escape(n)}: {md_escape(note)}" for n, note in
                  group.select(name, "scale_note").unique(maintain_order=True).iter_rows()]
-        parts.append(f"`{src}` · `{wave}` answered on a scale of its own ({'; '.join(items)})")
-    return (
-        "Scale: " + "; ".join(parts) + ". Its answers are counted as the question bank's top or bottom box; "
+        parts.append(_("`{source}` · `{wave}` answered on a scale of its own ({items})").format(
+            source=src, wave=wave, items="; ".join(items)))
+    return _(
+        "Scale: {parts}. Its answers are counted as the question bank's top or bottom box; "
         "a 4-point scale has no middle answer, so more households land in those boxes than on the question "
         "bank's 5 points — compare such estimates with other sources with care."
-    )
+    ).format(parts="; ".join(parts))
 
 
 def scale_caption(df: pl.DataFrame) -> None:
@@ -328,11 +353,12 @@ def data_as_of_text(identity: Mapping[str, Any]) -> str:
     when = T.fmt_time(identity.get("data_published_at") or identity.get("published_at"))
     if identity.get("run_id"):
         data_run = str(identity.get("data_run_id") or identity["run_id"])
-        text = f"Data as of {when} UTC · run `{data_run[:8]}`"
+        text = _("Data as of {time} UTC · run `{run}`").format(time=when, run=data_run[:8])
         if data_run != str(identity["run_id"]):  # an approval published after the data run
-            text += f" · approvals updated {T.fmt_time(identity.get('published_at'))} UTC"
+            text += _(" · approvals updated {time} UTC").format(time=T.fmt_time(identity.get("published_at")))
         return text
-    return f"Data as of {when} UTC (file modification time; this warehouse records no publishing run)"
+    return _("Data as of {time} UTC (file modification time; this warehouse records no publishing run)").format(
+        time=when)
 
 
 def data_as_of_banner(snapshot: str) -> None:
@@ -356,7 +382,7 @@ def snapshot_caption(snapshot: str, pointer: str | None = None) -> str:
     try:
         size = Path(snapshot).stat().st_size
     except OSError:
-        return "not found"
+        return _("not found")
     return f"`{snapshot_label(snapshot, pointer)}` · {size / 1e6:.1f} MB"
 
 

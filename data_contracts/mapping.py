@@ -705,9 +705,19 @@ def load_question_bank(path: Path = QUESTION_BANK_PATH) -> dict[str, dict]:
     return data["questions"]
 
 
-def question_sectors(path: Path = QUESTION_BANK_PATH) -> dict[str, str]:
-    """Sector id -> display name, in the question bank's order."""
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8")).get("sectors", {}))
+def question_sectors(path: Path = QUESTION_BANK_PATH, lang: str = "en") -> dict[str, str]:
+    """Sector id -> display name in ``lang`` ('en' or 'ar'), in the question bank's order. A sector is
+    ``id: {en: Name, ar: الاسم}`` (or ``id: Name``, English only: its Arabic name is then the English).
+
+    Raises:
+        MappingError: a sector without an English name."""
+    out = {}
+    for sector, names in (yaml.safe_load(path.read_text(encoding="utf-8")).get("sectors") or {}).items():
+        names = names if isinstance(names, dict) else {"en": names}
+        if not names.get("en"):
+            raise MappingError(f"{path}: sector {sector!r} has no English name (en:)")
+        out[sector] = str(names.get(lang) or names["en"])
+    return out
 
 
 def load_indicators(path: Path = INDICATORS_PATH) -> dict[str, dict]:

@@ -79,7 +79,7 @@ RAW_DDL = {
         definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR, indicator_type VARCHAR,
         question_id VARCHAR, success_codes VARCHAR[], disaggregations VARCHAR[], ci_method VARCHAR,
         direction VARCHAR, source_questions VARCHAR, estimation_method VARCHAR, suppression_rule VARCHAR,
-        universe VARCHAR, sector_name VARCHAR, sector_order INTEGER, indicator_order INTEGER""",
+        universe VARCHAR, sector_name VARCHAR, sector_order INTEGER, indicator_order INTEGER, sector_name_ar VARCHAR""",
     "ref_governorates": """
         governorate_pcode VARCHAR NOT NULL, name_en VARCHAR, name_en_short VARCHAR, name_ar VARCHAR,
         name_ckb VARCHAR, name_kmr VARCHAR, region VARCHAR, iso3166_2 VARCHAR, adm1_pcode_ocha2014 VARCHAR,

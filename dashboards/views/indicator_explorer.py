@@ -17,38 +17,41 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui
+from dashboards import access, auth, charts, i18n, queries, ui
 from dashboards import tables as T
+from dashboards.i18n import N_, _
 
-auth.require(access.DESIGN, "The indicator explorer")
+auth.require(access.DESIGN, _("The indicator explorer"))
 path = ui.current_warehouse()
 
-st.title("Indicator explorer")
+st.title(_("Indicator explorer"))
 st.caption(
-    "Pick an indicator, a survey wave and a breakdown: governorate estimates with 95% confidence "
-    f"intervals, the national estimate, “{T.NATIONAL_LABEL}”, when the survey reached every governorate, "
-    "the change since the previous wave, the design information behind them, and the indicator's "
-    "reference sheet. Answer distributions show the share of every answer."
+    _("Pick an indicator, a survey wave and a breakdown: governorate estimates with 95% "
+        "confidence intervals, the national estimate, “{NATIONAL_LABEL}”, when the survey reached "
+        "every governorate, the change since the previous wave, the design information behind "
+        "them, and the indicator's reference sheet. Answer distributions show the share of every "
+        "answer.").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL))
 )
 
-if not ui.require_tables(path, queries.SERVICE_TABLES, "the indicator explorer"):
+if not ui.require_tables(path, queries.SERVICE_TABLES, _("the indicator explorer")):
     st.stop()
 rules = ui.estimation_rules(path)
 rules_text = ui.rules_caption(path)
 
 options = ui.load("indicator_options", path)
 if options.is_empty():
-    st.info("This warehouse has no indicator estimates yet.")
+    st.info(_("This warehouse has no indicator estimates yet."))
     st.stop()
 
 
 def _approval_text(w: dict[str, Any]) -> str:
     """'approved by Layla on 2024-06-01 09:00:00 (note)' or the provisional label with the last
     decision, from a ``queries.waves`` row."""
-    label = T.approval_label(w.get("approval_status"), w.get("is_approved"))
+    label = _(T.approval_label(w.get("approval_status"), w.get("is_approved")))
     if w.get("approval_by") or w.get("approval_at"):
-        verb = {"approve": "approved", "revoke": "revoked"}.get(w.get("approval_action") or "", "decided")
-        label += f"; last decision: {verb} by {w.get('approval_by') or 'unknown'} on {T.fmt_time(w.get('approval_at'))}"
+        verb = {"approve": _("approved"), "revoke": _("revoked")}.get(w.get("approval_action") or "", _("decided"))
+        label += _("; last decision: {verb} by {who} on {time}").format(
+            verb=verb, who=w.get("approval_by") or _("unknown"), time=T.fmt_time(w.get("approval_at")))
         if w.get("approval_note"):
             label += f" ({w['approval_note']})"
     return label
@@ -61,24 +64,25 @@ def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> 
     return st.selectbox(label, options=values, format_func=lambda v: labels.get(v, str(v)), key=key)
 
 
-ALL_SECTORS = "All sectors"
+ALL_SECTORS = "all"
 c1, c2, c3 = st.columns([2, 2, 1])
 with c1:
     # sectors by their question-bank names and order (options come sorted by sector, then indicator name)
-    options = options.with_columns(
+    options = i18n.localize_names(options, path).with_columns(
         pl.struct("sector_name", "sector").map_elements(
             lambda r: T.sector_label(r["sector_name"], r["sector"]), return_dtype=pl.String
         ).alias("sector_label")
     )
     sectors = options["sector_label"].unique(maintain_order=True).to_list()
-    sector = _select("Sector", [ALL_SECTORS, *sectors], {}, "explorer_sector")
+    sector = _select(_("Sector"), [ALL_SECTORS, *sectors], {ALL_SECTORS: _("All sectors")}, "explorer_sector")
     shown = options if sector == ALL_SECTORS else options.filter(pl.col("sector_label") == sector)
     meta = shown.select("indicator_id", "name_en", "indicator_type").unique("indicator_id", maintain_order=True)
+    names_ar = i18n.indicator_names_ar(path)
     names = {
-        i: (n or i) + (" — answer distribution" if t == "distribution" else "")
+        i: i18n.pick_name(n or i, names_ar.get(i)) + (_(" — answer distribution") if t == "distribution" else "")
         for i, n, t in meta.iter_rows()
     }
-    indicator_id = _select("Indicator", list(names), names, "explorer_indicator")
+    indicator_id = _select(_("Indicator"), list(names), names, "explorer_indicator")
 ind_opts = options.filter(pl.col("indicator_id") == indicator_id)
 is_distribution = ind_opts["indicator_type"][0] == "distribution"
 with c2:
@@ -89,19 +93,19 @@ with c2:
         f"{r['source_id']}|{r['wave_id']}": (
             f"{r['source_id']} · {r['wave_id']}"
             + (f" — {r['wave_title']}" if r["wave_title"] else "")
-            + f"  [{T.data_label(r['is_synthetic'])}]"
-            + ("" if r["is_approved"] else f"  [{T.approval_label(r['approval_status'], False)}]")
+            + f"  [{_(T.data_label(r['is_synthetic']))}]"
+            + ("" if r["is_approved"] else f"  [{_(T.approval_label(r['approval_status'], False))}]")
         )
         for r in waves.iter_rows(named=True)
     }
-    wave_key = _select("Source · wave", list(wave_labels), wave_labels, "explorer_wave")
+    wave_key = _select(_("Source · wave"), list(wave_labels), wave_labels, "explorer_wave")
 source_id, wave_id = wave_key.split("|", 1)
 with c3:
     disaggs = ind_opts.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))[
         "disaggregation"
     ].to_list()
-    disagg_labels = {d: T.disaggregation_name(d) for d in disaggs}
-    disaggregation = _select("Breakdown", disaggs, disagg_labels, "explorer_disaggregation")
+    disagg_labels = {d: _(T.disaggregation_name(d)) for d in disaggs}
+    disaggregation = _select(_("Breakdown"), disaggs, disagg_labels, "explorer_disaggregation")
 
 if is_distribution:
     rows = ui.load(
@@ -115,14 +119,14 @@ else:
     )
 ui.provenance_banner(rows)
 if rows.is_empty():
-    st.info("No estimates for this selection.")
+    st.info(_("No estimates for this selection."))
     st.stop()
 approval = T.approval_label(rows["approval_status"][0], bool(rows["is_approved"].all()))
 if approval != T.APPROVED_LABEL:
     st.warning(
-        f"**{approval.capitalize()}** — the M&E lead has not approved `{source_id}` · `{wave_id}` "
-        f"(approval: `{T.APPROVE_COMMAND}`). Its estimates are not shown to the steering committee "
-        "by default and may still change.",
+        _("**{approval}** — the M&E lead has not approved `{source_id}` · `{wave_id}` (approval: "
+            "`{APPROVE_COMMAND}`). Its estimates are not shown to the steering committee by default "
+            "and may still change.").format(approval=_(approval).capitalize(), source_id=source_id, wave_id=wave_id, APPROVE_COMMAND=T.APPROVE_COMMAND),
         icon=":material/pending_actions:",
     )
 
@@ -139,9 +143,9 @@ scale_notes = (
 if scale_notes:
     title += " — " + "; ".join(scale_notes)
 if rows["is_synthetic"].any():
-    title += f" — {T.SYNTHETIC_LABEL}"
+    title += f" — {_(T.SYNTHETIC_LABEL)}"
 if approval != T.APPROVED_LABEL:
-    title += f" — {approval}"
+    title += f" — {_(approval)}"
 suffix = f"{indicator_id}_{source_id}_{wave_id}_{disaggregation}"
 
 
@@ -149,96 +153,96 @@ def _estimates_view() -> None:
     gov_rows, national_rows = T.split_national(rows)
     if scale_notes:
         st.info(
-            f"**Scale:** `{source_id}` · `{wave_id}` asked this question on a scale of its own — "
-            f"{'; '.join(scale_notes)}. Its answers are counted as the question bank's "
-            f"{'top' if 'top box' in scale_notes[0] else 'bottom'} box. A scale without a middle answer "
-            "(4 points) puts more households in the top and bottom boxes than a 5-point scale does: compare "
-            "with waves on the question bank's scale with care.",
+            _("**Scale:** `{source_id}` · `{wave_id}` asked this question on a scale of its own — "
+                "{notes}. Its answers are counted as the question bank's {box} box. A scale without a "
+                "middle answer (4 points) puts more households in the top and bottom boxes than a 5-point "
+                "scale does: compare with waves on the question bank's scale with care.").format(source_id=source_id, wave_id=wave_id, notes='; '.join(scale_notes), box=_('top') if 'top box' in scale_notes[0] else _('bottom')),
             icon=":material/straighten:",
         )
     m1, m2, m3 = st.columns(3)
     m1.metric(
-        "Governorates with an estimate",
-        gov_rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(),
-        help=f"Governorates only: the national estimate, “{T.NATIONAL_LABEL}”, is not counted",
+        _("Governorates with an estimate"),
+        i18n.format_decimal(gov_rows.filter(~pl.col("is_suppressed"))["governorate_pcode"].n_unique(), 0),
+        help=_("Governorates only: the national estimate, “{NATIONAL_LABEL}”, is not counted").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)),
     )
-    m2.metric("Suppressed cells", int(rows["is_suppressed"].sum()))
-    m3.metric("Unreliable cells", int(rows["is_unreliable"].fill_null(False).sum()))
+    m2.metric(_("Suppressed cells"), i18n.format_decimal(int(rows["is_suppressed"].sum()), 0))
+    m3.metric(_("Unreliable cells"), i18n.format_decimal(int(rows["is_unreliable"].fill_null(False).sum()), 0))
     if not national_rows.is_empty():
         kind, unit = rows["indicator_type"][0], rows["unit"][0]
         parts = []
         for r in T.mask_suppressed(national_rows).iter_rows(named=True):
             group = T.disaggregation_label(r.get("disaggregation"), r.get("disaggregation_value"))
-            head = "" if group == "all" else f"{group}: "
+            head = "" if group == "all" else f"{_(group)}: "
             if r["is_suppressed"]:
-                parts.append(head + T.status_label(True, r.get("suppression_reason"), False))
+                parts.append(head + _(T.status_label(True, r.get("suppression_reason"), False)))
             else:
                 parts.append(
-                    head + f"**{T.fmt_value(r['estimate'], kind, unit)}** "
-                    f"(95% CI {T.fmt_ci(r['ci_lower'], r['ci_upper'], kind, unit)})"
-                    + (" ⚠ unreliable" if r.get("is_unreliable") else "")
+                    head + _("**{estimate}** (95% CI {ci})").format(
+                        estimate=i18n.localize_number_text(T.fmt_value(r["estimate"], kind, unit)),
+                        ci=i18n.localize_number_text(T.fmt_ci(r["ci_lower"], r["ci_upper"], kind, unit)))
+                    + (_(" ⚠ unreliable") if r.get("is_unreliable") else "")
                 )
-        st.markdown(f"**{T.NATIONAL_LABEL}** (design-based national estimate, not a governorate): " + "; ".join(parts))
+        st.markdown(_("**{NATIONAL_LABEL}** (design-based national estimate, not a governorate): ").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)) + "; ".join(parts))
 
-    st.plotly_chart(charts.indicator_bars(rows, title=title), key="explorer_bars")
+    st.plotly_chart(charts.indicator_bars(i18n.localize_names(rows), title=title), key="explorer_bars")
     st.caption(
-        "Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
+        _("Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
         "Grey ✕: suppressed — too few respondents, no estimate is shown (nor any statistic "
-        "computed from the answers)."
-        + (f" Purple bar (top) and dotted line: the national estimate, “{T.NATIONAL_LABEL}”: a reference, "
-           "not ranked among the governorates." if not national_rows.is_empty() else "")
+        "computed from the answers).")
+        + (_(" Purple bar (top) and dotted line: the national estimate, “{NATIONAL_LABEL}”: a "
+            "reference, not ranked among the governorates.").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)) if not national_rows.is_empty() else "")
     )
     ui.coverage_caption(rows)
 
-    display = T.estimates_display(rows)
+    display = T.estimates_display(i18n.localize_names(rows))
     if disaggregation == "all":
         display = display.drop("Group")
-    st.dataframe(
+    i18n.dataframe(
         display,
         hide_index=True,
         column_config={
-            "n": st.column_config.NumberColumn("n", help="Unweighted respondents with a substantive answer"),
-            "PSUs": st.column_config.NumberColumn("PSUs", help="PSUs with an answer in this domain"),
+            "n": st.column_config.NumberColumn("n", help=_("Unweighted respondents with a substantive answer")),
+            "PSUs": st.column_config.NumberColumn(_("PSUs"), help=_("PSUs with an answer in this domain")),
             "Single-PSU rule": st.column_config.TextColumn(
-                help="What a stratum with a single PSU does in the variance (skip | certainty units | combine)"
+                help=_("What a stratum with a single PSU does in the variance (skip | certainty units | combine)")
             ),
             "Scale": st.column_config.TextColumn(
-                help="The wave's own answer scale when it is not the question bank's (e.g. 4 points declared "
-                "onto the top box); blank = the question bank's scale"
+                help=_("The wave's own answer scale when it is not the question bank's (e.g. 4 points declared "
+                "onto the top box); blank = the question bank's scale")
             ),
         },
     )
     st.download_button(
-        "Download this table (CSV)",
+        _("Download this table (CSV)"),
         data=T.to_csv_bytes(T.estimates_export(rows, rules_text)),
         file_name=f"mizan_{suffix}.csv",
         mime="text/csv",
         on_click="ignore",
         key="explorer_download",
-        help="Proportions as fractions; suppressed cells have no estimate, SE, CI or any other "
+        help=_("Proportions as fractions; suppressed cells have no estimate, SE, CI or any other "
         "statistic computed from the answers. area_level: national for Iraq as a whole (IQ). "
         "coverage: blank = the whole governorate. scale_note: blank = the question bank's answer scale. "
         "approval_status: approved, or provisional (not "
-        "approved by the M&E lead). estimation_rules: the rules these numbers were made with.",
+        "approved by the M&E lead). estimation_rules: the rules these numbers were made with."),
     )
 
     # --- change since the previous wave --------------------------------------------------
     source_waves = all_waves.filter(pl.col("source_id") == source_id)["wave_id"].to_list()
     position = source_waves.index(wave_id) if wave_id in source_waves else -1
     previous = source_waves[position - 1] if position > 0 else None
-    st.subheader("Change since the previous wave" + (f" ({previous} → {wave_id})" if previous else ""))
+    st.subheader(_("Change since the previous wave") + (f" ({previous} → {wave_id})" if previous else ""))
     if previous is None:
-        st.info(f"`{wave_id}` is the first wave of `{source_id}`: there is no earlier wave to compare with.")
+        st.info(_("`{wave_id}` is the first wave of `{source_id}`: there is no earlier wave to compare with.").format(wave_id=wave_id, source_id=source_id))
         return
     if "marts.fct_indicator_change" in ui.missing_tables(path, ["marts.fct_indicator_change"]):
-        st.info("This warehouse has no `marts.fct_indicator_change` (it predates changes between waves).")
+        st.info(_("This warehouse has no `marts.fct_indicator_change` (it predates changes between waves)."))
         return
     changes = ui.load(
         "indicator_changes", path,
         indicator_id=indicator_id, source_id=source_id, wave_to=wave_id, disaggregation=disaggregation,
     )
     if changes.is_empty():
-        st.info(f"No change was computed between `{previous}` and `{wave_id}` for this selection.")
+        st.info(_("No change was computed between `{previous}` and `{wave_id}` for this selection.").format(previous=previous, wave_id=wave_id))
         return
     # waves asked on different scales (e.g. 4 points, then the question bank's 5): say so with the change
     before = ui.load("service_estimates", path, indicator_id=indicator_id, source_id=source_id,
@@ -247,32 +251,32 @@ def _estimates_view() -> None:
               for w, df in ((previous, before), (wave_id, rows))}
     if scales[previous] != scales[wave_id]:
         st.warning(
-            "The two waves were asked on different answer scales — "
-            + "; ".join(f"`{w}`: {'; '.join(n) if n else 'the question bank’s scale'}" for w, n in scales.items())
-            + ". Part of any difference may come from the scale rather than from a change in the service.",
+            _("The two waves were asked on different answer scales — ")
+            + "; ".join(f"`{w}`: {'; '.join(n) if n else _('the question bank’s scale')}" for w, n in scales.items())
+            + _(". Part of any difference may come from the scale rather than from a change in the service."),
             icon=":material/straighten:",
         )
-    change_table = T.changes_display(changes)
+    change_table = T.changes_display(i18n.localize_names(changes))
     if disaggregation == "all":
         change_table = change_table.drop("Group")
-    st.dataframe(change_table, hide_index=True,
+    i18n.dataframe(change_table, hide_index=True,
                  column_config={"Change": st.column_config.TextColumn(width="large")})
     st.caption(
-        "Difference = later minus earlier wave (percentage points for proportions); independent samples, "
+        _("Difference = later minus earlier wave (percentage points for proportions); independent samples, "
         "SE = √(SE₁² + SE₂²), 95% t interval on the smaller of the two waves' degrees of freedom. A change "
         "is called a change only when that interval excludes zero; otherwise “no significant change”. "
-        "A pair where either wave's estimate is suppressed carries no number, only the reason."
+        "A pair where either wave's estimate is suppressed carries no number, only the reason.")
     )
     st.download_button(
-        "Download the changes (CSV)",
+        _("Download the changes (CSV)"),
         data=T.to_csv_bytes(T.changes_export(changes, rules_text)),
         file_name=f"mizan_change_{indicator_id}_{source_id}_{previous}_{wave_id}_{disaggregation}.csv",
         mime="text/csv",
         on_click="ignore",
         key="explorer_change_download",
-        help="difference, ci_lower, ci_upper as fractions for proportions (0.05 = 5 points); blank where "
+        help=_("difference, ci_lower, ci_upper as fractions for proportions (0.05 = 5 points); blank where "
         "not comparable (not_comparable_reason); change: the sentence shown on screen; "
-        "estimation_rules: the rules these numbers were made with.",
+        "estimation_rules: the rules these numbers were made with."),
     )
 
 
@@ -281,34 +285,34 @@ def _distribution_view() -> None:
     gov = [d for d in domains if not T.is_national(d)]
     m1, m2, m3 = st.columns(3)
     m1.metric(
-        "Governorates with a distribution",
-        len({d["governorate_pcode"] for d in gov if not d["is_suppressed"]}),
-        help=f"Governorates only: the national distribution, “{T.NATIONAL_LABEL}”, is not counted",
+        _("Governorates with a distribution"),
+        i18n.format_decimal(len({d["governorate_pcode"] for d in gov if not d["is_suppressed"]}), 0),
+        help=_("Governorates only: the national distribution, “{NATIONAL_LABEL}”, is not counted").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)),
     )
-    m2.metric("Suppressed distributions", sum(1 for d in domains if d["is_suppressed"]))
-    m3.metric("Answers on the scale", len(T.distribution_choices(rows)))
-    st.plotly_chart(charts.distribution_bars(rows, title=title), key="explorer_distribution")
+    m2.metric(_("Suppressed distributions"), i18n.format_decimal(sum(1 for d in domains if d["is_suppressed"]), 0))
+    m3.metric(_("Answers on the scale"), i18n.format_decimal(len(T.distribution_choices(rows)), 0))
+    st.plotly_chart(charts.distribution_bars(i18n.localize_names(rows), title=title), key="explorer_distribution")
     st.caption(
-        "Each bar is one area's answers (100 %), in the order of the question's scale. "
-        f"The top bar is the national distribution, “{T.NATIONAL_LABEL}”, when the survey reached every "
-        "governorate. A distribution is suppressed whole (grey ✕, no share at all) when any of its shares "
-        "would be; the 95% CI of every share is in the table."
+        _("Each bar is one area's answers (100 %), in the order of the question's scale. The top bar "
+            "is the national distribution, “{NATIONAL_LABEL}”, when the survey reached every "
+            "governorate. A distribution is suppressed whole (grey ✕, no share at all) when any of its "
+            "shares would be; the 95% CI of every share is in the table.").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL))
     )
     ui.coverage_caption(rows)
-    table = T.distribution_display(rows)
+    table = T.distribution_display(i18n.localize_names(rows))
     if disaggregation == "all":
         table = table.drop("Group")
-    st.dataframe(table, hide_index=True)
+    i18n.dataframe(table, hide_index=True)
     st.download_button(
-        "Download this distribution (CSV)",
+        _("Download this distribution (CSV)"),
         data=T.to_csv_bytes(T.distribution_export(rows, rules_text)),
         file_name=f"mizan_{suffix}.csv",
         mime="text/csv",
         on_click="ignore",
         key="explorer_download",
-        help="One row per area, group and answer (choice_order = position on the scale); shares as "
+        help=_("One row per area, group and answer (choice_order = position on the scale); shares as "
         "fractions; a suppressed distribution is one row without any share. estimation_rules: the rules "
-        "these numbers were made with.",
+        "these numbers were made with."),
     )
 
 
@@ -333,90 +337,96 @@ def _methods_used() -> str:
 
 
 with right, st.container(border=True):
-    st.subheader("Reference sheet")
+    st.subheader(_("Reference sheet"))
     if not sheet:
-        st.warning("This indicator has no reference sheet in `marts.dim_indicator`.")
+        st.warning(_("This indicator has no reference sheet in `marts.dim_indicator`."))
     else:
         kind, unit = sheet.get("indicator_type"), sheet.get("unit")
         fields = [
-            ("Indicator", f"{ui.md_escape(sheet.get('name_en') or indicator_id)} (`{indicator_id}`)"),
-            ("Arabic name", sheet.get("name_ar")),
-            ("Sector", T.sector_label(sheet.get("sector_name"), sheet.get("sector"))),
-            ("Definition", sheet.get("definition")),
-            ("Numerator", sheet.get("numerator")),
-            ("Denominator", sheet.get("denominator")),
-            ("Unit", f"{unit} ({'shown as %' if T.is_proportion(kind, unit) or kind == 'distribution' else 'one decimal'})"),
-            ("Type", kind),
-            ("Universe", sheet.get("universe")),
-            ("Source questions", sheet.get("source_questions") or sheet.get("question_id")),
-            ("Disaggregations", ", ".join(T.disaggregation_name(d) for d in (sheet.get("disaggregations") or []))
+            (N_("Indicator"), f"{ui.md_escape(i18n.pick_name(sheet.get('name_en') or indicator_id, sheet.get('name_ar')))} "
+                          f"(`{indicator_id}`)"),
+            (N_("Arabic name"), sheet.get("name_ar")),
+            (N_("Sector"), T.sector_label(i18n.pick_name(sheet.get("sector_name"), sheet.get("sector_name_ar")),
+                                          sheet.get("sector"))),
+            (N_("Definition"), sheet.get("definition")),
+            (N_("Numerator"), sheet.get("numerator")),
+            (N_("Denominator"), sheet.get("denominator")),
+            (N_("Unit"), f"{unit} ({_('shown as %') if T.is_proportion(kind, unit) or kind == 'distribution' else _('one decimal')})"),
+            (N_("Type"), kind),
+            (N_("Universe"), sheet.get("universe")),
+            (N_("Source questions"), sheet.get("source_questions") or sheet.get("question_id")),
+            (N_("Disaggregations"), ", ".join(_(T.disaggregation_name(d)) for d in (sheet.get("disaggregations") or []))
              or None),
-            ("Estimation method", sheet.get("estimation_method")),
-            ("CI method", T.ci_method_label(sheet.get("ci_method"))),
-            ("Suppression rule", rules_text.removeprefix("Suppression rule:").strip()),
-            ("Version", sheet.get("version")),
-            ("Direction of good change", T.direction_label(sheet.get("direction"))),
+            (N_("Estimation method"), sheet.get("estimation_method")),
+            (N_("CI method"), T.ci_method_label(sheet.get("ci_method"))),
+            (N_("Suppression rule"), ui.rules_on_screen(rules, rules_text).split(":", 1)[-1].strip()),
+            (N_("Version"), sheet.get("version")),
+            (N_("Direction of good change"), _(T.direction_label(sheet.get("direction")))),
         ]
         for label, value in fields:
-            if label == "Indicator":
-                st.markdown(f"**{label}:** {value}")
+            if label == "Indicator":  # the one value that is Markdown already
+                st.markdown(f"**{_(label)}:** {value}")
             else:
-                st.markdown(f"**{label}:** {ui.md_escape(value)}")
-        st.caption("Suppression rule: the rule of this snapshot (`marts.dim_estimation_rules`), which the numbers "
-                   "on this page were made with.")
+                st.markdown(f"**{_(label)}:** {ui.md_escape(value)}")
+        st.caption(_("Suppression rule: the rule of this snapshot (`marts.dim_estimation_rules`), which the numbers "
+                   "on this page were made with."))
         from pipelines.brief.data import framework_entry  # the results framework (Results framework page)
 
         fw = framework_entry(Path(path), indicator_id)
         if fw:
-            st.markdown(ui.md_escape(
-                f"Results framework: version {fw['framework_version']}, formula version {fw['formula_version']}; "
-                f"baseline {fw['baseline_value']:g} ({fw['baseline_period']}, {fw['baseline_source']}); targets "
-                f"{fw['targets_text']}; responsible unit: {fw['responsible_unit']}"))
+            st.markdown(ui.md_escape(_(
+                "Results framework: version {framework}, formula version {formula}; baseline {baseline} "
+                "({period}, {source}); targets {targets}; responsible unit: {unit}").format(
+                    framework=fw["framework_version"], formula=fw["formula_version"],
+                    baseline=f"{fw['baseline_value']:g}", period=fw["baseline_period"], source=fw["baseline_source"],
+                    targets=fw["targets_text"], unit=fw["responsible_unit"])))
 
 with right, st.container(border=True):
-    st.subheader("Survey design of this wave")
+    st.subheader(_("Survey design of this wave"))
     if design.is_empty():
-        st.info("No design information in `marts.dim_wave` for this wave.")
+        st.info(_("No design information in `marts.dim_wave` for this wave."))
     else:
         w = design.row(0, named=True)
         rule = w.get("single_psu_rule")
         psu_line = T.DASH
         if rule is not None:
-            psu_line = f"{T.single_psu_label(rule)} — {T.SINGLE_PSU_MEANING.get(rule, rule)}"
+            psu_line = f"{_(T.single_psu_label(rule))} — {_(T.SINGLE_PSU_MEANING.get(rule, rule))}"
             if w.get("n_strata_delivered") is not None:
-                psu_line += (
-                    f". Strata delivered: {w.get('n_strata_delivered')}, of which "
-                    f"{w.get('n_singleton_strata_delivered')} with a single PSU; after the rule "
-                    f"{w.get('n_singleton_strata')} variance strata have a single PSU"
-                )
+                psu_line += _(
+                    ". Strata delivered: {delivered}, of which {single} with a single PSU; after the rule "
+                    "{after} variance strata have a single PSU").format(
+                        delivered=w.get("n_strata_delivered"), single=w.get("n_singleton_strata_delivered"),
+                        after=w.get("n_singleton_strata"))
         weighting = T.DASH
         if w.get("weight_method") is not None:
             weighting = (
-                f"{T.WEIGHT_METHOD_LABELS.get(w['weight_method'], w['weight_method'])}; post-stratification: "
-                f"{T.POST_STRATIFY_LABELS.get(w.get('post_stratify') or 'none', w.get('post_stratify'))}; "
-                f"min / median / max {T.fmt_weight(w.get('weight_min'))} / {T.fmt_weight(w.get('weight_median'))} "
-                f"/ {T.fmt_weight(w.get('weight_max'))}; "
+                _("{method}; post-stratification: {post}; min / median / max {low} / {median} / {high}; ").format(
+                    method=_(T.WEIGHT_METHOD_LABELS.get(w["weight_method"], w["weight_method"])),
+                    post=_(T.POST_STRATIFY_LABELS.get(w.get("post_stratify") or "none", w.get("post_stratify"))),
+                    low=T.fmt_weight(w.get("weight_min")), median=T.fmt_weight(w.get("weight_median")),
+                    high=T.fmt_weight(w.get("weight_max")))
                 + T.extreme_weights_label(w.get("has_extreme_weights"), w.get("weight_ratio_max_median"),
                                           rules.get("extreme_weight_ratio"))
             )
         national = w.get("has_national_estimates")
         for label, value in [
-            ("Survey", w.get("title")),
-            ("Data", T.data_label(w.get("is_synthetic"))),
-            ("Fieldwork", f"{w.get('fieldwork_start')} to {w.get('fieldwork_end')}"),
-            ("Coverage", w.get("coverage") or "governorate-wide"),
-            ("Approval", _approval_text(w)),
-            ("Unit of analysis", w.get("unit_of_analysis")),
-            ("Respondents loaded", w.get("n_respondents")),
-            ("Strata · PSUs · degrees of freedom", f"{w.get('n_strata')} · {w.get('n_psu')} · {w.get('degrees_of_freedom')}"),
-            ("Single-PSU rule", psu_line),
-            ("CI method", f"requested {T.ci_method_label(sheet.get('ci_method'))}; used for the estimates shown: "
-                          f"{_methods_used()}"),
-            ("Answer scale", "; ".join(scale_notes) if scale_notes else "the question bank's"),
-            ("Weighting", weighting),
-            ("National estimates", T.DASH if national is None else (
-                "yes (the wave reached every governorate)" if national else "no (the wave did not reach every governorate)")),
-            ("Weights", w.get("weight_note")),
-            ("Design", w.get("design_note")),
+            (N_("Survey"), w.get("title")),
+            (N_("Data"), _(T.data_label(w.get("is_synthetic")))),
+            (N_("Fieldwork"), _("{start} to {end}").format(start=w.get("fieldwork_start"), end=w.get("fieldwork_end"))),
+            (N_("Coverage"), w.get("coverage") or _("governorate-wide")),
+            (N_("Approval"), _approval_text(w)),
+            (N_("Unit of analysis"), w.get("unit_of_analysis")),
+            (N_("Respondents loaded"), w.get("n_respondents")),
+            (N_("Strata · PSUs · degrees of freedom"), f"{w.get('n_strata')} · {w.get('n_psu')} · {w.get('degrees_of_freedom')}"),
+            (N_("Single-PSU rule"), psu_line),
+            (N_("CI method"), _("requested {requested}; used for the estimates shown: {used}").format(
+                requested=T.ci_method_label(sheet.get("ci_method")), used=_methods_used())),
+            (N_("Answer scale"), "; ".join(scale_notes) if scale_notes else _("the question bank's")),
+            (N_("Weighting"), weighting),
+            (N_("National estimates"), T.DASH if national is None else (
+                _("yes (the wave reached every governorate)") if national
+                else _("no (the wave did not reach every governorate)"))),
+            (N_("Weights"), w.get("weight_note")),
+            (N_("Design"), w.get("design_note")),
         ]:
-            st.markdown(f"**{label}:** {ui.md_escape(value)}")
+            st.markdown(f"**{_(label)}:** {ui.md_escape(value)}")

@@ -11,37 +11,38 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui
+from dashboards import access, auth, charts, i18n, queries, ui
 from dashboards import tables as T
+from dashboards.i18n import _, ngettext
 
 path = ui.current_warehouse()
 
-st.title("Overview")
+st.title(_("Overview"))
 st.caption(
-    "Where each service indicator stands, sector by sector, in the latest wave of each survey that "
-    "published an estimate of it, whether it changed since the wave before, and how it moved across waves. For a "
-    "survey that reached every governorate the headline is the **national estimate** "
-    f"(“{T.NATIONAL_LABEL}”: design-based, with its 95% CI); the median and range of the governorate "
-    "estimates are given beside it. For other surveys the headline is the median and range of "
-    "governorate estimates; for a source with a single governorate, or covering only part of one "
-    "(e.g. one city), it is that estimate itself with its 95% CI."
+    _("Where each service indicator stands, sector by sector, in the latest wave of each survey "
+        "that published an estimate of it, whether it changed since the wave before, and how it "
+        "moved across waves. For a survey that reached every governorate the headline is the "
+        "**national estimate** (“{NATIONAL_LABEL}”: design-based, with its 95% CI); the median and "
+        "range of the governorate estimates are given beside it. For other surveys the headline is "
+        "the median and range of governorate estimates; for a source with a single governorate, or "
+        "covering only part of one (e.g. one city), it is that estimate itself with its 95% CI.").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL))
 )
 
-if not ui.require_tables(path, queries.SERVICE_TABLES, "the indicator overview"):
+if not ui.require_tables(path, queries.SERVICE_TABLES, _("the indicator overview")):
     st.stop()
 rules_text = ui.rules_caption(path)
 
 # A role without the provisional permission gets no toggle, and its reads return approved waves only.
 include_provisional = auth.can(access.PROVISIONAL) and st.toggle(
-    "Include provisional waves",
+    _("Include provisional waves"),
     value=False,
     key="overview_include_provisional",
-    help="Waves the M&E lead has not approved (yet, or no longer: revoked, or the files changed "
-    "since the approval). Off: the steering committee sees approved waves only.",
+    help=_("Waves the M&E lead has not approved (yet, or no longer: revoked, or the files changed "
+    "since the approval). Off: the steering committee sees approved waves only."),
 )
 all_waves = ui.load("headline_summary", path)
 if all_waves.is_empty():
-    st.info("This warehouse has no indicator estimates yet.")
+    st.info(_("This warehouse has no indicator estimates yet."))
     st.stop()
 summary = all_waves if include_provisional else ui.load("headline_summary", path, approved_only=True)
 waves_table = ui.load("waves", path)
@@ -50,75 +51,75 @@ provisional_waves = waves_table.filter(~pl.col("is_approved")).select("source_id
 
 def _wave_list(df: pl.DataFrame) -> str:
     return "; ".join(
-        f"`{r['source_id']}` · `{r['wave_id']}` ({T.approval_label(r['approval_status'], False)})"
+        f"`{r['source_id']}` · `{r['wave_id']}` ({_(T.approval_label(r['approval_status'], False))})"
         for r in df.iter_rows(named=True)
     )
 
 
 if summary.is_empty():
     st.info(
-        "**No survey wave is approved yet**, so there is nothing to show the steering committee. "
-        "Estimates stay *provisional* until the M&E lead has reviewed a wave and approved it with "
-        f"`{T.APPROVE_COMMAND}` (S = source id, W = wave id); an approval lapses when the wave's "
-        "files change. Turn on **Include provisional waves** above to look at them now, labelled "
-        "provisional.",
+        _("**No survey wave is approved yet**, so there is nothing to show the steering committee. "
+            "Estimates stay *provisional* until the M&E lead has reviewed a wave and approved it with "
+            "`{APPROVE_COMMAND}` (S = source id, W = wave id); an approval lapses when the wave's "
+            "files change. Turn on **Include provisional waves** above to look at them now, labelled "
+            "provisional.").format(APPROVE_COMMAND=T.APPROVE_COMMAND),
         icon=":material/pending_actions:",
     )
     if not provisional_waves.is_empty():
-        st.caption("Waves awaiting approval: " + _wave_list(provisional_waves) + ".")
+        st.caption(_("Waves awaiting approval: ") + _wave_list(provisional_waves) + ".")
     st.stop()
 
 if include_provisional:
     if not provisional_waves.is_empty():
         st.warning(
-            "**Includes provisional waves** — not (or no longer) approved by the M&E lead; figures "
-            "may change: " + _wave_list(provisional_waves) + ".",
+            _("**Includes provisional waves** — not (or no longer) approved by the M&E lead; figures "
+            "may change: ") + _wave_list(provisional_waves) + ".",
             icon=":material/pending_actions:",
         )
 elif not provisional_waves.is_empty():
     st.caption(
-        "Approved waves only. Not shown (provisional): " + _wave_list(provisional_waves)
-        + f". The M&E lead approves a wave with `{T.APPROVE_COMMAND}`; or turn on "
-        "**Include provisional waves**."
+        _("Approved waves only. Not shown (provisional): ") + _wave_list(provisional_waves)
+        + _(". The M&E lead approves a wave with `{APPROVE_COMMAND}`; or turn on **Include provisional "
+            "waves**.").format(APPROVE_COMMAND=T.APPROVE_COMMAND)
     )
 
 ui.provenance_banner(summary)
 
 # --- headline table ---------------------------------------------------------------------
-st.subheader("Headline indicators — latest wave of each source")
-st.dataframe(
-    T.headline_display(summary),
+st.subheader(_("Headline indicators — latest wave of each source"))
+i18n.dataframe(
+    T.headline_display(i18n.localize_names(summary, path)),
     hide_index=True,
     column_config={
         "Coverage": st.column_config.TextColumn(
-            help="governorate-wide, or the part of a governorate the source covers (e.g. one city)"
+            help=_("governorate-wide, or the part of a governorate the source covers (e.g. one city)")
         ),
         "Governorates with an estimate": st.column_config.NumberColumn(
-            help="Governorates with a published (not suppressed) estimate; the national estimate is "
-            "not a governorate and is not counted"
+            help=_("Governorates with a published (not suppressed) estimate; the national estimate is "
+            "not a governorate and is not counted")
         ),
         "Sector": st.column_config.TextColumn(
-            help="The question bank's sectors (data_contracts/question_bank.yaml), in its order"
+            help=_("The question bank's sectors (data_contracts/question_bank.yaml), in its order")
         ),
         "Scale": st.column_config.TextColumn(
-            help="When the headline wave asked the question on a scale of its own (e.g. 4 points, no middle "
-            "answer), which of its answers count; blank = the question bank's scale"
+            help=_("When the headline wave asked the question on a scale of its own (e.g. 4 points, no middle "
+            "answer), which of its answers count; blank = the question bank's scale")
         ),
         "Headline": st.column_config.TextColumn(
-            help=f"The national estimate, “{T.NATIONAL_LABEL}”, when the survey reached every governorate; "
-            "else the median of the governorate estimates; for a single governorate or a "
-            "partial-coverage source, the estimate itself"
+            help=_("The national estimate, “{NATIONAL_LABEL}”, when the survey reached every governorate; "
+                "else the median of the governorate estimates; for a single governorate or a "
+                "partial-coverage source, the estimate itself").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL))
         ),
         "Across governorates": st.column_config.TextColumn(
-            help="Context for a national headline: median and range of the governorate estimates"
+            help=_("Context for a national headline: median and range of the governorate estimates")
         ),
         "Waves": st.column_config.NumberColumn(
-            help="Waves of this source with a published estimate of the indicator"
-            + ("" if include_provisional else " (approved waves only)")
+            help=_("Waves of this source with a published estimate of the indicator")
+            + ("" if include_provisional else _(" (approved waves only)"))
         ),
         "Approval": st.column_config.TextColumn(
-            help="approved by the M&E lead, or provisional (not yet approved, approval revoked, "
-            "or files changed since the approval)"
+            help=_("approved by the M&E lead, or provisional (not yet approved, approval revoked, "
+            "or files changed since the approval)")
         ),
     },
 )
@@ -127,16 +128,16 @@ ui.scale_caption(summary)
 unpublished = summary.filter(pl.col("has_published").not_())
 if not unpublished.is_empty():
     st.caption(
-        "No wave has a published estimate for: "
-        + "; ".join(f"{r['indicator_name']} (`{r['source_id']}`)" for r in unpublished.iter_rows(named=True))
-        + ". Every cell is suppressed (e.g. the question was not asked)."
+        _("No wave has a published estimate for: {names}. Every cell is suppressed (e.g. the question was not "
+          "asked).").format(names="; ".join(
+              f"{i18n.pick_name(r['indicator_name'], r['name_ar'])} (`{r['source_id']}`)"
+              for r in unpublished.iter_rows(named=True)))
     )
 distributions = ui.load("indicators", path).filter(pl.col("indicator_type") == "distribution")
 if not distributions.is_empty():
     st.caption(
-        "Answer distributions ("
-        + ", ".join(str(n or i) for i, n in distributions.select("indicator_id", "name_en").iter_rows())
-        + ") are shown in the Indicator explorer."
+        _("Answer distributions ({names}) are shown in the Indicator explorer.").format(names=", ".join(
+            i18n.pick_name(n or i, a) for i, n, a in distributions.select("indicator_id", "name_en", "name_ar").iter_rows()))
     )
 
 # --- one governorate ----------------------------------------------------------------------
@@ -153,63 +154,65 @@ gov_names = {
     r["governorate_pcode"]: T.gov_label(r["name_en"], r["name_ar"]) for r in govs.iter_rows(named=True)
 }
 
-st.subheader("One governorate")
+st.subheader(_("One governorate"))
 pcode = st.selectbox(
-    "Governorate",
+    _("Governorate"),
     options=list(gov_names),
     format_func=lambda p: gov_names.get(p, p),
     key="overview_governorate",
 )
 if pcode is None:
-    st.info("No governorate has an estimate in the waves shown.")
+    st.info(_("No governorate has an estimate in the waves shown."))
     st.stop()
-gov_name = govs.filter(pl.col("governorate_pcode") == pcode)["name_en"][0]
-snapshot = T.governorate_snapshot(summary, gov_estimates, pcode)
+gov_name = i18n.pick_name(*govs.filter(pl.col("governorate_pcode") == pcode).select("name_en", "name_ar").row(0))
+snapshot = T.governorate_snapshot(i18n.localize_names(summary, path), i18n.localize_names(gov_estimates), pcode)
 covered = snapshot.filter(pl.col("Status") != T.NOT_COVERED)
-st.dataframe(covered, hide_index=True)
+i18n.dataframe(covered, hide_index=True)
 ui.coverage_caption(gov_estimates.filter(pl.col("governorate_pcode") == pcode))
 if covered.height < snapshot.height:
     st.caption(
-        f"{snapshot.height - covered.height} headline indicator(s) have no estimate for {gov_name}: "
-        "their surveys did not cover it."
+        ngettext("{n} headline indicator has no estimate for {gov_name}: its survey did not cover it.",
+                 "{n} headline indicators have no estimate for {gov_name}: their surveys did not cover it.",
+                 snapshot.height - covered.height).format(n=snapshot.height - covered.height, gov_name=gov_name)
     )
 
 # --- change between the two latest waves -------------------------------------------------
-st.subheader(f"Change between the two latest waves — {gov_name} and {T.NATIONAL_LABEL}")
+st.subheader(_("Change between the two latest waves — {gov_name} and {NATIONAL_LABEL}").format(gov_name=gov_name, NATIONAL_LABEL=_(T.NATIONAL_LABEL)))
 changes = T.latest_changes(
     ui.load("indicator_changes", path, disaggregation="all"), summary, pcode,
     approved_only=not include_provisional,
 )
 if changes.is_empty():
     st.info(
-        "No change to show: a change needs two waves of the same source"
-        + ("." if include_provisional else " that are both approved (turn on **Include provisional waves** "
-           "to see changes involving a provisional wave).")
+        _("No change to show: a change needs two waves of the same source")
+        + ("." if include_provisional else _(" that are both approved (turn on **Include provisional waves** "
+           "to see changes involving a provisional wave)."))
     )
 else:
-    st.dataframe(T.changes_display(changes, overview=True), hide_index=True,
+    i18n.dataframe(T.changes_display(i18n.localize_names(changes, path), overview=True), hide_index=True,
                  column_config={"Change": st.column_config.TextColumn(width="large")})
     st.caption(
-        "A change is called a change only when its 95% confidence interval excludes zero; otherwise it "
+        _("A change is called a change only when its 95% confidence interval excludes zero; otherwise it "
         "is “no significant change” with the interval, whichever way the two estimates point. Proportions "
         "change in percentage points (points). A pair where either wave's estimate is suppressed gets no "
-        "number, only the reason."
-        + (" “provisional (… not approved)”: the change involves a wave the M&E lead has not approved."
+        "number, only the reason.")
+        + (_(" “provisional (… not approved)”: the change involves a wave the M&E lead has not approved.")
            if not changes.filter(~pl.col("is_approved")).is_empty() else "")
     )
 
 # --- trend ------------------------------------------------------------------------------
-st.subheader("Trend across waves")
+st.subheader(_("Trend across waves"))
 multi = summary.filter(pl.col("n_waves") >= 2)
 if multi.is_empty():
-    st.info("No source has two waves of any indicator yet, so there is no trend to show.")
+    st.info(_("No source has two waves of any indicator yet, so there is no trend to show."))
     st.stop()
 
 trend_names = dict(
-    multi.select("indicator_id", "indicator_name").unique("indicator_id").sort("indicator_name").iter_rows()
+    i18n.localize_names(multi, path).select("indicator_id", "indicator_name").unique("indicator_id")
+    .sort("indicator_name").iter_rows()
 )
 indicator_id = st.selectbox(
-    "Indicator",
+    _("Indicator"),
     options=list(trend_names),
     format_func=lambda i: trend_names.get(i, i),
     key="overview_trend_indicator",
@@ -232,10 +235,11 @@ coverage = {
 gov_rows = gov_ind_rows.filter(pl.col("governorate_pcode") == pcode)
 if gov_rows.is_empty():
     st.caption(
-        f"{gov_name} has no estimate for this indicator in these sources; the median line is shown alone."
+        _("{gov_name} has no estimate for this indicator in these sources; the median line is shown "
+            "alone.").format(gov_name=gov_name)
     )
 if synthetic:
-    st.caption(f"Lines marked [{T.SYNTHETIC_LABEL}] come from generated demonstration data.")
+    st.caption(_("Lines marked [{SYNTHETIC_LABEL}] come from generated demonstration data.").format(SYNTHETIC_LABEL=_(T.SYNTHETIC_LABEL)))
 st.plotly_chart(
     charts.trend_figure(
         gov_rows, T.wave_medians(gov_ind_rows), waves, gov_name, synthetic, kind, unit, coverage=coverage,
@@ -244,12 +248,12 @@ st.plotly_chart(
     key="overview_trend_chart",
 )
 st.caption(
-    "Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "
-    "the governorates' published estimates in that wave."
-    + (f" Purple line: the national estimate, “{T.NATIONAL_LABEL}”, with its 95% CI." if not national_rows.is_empty() else "")
-    + " A suppressed wave shows no point. Whether two waves differ significantly is in the change table above."
+    _("Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "
+    "the governorates' published estimates in that wave.")
+    + (_(" Purple line: the national estimate, “{NATIONAL_LABEL}”, with its 95% CI.").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)) if not national_rows.is_empty() else "")
+    + _(" A suppressed wave shows no point. Whether two waves differ significantly is in the change table above.")
     + (
-        " A wave marked “(provisional)” is not approved by the M&E lead."
+        _(" A wave marked “(provisional)” is not approved by the M&E lead.")
         if not waves.filter(~pl.col("is_approved")).is_empty()
         else ""
     )

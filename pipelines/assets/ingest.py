@@ -91,6 +91,7 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
     ]
     # sector display names and order from the question bank's `sectors:` (the dashboard groups by them)
     sectors = question_sectors()
+    sectors_ar = question_sectors(lang="ar")
     sector_order = {sector: i + 1 for i, sector in enumerate(sectors)}
     indicators = pl.DataFrame(
         [
@@ -100,13 +101,15 @@ def reference_tables(context: dg.AssetExecutionContext, paths: MizanPaths):
                 "success_codes": ind.get("success_codes") or [],
                 "source_questions": ind.get("source_questions") or f"{ind['question_id']}: {bank[ind['question_id']]['label_en']}",
                 "sector_name": sectors.get(ind.get("sector")),
+                "sector_name_ar": sectors_ar.get(ind.get("sector")),
                 "sector_order": sector_order.get(ind.get("sector")),
                 "indicator_order": position,  # its place in indicators.yaml: a sector's first is its lead
             }
             for position, ind in enumerate(load_indicators().values(), start=1)
         ],
         schema_overrides={"success_codes": pl.List(pl.String), "disaggregations": pl.List(pl.String),
-                          "sector_name": pl.String, "sector_order": pl.Int32, "indicator_order": pl.Int32},
+                          "sector_name": pl.String, "sector_name_ar": pl.String, "sector_order": pl.Int32,
+                          "indicator_order": pl.Int32},
     )
     with connect(paths.working_path()) as con:
         ensure_schema(con)

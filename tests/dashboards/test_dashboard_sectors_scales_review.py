@@ -79,6 +79,10 @@ def test_sector_names_come_from_the_question_bank(scratch_warehouse: Path, legac
     names = demo.select("sector_name", "sector_order").unique().sort("sector_order")
     assert names["sector_name"].to_list() == [*DEMO_SECTORS, "Safety and protection"]
     assert demo["sector_order"].is_sorted()  # ordered by sector
+    arabic = dict(demo.select("sector", "sector_name_ar").unique().iter_rows())  # question_bank.yaml `ar:`
+    assert (arabic["water"], arabic["roads"]) == ("المياه", "الطرق والنقل")
+    # a warehouse from before the Arabic names: the English one stands in
+    assert set(queries.indicators(legacy_warehouse)["sector_name_ar"]) == {"Water"}
     options = queries.indicator_options(demo_warehouse)
     assert options["sector_name"].unique(maintain_order=True).to_list() == DEMO_SECTORS
 

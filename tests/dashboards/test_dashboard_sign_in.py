@@ -96,12 +96,13 @@ def test_sign_in_with_the_form_and_out_again(app, provisional_warehouse: Path) -
     name, password = TEST_USERS["committee"]
     at = _submit_sign_in(at, name, password)
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["Committee home"]  # the default page
-    assert any(f"Signed in as **{name}**" in c.value for c in at.sidebar.caption)
+    # a committee member reads Arabic first: the role's default language, kept in the URL
+    assert [t.value for t in at.title] == ["الصفحة الرئيسية للجنة"]  # the default page
+    assert any(f"مسجَّل الدخول باسم **{name}**" in c.value for c in at.sidebar.caption)
     at.button(key="sign_out").click().run()
     at.run()
-    assert [t.value for t in at.title] == ["mizan — sign in"]
-    assert _pages(at) == {"Sign in"}
+    assert [t.value for t in at.title] == ["ميزان — تسجيل الدخول"]  # the URL still says ?lang=ar
+    assert _pages(at) == {"تسجيل الدخول"}
 
 
 def test_wrong_password_is_refused(app, provisional_warehouse: Path) -> None:

@@ -45,7 +45,7 @@ RAW_DDL: dict[str, str] = {
         definition VARCHAR, numerator VARCHAR, denominator VARCHAR, unit VARCHAR, indicator_type VARCHAR,
         question_id VARCHAR, success_codes VARCHAR[], disaggregations VARCHAR[], ci_method VARCHAR,
         direction VARCHAR, source_questions VARCHAR, estimation_method VARCHAR, suppression_rule VARCHAR,
-        universe VARCHAR, sector_name VARCHAR, sector_order INTEGER, indicator_order INTEGER""",
+        universe VARCHAR, sector_name VARCHAR, sector_order INTEGER, indicator_order INTEGER, sector_name_ar VARCHAR""",
     "survey_sources": """
         source_id VARCHAR, wave_id VARCHAR, title VARCHAR, unit_of_analysis VARCHAR, weight_note VARCHAR,
         design_note VARCHAR, citation VARCHAR, coverage VARCHAR, is_synthetic BOOLEAN, fieldwork_start DATE,

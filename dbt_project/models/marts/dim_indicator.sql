@@ -20,6 +20,7 @@ select
     i.version,
     i.sector,
     i.sector_name,
+    i.sector_name_ar,
     i.sector_order,
     i.indicator_order,
     i.name_en,

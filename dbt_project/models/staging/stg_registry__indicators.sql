@@ -5,6 +5,7 @@ select
     sector::varchar              as sector,
     -- display name and position of the sector (question_bank.yaml `sectors:`); the id when it has none
     coalesce(sector_name, sector)::varchar as sector_name,
+    coalesce(sector_name_ar, sector_name, sector)::varchar as sector_name_ar,
     sector_order::integer        as sector_order,
     indicator_order::integer     as indicator_order,
     name_en::varchar             as name_en,
