@@ -130,13 +130,13 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 @pytest.fixture()
 def open_app(monkeypatch: pytest.MonkeyPatch):
-    """``open_app(warehouse, page=None, role="admin")``: the dashboard on ``warehouse`` (via
+    """``open_app(warehouse, page=None, role="admin", lang="en")``: the dashboard on ``warehouse`` (via
     ``$MIZAN_WAREHOUSE``), signed in as ``role``, run once and switched to ``page``; fails on any
     exception the app raised."""
-    def _open(path: Path, page: str | None = None, role: str = "admin") -> AppTest:
+    def _open(path: Path, page: str | None = None, role: str = "admin", lang: str | None = "en") -> AppTest:
         monkeypatch.setattr(sys, "argv", [str(APP)])
         monkeypatch.setenv("MIZAN_WAREHOUSE", str(path))
-        at = sign_in(AppTest.from_file(str(APP), default_timeout=120), role)
+        at = sign_in(AppTest.from_file(str(APP), default_timeout=120), role, lang)
         at.run()
         if page is not None:
             at.switch_page(page).run()

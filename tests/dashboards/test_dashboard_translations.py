@@ -213,7 +213,7 @@ def _markers(at: AppTest) -> str:
 def test_lang_ar_shows_the_committee_arabic_right_to_left(committee_app) -> None:
     at = committee_app("ar").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["نظرة عامة"]
+    assert [t.value for t in at.title] == ["الصفحة الرئيسية للجنة"]
     assert at.sidebar.radio(key=i18n.SWITCH_KEY).value == "ar"
     assert any("مسجَّل الدخول باسم" in c.value for c in at.sidebar.caption)
     assert 'dir="rtl"' in _markers(at)
@@ -223,7 +223,7 @@ def test_lang_ar_shows_the_committee_arabic_right_to_left(committee_app) -> None
 def test_lang_en_shows_english(committee_app) -> None:
     at = committee_app("en").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["Overview"]
+    assert [t.value for t in at.title] == ["Committee home"]
     assert at.sidebar.radio(key=i18n.SWITCH_KEY).value == "en"
     assert 'dir="rtl"' not in _markers(at)
 
@@ -231,7 +231,7 @@ def test_lang_en_shows_english(committee_app) -> None:
 def test_a_committee_member_reads_arabic_by_default_and_the_url_says_so(committee_app) -> None:
     at = committee_app(None).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["نظرة عامة"]
+    assert [t.value for t in at.title] == ["الصفحة الرئيسية للجنة"]
     assert at.query_params[i18n.LANG_PARAM] == "ar"  # a copied link opens in the same language
 
 
@@ -239,10 +239,10 @@ def test_the_switch_changes_the_language_and_the_url(committee_app) -> None:
     at = committee_app("ar").run()
     at.sidebar.radio(key=i18n.SWITCH_KEY).set_value("en").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == ["Overview"]
+    assert [t.value for t in at.title] == ["Committee home"]
     assert at.query_params[i18n.LANG_PARAM] == "en"
     at.run()  # the choice stays for the session
-    assert [t.value for t in at.title] == ["Overview"]
+    assert [t.value for t in at.title] == ["Committee home"]
 
 
 def test_the_sign_in_page_has_the_switch(monkeypatch: pytest.MonkeyPatch, scratch_warehouse: Path) -> None:
