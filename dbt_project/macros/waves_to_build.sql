@@ -15,9 +15,21 @@
 {% macro waves_built_now(alias=none) -%}
 {%- set p = (alias ~ '.') if alias else '' -%}
 {%- if current_run_id() -%}
-({{ p }}source_id, {{ p }}wave_id) in (
-    select source_id, wave_id from raw.survey_wave_loads where load_run_id = '{{ current_run_id() }}'
-)
+{#- The waves are read when the model runs and written into the SQL as constants: a constant filter reaches
+    the scans below a view's joins (the engine reads a view over every wave), where a subquery would be
+    applied only after the whole history was joined. -#}
+{%- set waves = [] -%}
+{%- if execute -%}
+    {%- set loads = run_query(
+        "select distinct source_id, wave_id from " ~ source('raw', 'survey_wave_loads')
+        ~ " where load_run_id = '" ~ current_run_id() | replace("'", "''") ~ "' order by source_id, wave_id") -%}
+    {%- set waves = loads.rows -%}
+{%- endif -%}
+{%- if waves | length == 0 -%}
+1 = 0
+{%- else -%}
+({% for w in waves %}({{ p }}source_id = '{{ w[0] | replace("'", "''") }}' and {{ p }}wave_id = '{{ w[1] | replace("'", "''") }}'){{ ' or ' if not loop.last }}{% endfor %})
+{%- endif -%}
 {%- else -%}
 1 = 1
 {%- endif -%}
