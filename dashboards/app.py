@@ -30,19 +30,16 @@ if str(_REPO) not in sys.path:
     except ImportError:
         sys.path.insert(0, str(_REPO))
 
-from dashboards import access, auth, ui  # noqa: E402
+from dashboards import access, auth, ui, url_state  # noqa: E402
 
-st.set_page_config(page_title="mizan — decentralization survey dashboard", layout="wide")
+# An icon of our own: a page's Material icon would become the favicon, fetched from fonts.gstatic.com
+# (a console error offline).
+st.set_page_config(page_title="mizan — decentralization survey dashboard", page_icon="⚖️", layout="wide")
 
+url_state.keep_language()
 pointer = str(ui.resolve_warehouse_path())
 st.session_state[ui.POINTER_KEY] = pointer  # the users store lives beside the pointer
 user = auth.session_user()
-if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
-    st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
-    st.stop()
-
-snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
-
 _PAGES = Path(__file__).resolve().parent / "views"
 # One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
 # A role sees only the pages it may; each page also refuses itself, and every read checks the role.
@@ -56,6 +53,15 @@ PAGES = [
     {"section": "Data engineering", "file": "data_quality.py", "title": "Data quality", "icon": "fact_check", "needs": access.QUALITY},
     {"section": "Admin", "file": "users.py", "title": "Users", "icon": "manage_accounts", "needs": access.USERS},
 ]
+if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
+    # The form answers at every page's URL path too, so a shared link (path and query) survives signing in:
+    # a page's script hash is its URL path, hence the rerun after sign-in runs the page the link named.
+    st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:", default=True)] + [
+        st.Page(auth.sign_in_page, title=spec["title"], url_path=Path(spec["file"]).stem)
+        for spec in PAGES if not spec.get("default")], position="hidden").run()
+    st.stop()
+
+snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
 navigation: dict[str, list] = {}
 for spec in PAGES:
     if auth.page_allowed(spec, user.role):

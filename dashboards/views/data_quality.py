@@ -14,8 +14,9 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui
+from dashboards import access, auth, charts, queries, ui, url_state
 from dashboards import tables as T
+from dashboards.i18n import _
 from pipelines import publish
 
 auth.require(access.QUALITY, "The data quality page")
@@ -75,14 +76,24 @@ else:
     if history.is_empty():
         st.info("No runs recorded yet.")
     else:
-        last = history.row(0, named=True)
+        # The tiles describe the last pipeline run; approvals (and repairs) are entries of the history too,
+        # but a few seconds long and with no files: they are named on their own line below the tiles.
+        is_run = pl.col("kind").fill_null("run") == "run"
+        pipeline_runs = history.filter(is_run)
+        last = (pipeline_runs if pipeline_runs.height else history).row(0, named=True)
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Last run" if str(last.get("kind") or "run") == "run" else f"Last entry ({last.get('kind')})",
-                  str(last["run_id"])[:8])
-        m2.metric("Status", str(last["status"]))
-        m3.metric("Finished", T.fmt_time(last["finished_at"] or last["started_at"]))
+        m1.metric(_("Last pipeline run"), str(last["run_id"])[:8])
+        m2.metric(_("Status"), str(last["status"]))
+        m3.metric(_("Finished"), T.fmt_time(last["finished_at"] or last["started_at"]))
         dur = last["duration_seconds"]
-        m4.metric("Duration", "–" if dur is None else f"{dur / 60:.1f} min")
+        m4.metric(_("Duration"), "–" if dur is None else f"{dur / 60:.1f} min")
+        others = history.filter(~is_run)
+        if others.height:
+            entry = others.row(0, named=True)
+            st.caption(_("Last {kind}: {when} UTC, {status} (entry `{run_id}`): not a pipeline run, listed in the "
+                         "history below.").format(
+                kind=entry.get("kind"), when=T.fmt_time(entry["finished_at"] or entry["started_at"]),
+                status=entry["status"], run_id=str(entry["run_id"])[:8]))
         if not failed and str(last["status"]).lower() not in T.OK_STATUSES:
             st.error(
                 f"The last run (`{last['run_id']}`) ended with status **{last['status']}**"
@@ -110,10 +121,9 @@ else:
                         st.code(str(last[key]))
         run_ids = runs["run_id"].to_list() if runs.height else []
         if run_ids:
-            choice = st.selectbox(
+            choice = url_state.select(
                 "Show files, deliveries, quarantine, exclusions and skipped sources of",
-                options=["All runs", *run_ids],
-                key="dq_run",
+                ["All runs", *run_ids], "dq_run",
                 help="Runs recorded in this snapshot (a run after it left no data here).",
             )
             run_id = None if choice == "All runs" else choice

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui
+from dashboards import access, auth, charts, queries, ui, url_state
 from dashboards import tables as T
 
 auth.require(access.DESIGN, "The indicator explorer")
@@ -54,11 +54,9 @@ def _approval_text(w: dict[str, Any]) -> str:
     return label
 
 
-def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> Any:
-    # A choice left over from another indicator may not exist here: fall back to the first.
-    if st.session_state.get(key) not in values:
-        st.session_state.pop(key, None)
-    return st.selectbox(label, options=values, format_func=lambda v: labels.get(v, str(v)), key=key)
+def _select(label: str, values: list[Any], labels: dict[Any, str], key: str, param: str) -> Any:
+    # A choice left over from another indicator may not exist here: the first option (url_state says why).
+    return url_state.select(label, values, key, param=param, format_func=lambda v: labels.get(v, str(v)))
 
 
 ALL_SECTORS = "All sectors"
@@ -71,14 +69,14 @@ with c1:
         ).alias("sector_label")
     )
     sectors = options["sector_label"].unique(maintain_order=True).to_list()
-    sector = _select("Sector", [ALL_SECTORS, *sectors], {}, "explorer_sector")
+    sector = _select("Sector", [ALL_SECTORS, *sectors], {}, "explorer_sector", "sector")
     shown = options if sector == ALL_SECTORS else options.filter(pl.col("sector_label") == sector)
     meta = shown.select("indicator_id", "name_en", "indicator_type").unique("indicator_id", maintain_order=True)
     names = {
         i: (n or i) + (" — answer distribution" if t == "distribution" else "")
         for i, n, t in meta.iter_rows()
     }
-    indicator_id = _select("Indicator", list(names), names, "explorer_indicator")
+    indicator_id = _select("Indicator", list(names), names, "explorer_indicator", "indicator")
 ind_opts = options.filter(pl.col("indicator_id") == indicator_id)
 is_distribution = ind_opts["indicator_type"][0] == "distribution"
 with c2:
@@ -94,14 +92,14 @@ with c2:
         )
         for r in waves.iter_rows(named=True)
     }
-    wave_key = _select("Source · wave", list(wave_labels), wave_labels, "explorer_wave")
+    wave_key = _select("Source · wave", list(wave_labels), wave_labels, "explorer_wave", "wave")
 source_id, wave_id = wave_key.split("|", 1)
 with c3:
     disaggs = ind_opts.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))[
         "disaggregation"
     ].to_list()
     disagg_labels = {d: T.disaggregation_name(d) for d in disaggs}
-    disaggregation = _select("Breakdown", disaggs, disagg_labels, "explorer_disaggregation")
+    disaggregation = _select("Breakdown", disaggs, disagg_labels, "explorer_disaggregation", "breakdown")
 
 if is_distribution:
     rows = ui.load(

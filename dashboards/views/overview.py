@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui
+from dashboards import access, auth, charts, queries, ui, url_state
 from dashboards import tables as T
 
 path = ui.current_warehouse()
@@ -154,11 +154,12 @@ gov_names = {
 }
 
 st.subheader("One governorate")
-pcode = st.selectbox(
+pcode = url_state.select(
     "Governorate",
-    options=list(gov_names),
+    list(gov_names),
     format_func=lambda p: gov_names.get(p, p),
     key="overview_governorate",
+    param="governorate",
 )
 if pcode is None:
     st.info("No governorate has an estimate in the waves shown.")
@@ -208,11 +209,12 @@ if multi.is_empty():
 trend_names = dict(
     multi.select("indicator_id", "indicator_name").unique("indicator_id").sort("indicator_name").iter_rows()
 )
-indicator_id = st.selectbox(
+indicator_id = url_state.select(
     "Indicator",
-    options=list(trend_names),
+    list(trend_names),
     format_func=lambda i: trend_names.get(i, i),
     key="overview_trend_indicator",
+    param="indicator",
 )
 sources = multi.filter(pl.col("indicator_id") == indicator_id)["source_id"].to_list()
 ind_rows = estimates.filter((pl.col("indicator_id") == indicator_id) & pl.col("source_id").is_in(sources))

@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 from openpyxl import Workbook
 
-from dashboards import access, auth, ui
+from dashboards import access, auth, ui, url_state
 from pipelines.brief import data as rf
 
 STATUS_LABELS = {"target_met": "✅ Target met", "not_met": "❌ Not met", "too_close_to_call": "⚖️ Too close to call"}
@@ -51,7 +51,7 @@ if rows.is_empty():
     st.info("The results framework has no progress rows in this snapshot.")
     st.stop()
 periods = sorted(rows["period"].unique().to_list())
-period = st.selectbox("Period up to", periods, index=len(periods) - 1, key="rf_period")
+period = url_state.select("Period up to", periods, "rf_period", param="period", default_index=len(periods) - 1)
 rows = rows.filter(pl.col("period") <= period)
 card = rf.scorecard(rows)
 
