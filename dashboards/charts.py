@@ -62,8 +62,8 @@ def frame(fig: go.Figure, title: str = "", height: int = 380, legend: bool = Tru
     bottom = 50 + (entries * _ROW_PX + 10 if entries else 0)
     total = height + top + bottom
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "xref": "paper", "y": 1 - 8 / total, "yanchor": "top",
-               "yref": "container", "font": {"size": 15}} if title else None,
+        title={"text": title, "x": 0, "xanchor": "left", "xref": "paper", "y": 1, "yanchor": "bottom",
+               "yref": "paper", "pad": {"b": 8}, "font": {"size": 15}} if title else None,
         height=total,
         margin={"l": 10, "r": 20, "t": top, "b": bottom},
         showlegend=bool(entries),
