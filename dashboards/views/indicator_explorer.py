@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui, url_state
+from dashboards import access, auth, charts, downloads, queries, ui, url_state
 from dashboards import tables as T
 
 auth.require(access.DESIGN, "The indicator explorer")
@@ -178,7 +178,7 @@ def _estimates_view() -> None:
                 )
         st.markdown(f"**{T.NATIONAL_LABEL}** (design-based national estimate, not a governorate): " + "; ".join(parts))
 
-    st.plotly_chart(charts.indicator_bars(rows, title=title), key="explorer_bars")
+    st.plotly_chart(charts.indicator_bars(rows, title=title), key="explorer_bars", config=downloads.png_config(suffix))
     st.caption(
         "Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
         "Grey ✕: suppressed — too few respondents, no estimate is shown (nor any statistic "
@@ -219,6 +219,8 @@ def _estimates_view() -> None:
         "approval_status: approved, or provisional (not "
         "approved by the M&E lead). estimation_rules: the rules these numbers were made with.",
     )
+    downloads.download_buttons(T.estimates_export(rows, rules_text), suffix, key="explorer_xlsx", csv=False,
+                               rules_text=rules_text, as_of=ui.data_as_of_text(ui.snapshot_identity(path)))
 
     # --- change since the previous wave --------------------------------------------------
     source_waves = all_waves.filter(pl.col("source_id") == source_id)["wave_id"].to_list()
@@ -285,7 +287,8 @@ def _distribution_view() -> None:
     )
     m2.metric("Suppressed distributions", sum(1 for d in domains if d["is_suppressed"]))
     m3.metric("Answers on the scale", len(T.distribution_choices(rows)))
-    st.plotly_chart(charts.distribution_bars(rows, title=title), key="explorer_distribution")
+    st.plotly_chart(charts.distribution_bars(rows, title=title), key="explorer_distribution",
+                    config=downloads.png_config(suffix))
     st.caption(
         "Each bar is one area's answers (100 %), in the order of the question's scale. "
         f"The top bar is the national distribution, “{T.NATIONAL_LABEL}”, when the survey reached every "

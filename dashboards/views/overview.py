@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, queries, ui, url_state
+from dashboards import access, auth, charts, downloads, queries, ui, url_state
 from dashboards import tables as T
 
 path = ui.current_warehouse()
@@ -243,7 +243,7 @@ st.plotly_chart(
         gov_rows, T.wave_medians(gov_ind_rows), waves, gov_name, synthetic, kind, unit, coverage=coverage,
         national_rows=national_rows,
     ),
-    key="overview_trend_chart",
+    key="overview_trend_chart", config=downloads.png_config(f"trend_{indicator_id}_{pcode}"),
 )
 st.caption(
     "Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, queries, ui, url_state
+from dashboards import charts, downloads, queries, ui, url_state
 from dashboards import tables as T
 
 path = ui.current_warehouse()
@@ -155,7 +155,7 @@ if plotted.is_empty():
 else:
     st.plotly_chart(
         charts.spending_scatter(plotted, x_col, x_title, title=title, synthetic=is_synthetic),
-        key="svs_scatter",
+        key="svs_scatter", config=downloads.png_config(f"service_vs_spending_{indicator_id}_{year}"),
     )
 st.caption(
     "**An association, not a cause.** Governorates that spend more are not shown to get better services "
@@ -220,4 +220,6 @@ st.download_button(
     on_click="ignore",
     key="svs_download",
 )
+downloads.download_buttons(T.spending_export(selected), f"service_vs_spending_{indicator_id}_{year}_{budget_source}",
+                           key="svs_xlsx", csv=False, as_of=ui.data_as_of_text(ui.snapshot_identity(path)))
 st.caption("Suppressed rows carry no estimate, standard error or interval in the table or the CSV.")
