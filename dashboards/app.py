@@ -33,19 +33,14 @@ if str(_REPO) not in sys.path:
 from dashboards import access, auth, i18n, ui  # noqa: E402
 from dashboards.i18n import N_, _  # noqa: E402
 
-st.set_page_config(page_title="mizan — decentralization survey dashboard · ميزان", layout="wide")
+# An icon of our own: a page's Material icon would become the favicon, fetched from fonts.gstatic.com
+# (a console error offline).
+st.set_page_config(page_title="mizan — decentralization survey dashboard · ميزان", page_icon="⚖️", layout="wide")
 
 pointer = str(ui.resolve_warehouse_path())
 st.session_state[ui.POINTER_KEY] = pointer  # the users store lives beside the pointer
 user = auth.session_user()
 lang = i18n.sync_language(signed_in=user is not None)
-if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
-    i18n.apply_direction(lang)
-    st.navigation([st.Page(auth.sign_in_page, title=_("Sign in"), icon=":material/login:")], position="hidden").run()
-    st.stop()
-
-snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
-
 _PAGES = Path(__file__).resolve().parent / "views"
 # One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
 # A role sees only the pages it may; each page also refuses itself, and every read checks the role.
@@ -61,6 +56,16 @@ PAGES = [
     # the users store lives beside the pointer, not in the snapshot: usable on a snapshot of any schema
     {"section": N_("Admin"), "file": "users.py", "title": N_("Users"), "icon": "manage_accounts", "needs": access.USERS, "any_schema": True},
 ]
+if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
+    i18n.apply_direction(lang)
+    # The form answers at every page's URL path too, so a shared link (path and query) survives signing in:
+    # a page's script hash is its URL path, hence the rerun after sign-in runs the page the link named.
+    st.navigation([st.Page(auth.sign_in_page, title=_("Sign in"), icon=":material/login:", default=True)] + [
+        st.Page(auth.sign_in_page, title=_(spec["title"]), url_path=Path(spec["file"]).stem)
+        for spec in PAGES if not spec.get("default")], position="hidden").run()
+    st.stop()
+
+snapshot = ui.use_snapshot(pointer)  # resolved once for this script run; every page reads this file
 navigation: dict[str, list] = {}
 for spec in PAGES:
     if auth.page_allowed(spec, user.role):
@@ -82,6 +87,6 @@ with st.sidebar:  # the direction's markup here: a page's own elements start at 
 if snapshot is None:
     ui.no_warehouse_error(pointer)
 elif ui.check_warehouse(snapshot, schema=not next(
-        (s.get("any_schema", False) for s in PAGES if s["title"] == page.title), False)):
+        (s.get("any_schema", False) for s in PAGES if Path(s["file"]).stem == page.url_path), False)):
     ui.data_as_of_banner(snapshot)
     page.run()

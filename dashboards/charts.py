@@ -23,6 +23,67 @@ NATIONAL = "#553c9a"
 NO_DATA_BG = "#e6e6e6"
 
 
+#: characters per title line before it wraps (a title longer than the chart is cut by plotly, not wrapped)
+TITLE_WRAP = 70
+#: pixels per legend row / title line (font 12-16 px)
+_ROW_PX = 21
+
+
+def wrap_title(title: str, width: int = TITLE_WRAP) -> str:
+    """``title`` broken into lines of at most ``width`` characters (plotly's ``<br>``): between its parts
+    (" — " separated; the dash starts the next line), and inside a part only when that part alone is too long
+    (at spaces)."""
+    pieces: list[str] = []
+    for n, part in enumerate(str(title).split(" — ")):
+        words = part.split(" ")
+        chunk = ("— " if n else "") + words[0]
+        for word in words[1:]:
+            if len(chunk) + 1 + len(word) > width:
+                pieces.append(chunk)
+                chunk = word
+            else:
+                chunk += " " + word
+        pieces.append(chunk)
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append(piece)
+    return "<br>".join(lines)
+
+
+def frame(fig: go.Figure, title: str = "", height: int = 380, legend: bool = True) -> go.Figure:
+    """Lay out ``fig`` so nothing overlaps or is cut: the title wrapped (``wrap_title``) at the top left with
+    room for every line; the legend, one entry per row, *below* the plot (its own band at the bottom, under
+    the x-axis title, so it never covers a bar, a label or the title); axes grow their margins for long tick
+    labels (``automargin``). ``height``: the plot area in px, margins added to it. Returns ``fig``."""
+    entries = sum(1 for t in fig.data if t.showlegend is not False and t.name) if legend else 0
+    title_lines = title.count("<br>") + 1 if title else 0
+    top = 20 + (title_lines * _ROW_PX + 10 if title else 0)
+    bottom = 50 + (entries * _ROW_PX + 10 if entries else 0)
+    total = height + top + bottom
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "xref": "paper", "y": 1, "yanchor": "bottom",
+               "yref": "paper", "pad": {"b": 8}, "font": {"size": 15}} if title else None,
+        height=total,
+        margin={"l": 10, "r": 20, "t": top, "b": bottom},
+        showlegend=bool(entries),
+        legend={"orientation": "v", "yref": "container", "y": 4 / total, "yanchor": "bottom", "x": 0,
+                "xanchor": "left", "xref": "paper", "traceorder": "normal"},
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def wave_axis(categories: list[str], title: str = "wave") -> dict[str, Any]:
+    """An x axis of waves: categorical, in the given order. Wave ids such as "2024" are numbers to plotly
+    unless the axis says otherwise; anything placed on it (annotations) goes by *position* in
+    ``categories`` (``categories.index(label)``), since plotly reads a number-like string there as a number."""
+    return {"title": title, "type": "category", "categoryorder": "array", "categoryarray": list(categories)}
+
+
 def _scale(kind: str | None, unit: str | None) -> float:
     return 100.0 if T.is_proportion(kind, unit) else 1.0
 
@@ -121,7 +182,7 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
                 y=[r["label"] for r in hidden],
                 mode="markers+text",
                 name=_("suppressed (not shown)"),
-                marker={"symbol": "x", "color": GREY, "size": 11},
+                marker={"symbol": "x", "color": GREY, "size": 11}, cliponaxis=False,
                 text=[T.status_label(True, r.get("suppression_reason"), False) for r in hidden],
                 textposition="middle right",
                 textfont={"color": "#555555"},
@@ -143,15 +204,11 @@ def indicator_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     if T.is_proportion(kind, unit):
         x_axis["range"] = [0, 100]
     fig.update_layout(
-        title=title or None,
         barmode="overlay",
         xaxis=x_axis,
         yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
-        height=max(260, 90 + 34 * len(order)),
-        margin={"l": 10, "r": 10, "t": 70 if title else 40, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     )
-    return i18n.localize_figure(fig)
+    return i18n.localize_figure(frame(fig, wrap_title(title) if title else "", height=max(200, 30 + 34 * len(order))))
 
 
 #: Segment colours of an answer scale, best first (blue) to worst (orange): colour-blind safe,
@@ -208,7 +265,7 @@ def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=[0] * len(hidden), y=[lab for _, lab in hidden], mode="markers+text",
-                name=_("suppressed (not shown)"), marker={"symbol": "x", "color": GREY, "size": 11},
+                name=_("suppressed (not shown)"), marker={"symbol": "x", "color": GREY, "size": 11}, cliponaxis=False,
                 text=[T.status_label(True, d.get("suppression_reason"), False) for d, _ in hidden],
                 textposition="middle right", textfont={"color": "#555555"},
                 hovertemplate="%{y}: %{text}<extra></extra>",
@@ -218,23 +275,20 @@ def distribution_bars(df: pl.DataFrame, title: str = "") -> go.Figure:
     gov = [lab for d, lab in zip(domains, labels, strict=True) if not T.is_national(d)]
     order = list(reversed(gov)) + list(reversed(nat))  # first category at the bottom: national on top
     fig.update_layout(
-        title=title or None,
         barmode="stack",
         xaxis={"title": _("share of answers, percent"), "range": [0, 100]},
         yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
-        height=max(260, 110 + 30 * len(order)),
-        margin={"l": 10, "r": 10, "t": 70 if title else 40, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "traceorder": "normal"},
     )
-    return i18n.localize_figure(fig)
+    return i18n.localize_figure(frame(fig, wrap_title(title) if title else "", height=max(200, 30 + 30 * len(order))))
 
 
 def _estimate_line(
     fig: go.Figure, by_wave: dict[str, dict], wave_ids: list[str], x: list[str], scale: float, area: str,
-    name: str, line: dict, marker: dict | None, annotation_y: int,
+    name: str, line: dict, marker: dict | None, annotation_y: int, categories: list[str],
 ) -> None:
     """One area's estimates across waves as a line with 95% CI error bars; a suppressed wave has no
-    point, only a note naming the area and the reason (at the bottom, ``annotation_y`` 0, or top, 1)."""
+    point, only a note naming the area and the reason (at the bottom, ``annotation_y`` 0, or top, 1),
+    placed at the wave's position in ``categories`` (the x axis, ``wave_axis``)."""
     ys, plus, minus = [], [], []
     for w, label in zip(wave_ids, x, strict=True):
         r = by_wave.get(w)
@@ -245,7 +299,7 @@ def _estimate_line(
         minus.append(e[1])
         if r is not None and r["is_suppressed"]:
             fig.add_annotation(
-                x=label, y=annotation_y, yref="paper", yanchor="bottom" if annotation_y == 0 else "top",
+                x=categories.index(label), y=annotation_y, yref="paper", yanchor="bottom" if annotation_y == 0 else "top",
                 showarrow=False, text=f"{area}: {_(T.status_label(True, r.get('suppression_reason'), False))}",
                 font={"color": "#555555", "size": 11},
             )
@@ -280,11 +334,16 @@ def trend_figure(
     scale = _scale(kind, unit)
     gov_rows = T.mask_suppressed(gov_rows)
     fig = go.Figure()
+    per_source: dict[str, tuple[pl.DataFrame, list[str], list]] = {}
+    categories: list[str] = []  # every source's wave labels, in wave order: the x axis
     for source_id in sorted(set(waves["source_id"].to_list())):
         sw = waves.filter(pl.col("source_id") == source_id).sort("wave_order")
-        wave_ids = sw["wave_id"].to_list()
         approved = sw["is_approved"].to_list() if "is_approved" in sw.columns else [True] * sw.height
-        x = [T.wave_label(w, a) for w, a in zip(wave_ids, approved, strict=True)]
+        x = [T.wave_label(w, a) for w, a in zip(sw["wave_id"].to_list(), approved, strict=True)]
+        per_source[source_id] = (sw, x, approved)
+        categories += [c for c in x if c not in categories]
+    for source_id, (sw, x, approved) in per_source.items():
+        wave_ids = sw["wave_id"].to_list()
         tag = f" [{_(T.SYNTHETIC_LABEL)}]" if source_id in synthetic_sources else f" [{_(T.REAL_LABEL)}]"
         if not all(a is True for a in approved):
             tag += " — " + _("incl. {label}").format(label=_(T.PROVISIONAL_LABEL))
@@ -292,14 +351,16 @@ def trend_figure(
         g = {r["wave_id"]: r for r in gov_rows.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         m = {r["wave_id"]: r for r in medians.filter(pl.col("source_id") == source_id).iter_rows(named=True)}
         _estimate_line(fig, g, wave_ids, x, scale, area, f"{area} — {source_id}{tag}",
-                       {"color": BLUE if source_id not in synthetic_sources else AMBER}, None, annotation_y=0)
+                       {"color": BLUE if source_id not in synthetic_sources else AMBER}, None, annotation_y=0,
+                       categories=categories)
         nat = {} if national_rows is None or national_rows.is_empty() else {
             r["wave_id"]: r
             for r in T.mask_suppressed(national_rows).filter(pl.col("source_id") == source_id).iter_rows(named=True)
         }
         if nat:
             _estimate_line(fig, nat, wave_ids, x, scale, _(T.NATIONAL_LABEL), f"{_(T.NATIONAL_LABEL)} — {source_id}{tag}",
-                           {"color": NATIONAL}, {"symbol": "diamond", "size": 9}, annotation_y=1)
+                           {"color": NATIONAL}, {"symbol": "diamond", "size": 9}, annotation_y=1,
+                           categories=categories)
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -317,14 +378,8 @@ def trend_figure(
     y_axis: dict[str, Any] = {"title": _axis_title(kind, unit)}
     if T.is_proportion(kind, unit):
         y_axis["range"] = [0, 100]
-    fig.update_layout(
-        xaxis={"title": _("wave"), "type": "category"},
-        yaxis=y_axis,
-        height=380,
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-    )
-    return i18n.localize_figure(fig)
+    fig.update_layout(xaxis=wave_axis(categories, title=_("wave")), yaxis=y_axis)
+    return i18n.localize_figure(frame(fig, height=300))
 
 
 def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = False) -> go.Figure:
@@ -367,14 +422,11 @@ def budget_heatmap(matrix: dict[str, Any], title: str = "", synthetic: bool = Fa
             )
         )
     fig.update_layout(
-        title={"text": title} if title else None,
         plot_bgcolor=NO_DATA_BG,
         xaxis={"type": "category", "title": _("fiscal year")},
         yaxis={"type": "category", "autorange": "reversed", "title": None},
-        height=max(260, 110 + 34 * len(govs) + (30 if title else 0)),
-        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 40},
     )
-    return i18n.localize_figure(fig)
+    return i18n.localize_figure(frame(fig, wrap_title(title) if title else "", height=max(200, 40 + 34 * len(govs)), legend=False))
 
 
 def count_bars(df: pl.DataFrame, label_col: str, count_col: str, x_title: str) -> go.Figure:
@@ -384,13 +436,11 @@ def count_bars(df: pl.DataFrame, label_col: str, count_col: str, x_title: str) -
         go.Bar(
             x=agg[count_col].to_list(), y=agg[label_col].to_list(), orientation="h",
             marker={"color": BLUE}, text=agg[count_col].to_list(), textposition="auto",
+            cliponaxis=False,
         )
     )
-    fig.update_layout(
-        xaxis={"title": x_title}, yaxis={"title": None, "type": "category"},
-        height=max(200, 80 + 30 * agg.height), margin={"l": 10, "r": 10, "t": 20, "b": 40},
-    )
-    return i18n.localize_figure(fig)
+    fig.update_layout(xaxis={"title": x_title}, yaxis={"title": None, "type": "category"})
+    return i18n.localize_figure(frame(fig, height=max(140, 20 + 30 * agg.height), legend=False))
 
 
 def spending_scatter(
@@ -441,11 +491,5 @@ def spending_scatter(
                 customdata=hover, hovertemplate="%{customdata}<extra></extra>",
             )
         )
-    fig.update_layout(
-        title={"text": title} if title else None,
-        xaxis={"title": x_title, "rangemode": "tozero"},
-        yaxis={"title": _axis_title(kind, unit)},
-        height=520, margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-    )
-    return i18n.localize_figure(fig)
+    fig.update_layout(xaxis={"title": x_title, "rangemode": "tozero"}, yaxis={"title": _axis_title(kind, unit)})
+    return i18n.localize_figure(frame(fig, wrap_title(title) if title else "", height=420))

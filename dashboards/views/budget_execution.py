@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, i18n, queries, ui
+from dashboards import charts, i18n, queries, ui, url_state
 from dashboards import tables as T
 from dashboards.i18n import _
 
@@ -42,27 +42,16 @@ ui.provenance_banner(budget)
 sources = budget["source_id"].unique(maintain_order=True).to_list()
 c1, c2 = st.columns(2)
 with c1:
-    if st.session_state.get("budget_source") not in sources:
-        st.session_state.pop("budget_source", None)
     synthetic_sources = set(budget.filter(pl.col("is_synthetic").fill_null(False))["source_id"].to_list())
-    source_id = st.selectbox(
-        _("Source"),
-        options=sources,
+    source_id = url_state.select(
+        _("Source"), sources, "budget_source", param="source",
         format_func=lambda s: f"{s}  [{_(T.data_label(s in synthetic_sources))}]",
-        key="budget_source",
     )
 by_source = budget.filter(pl.col("source_id") == source_id)
 scopes = by_source["budget_scope"].unique(maintain_order=True).to_list()
 with c2:
-    if st.session_state.get("budget_scope") not in scopes:
-        st.session_state.pop("budget_scope", None)
-    scope = st.selectbox(
-        _("Budget scope"),
-        options=scopes,
-        index=scopes.index("total") if "total" in scopes else 0,
-        format_func=_,
-        key="budget_scope",
-    )
+    scope = url_state.select(_("Budget scope"), scopes, "budget_scope", param="scope", format_func=_,
+                             default_index=scopes.index("total") if "total" in scopes else 0)
 selected = by_source.filter(pl.col("budget_scope") == scope)
 
 is_synthetic = source_id in synthetic_sources

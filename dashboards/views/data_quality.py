@@ -14,7 +14,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, i18n, queries, ui
+from dashboards import access, auth, charts, i18n, queries, ui, url_state
 from dashboards import tables as T
 from dashboards.i18n import _
 from pipelines import publish
@@ -76,15 +76,25 @@ else:
     if history.is_empty():
         st.info(_("No runs recorded yet."))
     else:
-        last = history.row(0, named=True)
+        # The tiles describe the last pipeline run; approvals (and repairs) are entries of the history too,
+        # but a few seconds long and with no files: they are named on their own line below the tiles.
+        is_run = pl.col("kind").fill_null("run") == "run"
+        pipeline_runs = history.filter(is_run)
+        last = (pipeline_runs if pipeline_runs.height else history).row(0, named=True)
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric(_("Last run") if str(last.get("kind") or "run") == "run" else _("Last entry ({kind})").format(kind=last.get('kind')),
-                  str(last["run_id"])[:8])
+        m1.metric(_("Last pipeline run"), str(last["run_id"])[:8])
         m2.metric(_("Status"), str(last["status"]))
         m3.metric(_("Finished"), T.fmt_time(last["finished_at"] or last["started_at"]))
         dur = last["duration_seconds"]
         m4.metric(_("Duration"), "–" if dur is None else _("{minutes} min").format(
             minutes=i18n.format_decimal(dur / 60, 1)))
+        others = history.filter(~is_run)
+        if others.height:
+            entry = others.row(0, named=True)
+            st.caption(_("Last {kind}: {when} UTC, {status} (entry `{run_id}`): not a pipeline run, listed in the "
+                         "history below.").format(
+                kind=entry.get("kind"), when=T.fmt_time(entry["finished_at"] or entry["started_at"]),
+                status=entry["status"], run_id=str(entry["run_id"])[:8]))
         if not failed and str(last["status"]).lower() not in T.OK_STATUSES:
             st.error(
                 _("The last run (`{run_id}`) ended with status **{status}**").format(run_id=last['run_id'], status=last['status'])
@@ -112,11 +122,10 @@ else:
                         st.code(str(last[key]))
         run_ids = runs["run_id"].to_list() if runs.height else []
         if run_ids:
-            choice = st.selectbox(
+            choice = url_state.select(
                 _("Show files, deliveries, quarantine, exclusions and skipped sources of"),
-                options=["All runs", *run_ids],
+                ["All runs", *run_ids], "dq_run",
                 format_func=lambda r: _("All runs") if r == "All runs" else r,
-                key="dq_run",
                 help=_("Runs recorded in this snapshot (a run after it left no data here)."),
             )
             run_id = None if choice == "All runs" else choice

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, i18n, queries, ui
+from dashboards import access, auth, charts, downloads, i18n, queries, ui, url_state
 from dashboards import tables as T
 from dashboards.i18n import N_, _
 
@@ -57,11 +57,9 @@ def _approval_text(w: dict[str, Any]) -> str:
     return label
 
 
-def _select(label: str, values: list[Any], labels: dict[Any, str], key: str) -> Any:
-    # A choice left over from another indicator may not exist here: fall back to the first.
-    if st.session_state.get(key) not in values:
-        st.session_state.pop(key, None)
-    return st.selectbox(label, options=values, format_func=lambda v: labels.get(v, str(v)), key=key)
+def _select(label: str, values: list[Any], labels: dict[Any, str], key: str, param: str) -> Any:
+    # A choice left over from another indicator may not exist here: the first option (url_state says why).
+    return url_state.select(label, values, key, param=param, format_func=lambda v: labels.get(v, str(v)))
 
 
 ALL_SECTORS = "all"
@@ -74,7 +72,7 @@ with c1:
         ).alias("sector_label")
     )
     sectors = options["sector_label"].unique(maintain_order=True).to_list()
-    sector = _select(_("Sector"), [ALL_SECTORS, *sectors], {ALL_SECTORS: _("All sectors")}, "explorer_sector")
+    sector = _select(_("Sector"), [ALL_SECTORS, *sectors], {ALL_SECTORS: _("All sectors")}, "explorer_sector", "sector")
     shown = options if sector == ALL_SECTORS else options.filter(pl.col("sector_label") == sector)
     meta = shown.select("indicator_id", "name_en", "indicator_type").unique("indicator_id", maintain_order=True)
     names_ar = i18n.indicator_names_ar(path)
@@ -82,7 +80,7 @@ with c1:
         i: i18n.pick_name(n or i, names_ar.get(i)) + (_(" — answer distribution") if t == "distribution" else "")
         for i, n, t in meta.iter_rows()
     }
-    indicator_id = _select(_("Indicator"), list(names), names, "explorer_indicator")
+    indicator_id = _select(_("Indicator"), list(names), names, "explorer_indicator", "indicator")
 ind_opts = options.filter(pl.col("indicator_id") == indicator_id)
 is_distribution = ind_opts["indicator_type"][0] == "distribution"
 with c2:
@@ -98,14 +96,14 @@ with c2:
         )
         for r in waves.iter_rows(named=True)
     }
-    wave_key = _select(_("Source · wave"), list(wave_labels), wave_labels, "explorer_wave")
+    wave_key = _select(_("Source · wave"), list(wave_labels), wave_labels, "explorer_wave", "wave")
 source_id, wave_id = wave_key.split("|", 1)
 with c3:
     disaggs = ind_opts.filter((pl.col("source_id") == source_id) & (pl.col("wave_id") == wave_id))[
         "disaggregation"
     ].to_list()
     disagg_labels = {d: _(T.disaggregation_name(d)) for d in disaggs}
-    disaggregation = _select(_("Breakdown"), disaggs, disagg_labels, "explorer_disaggregation")
+    disaggregation = _select(_("Breakdown"), disaggs, disagg_labels, "explorer_disaggregation", "breakdown")
 
 if is_distribution:
     rows = ui.load(
@@ -184,7 +182,8 @@ def _estimates_view() -> None:
                 )
         st.markdown(_("**{NATIONAL_LABEL}** (design-based national estimate, not a governorate): ").format(NATIONAL_LABEL=_(T.NATIONAL_LABEL)) + "; ".join(parts))
 
-    st.plotly_chart(charts.indicator_bars(i18n.localize_names(rows), title=title), key="explorer_bars")
+    st.plotly_chart(charts.indicator_bars(i18n.localize_names(rows), title=title), key="explorer_bars",
+                    config=downloads.png_config(suffix))
     st.caption(
         _("Bars: estimate with its 95% CI. Amber hatched bars: unreliable (wide CI). "
         "Grey ✕: suppressed — too few respondents, no estimate is shown (nor any statistic "
@@ -225,6 +224,8 @@ def _estimates_view() -> None:
         "approval_status: approved, or provisional (not "
         "approved by the M&E lead). estimation_rules: the rules these numbers were made with."),
     )
+    downloads.download_buttons(T.estimates_export(rows, rules_text), suffix, key="explorer_xlsx", csv=False,
+                               rules_text=rules_text, as_of=ui.data_as_of_text(ui.snapshot_identity(path)))
 
     # --- change since the previous wave --------------------------------------------------
     source_waves = all_waves.filter(pl.col("source_id") == source_id)["wave_id"].to_list()
@@ -291,7 +292,8 @@ def _distribution_view() -> None:
     )
     m2.metric(_("Suppressed distributions"), i18n.format_decimal(sum(1 for d in domains if d["is_suppressed"]), 0))
     m3.metric(_("Answers on the scale"), i18n.format_decimal(len(T.distribution_choices(rows)), 0))
-    st.plotly_chart(charts.distribution_bars(i18n.localize_names(rows), title=title), key="explorer_distribution")
+    st.plotly_chart(charts.distribution_bars(i18n.localize_names(rows), title=title), key="explorer_distribution",
+                    config=downloads.png_config(suffix))
     st.caption(
         _("Each bar is one area's answers (100 %), in the order of the question's scale. The top bar "
             "is the national distribution, “{NATIONAL_LABEL}”, when the survey reached every "

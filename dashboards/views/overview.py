@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, charts, i18n, queries, ui
+from dashboards import access, auth, charts, downloads, i18n, queries, ui, url_state
 from dashboards import tables as T
 from dashboards.i18n import _, ngettext
 
@@ -155,11 +155,12 @@ gov_names = {
 }
 
 st.subheader(_("One governorate"))
-pcode = st.selectbox(
+pcode = url_state.select(
     _("Governorate"),
-    options=list(gov_names),
+    list(gov_names),
     format_func=lambda p: gov_names.get(p, p),
     key="overview_governorate",
+    param="governorate",
 )
 if pcode is None:
     st.info(_("No governorate has an estimate in the waves shown."))
@@ -211,11 +212,12 @@ trend_names = dict(
     i18n.localize_names(multi, path).select("indicator_id", "indicator_name").unique("indicator_id")
     .sort("indicator_name").iter_rows()
 )
-indicator_id = st.selectbox(
+indicator_id = url_state.select(
     _("Indicator"),
-    options=list(trend_names),
+    list(trend_names),
     format_func=lambda i: trend_names.get(i, i),
     key="overview_trend_indicator",
+    param="indicator",
 )
 sources = multi.filter(pl.col("indicator_id") == indicator_id)["source_id"].to_list()
 ind_rows = estimates.filter((pl.col("indicator_id") == indicator_id) & pl.col("source_id").is_in(sources))
@@ -245,7 +247,7 @@ st.plotly_chart(
         gov_rows, T.wave_medians(gov_ind_rows), waves, gov_name, synthetic, kind, unit, coverage=coverage,
         national_rows=national_rows,
     ),
-    key="overview_trend_chart",
+    key="overview_trend_chart", config=downloads.png_config(f"trend_{indicator_id}_{pcode}"),
 )
 st.caption(
     _("Error bars: 95% confidence interval of the governorate estimate. Dashed line: median of "

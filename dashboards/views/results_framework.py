@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 from openpyxl import Workbook
 
-from dashboards import access, auth, i18n, ui
+from dashboards import access, auth, i18n, ui, url_state
 from dashboards.i18n import N_, _
 
 from pipelines.brief import data as rf
@@ -54,7 +54,7 @@ if rows.is_empty():
     st.info(_("The results framework has no progress rows in this snapshot."))
     st.stop()
 periods = sorted(rows["period"].unique().to_list())
-period = st.selectbox(_("Period up to"), periods, index=len(periods) - 1, key="rf_period")
+period = url_state.select(_("Period up to"), periods, "rf_period", param="period", default_index=len(periods) - 1)
 rows = rows.filter(pl.col("period") <= period)
 card = rf.scorecard(rows)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, i18n, queries, ui
+from dashboards import charts, downloads, i18n, queries, ui, url_state
 from dashboards import tables as T
 from dashboards.i18n import _
 
@@ -73,38 +73,27 @@ sector_names = dict(sectors.iter_rows())
 c1, c2, c3, c4 = st.columns(4)
 
 
-def _keep(key: str, options: list) -> None:
-    if st.session_state.get(key) not in options:
-        st.session_state.pop(key, None)
-
-
 with c1:
-    options = sectors["sector"].to_list()
-    _keep("svs_sector", options)
-    sector = st.selectbox(_("Sector"), options, format_func=lambda s: sector_names.get(s) or T.words(s),
-                          key="svs_sector")
+    sector = url_state.select(_("Sector"), sectors["sector"].to_list(), "svs_sector", param="sector",
+                              format_func=lambda s: sector_names.get(s) or T.words(s))
 by_sector = data.filter(pl.col("sector") == sector)
 with c2:
     indicators = by_sector.select("indicator_id", "indicator_name").unique(maintain_order=True)
     names_ar = i18n.indicator_names_ar(path)
     names = dict(indicators.iter_rows())
-    options = indicators["indicator_id"].to_list()
-    _keep("svs_indicator", options)
-    indicator_id = st.selectbox(_("Indicator"), options, format_func=lambda i: i18n.pick_name(names.get(i) or i, names_ar.get(i)),
-                                key="svs_indicator")
+    indicator_id = url_state.select(_("Indicator"), indicators["indicator_id"].to_list(), "svs_indicator",
+                                    param="indicator",
+                                    format_func=lambda i: i18n.pick_name(names.get(i) or i, names_ar.get(i)))
 by_indicator = by_sector.filter(pl.col("indicator_id") == indicator_id)
 with c3:
-    options = sorted(set(by_indicator["fiscal_year"].to_list()), reverse=True)
-    _keep("svs_year", options)
-    year = st.selectbox(_("Fiscal year"), options, key="svs_year")
+    year = url_state.select(_("Fiscal year"), sorted(set(by_indicator["fiscal_year"].to_list()), reverse=True),
+                            "svs_year", param="year")
 by_year = by_indicator.filter(pl.col("fiscal_year") == year)
 with c4:
-    options = by_year["budget_source_id"].unique(maintain_order=True).to_list()
     partial_sources = set(by_year.filter(pl.col("is_partial").fill_null(False))["budget_source_id"].to_list())
-    _keep("svs_budget_source", options)
-    budget_source = st.selectbox(
-        _("Budget source"), options, key="svs_budget_source",
-        format_func=lambda s: _("{source} (partial)").format(source=s) if s in partial_sources else s,
+    budget_source = url_state.select(
+        _("Budget source"), by_year["budget_source_id"].unique(maintain_order=True).to_list(), "svs_budget_source",
+        param="source", format_func=lambda s: _("{source} (partial)").format(source=s) if s in partial_sources else s,
     )
 by_source = by_year.filter(pl.col("budget_source_id") == budget_source)
 waves = by_source.select("survey_source_id", "wave_id", "approval_status", "is_approved").unique(maintain_order=True)
@@ -114,8 +103,7 @@ wave_labels = {
     for s, w, a, ok in waves.iter_rows()
 }
 if len(wave_keys) > 1:
-    _keep("svs_wave", wave_keys)
-    wave_key = st.selectbox(_("Survey · wave"), wave_keys, format_func=wave_labels.get, key="svs_wave")
+    wave_key = url_state.select(_("Survey · wave"), wave_keys, "svs_wave", param="wave", format_func=wave_labels.get)
 else:
     wave_key = wave_keys[0]
 survey_source, wave_id = wave_key.split("|", 1)
@@ -176,7 +164,7 @@ if plotted.is_empty():
 else:
     st.plotly_chart(
         charts.spending_scatter(plotted, x_col, x_title, title=title, synthetic=is_synthetic),
-        key="svs_scatter",
+        key="svs_scatter", config=downloads.png_config(f"service_vs_spending_{indicator_id}_{year}"),
     )
 st.caption(
     _("**An association, not a cause.** Governorates that spend more are not shown to get better services "
@@ -244,4 +232,6 @@ st.download_button(
     on_click="ignore",
     key="svs_download",
 )
+downloads.download_buttons(T.spending_export(selected), f"service_vs_spending_{indicator_id}_{year}_{budget_source}",
+                           key="svs_xlsx", csv=False, as_of=ui.data_as_of_text(ui.snapshot_identity(path)))
 st.caption(_("Suppressed rows carry no estimate, standard error or interval in the table or the CSV."))

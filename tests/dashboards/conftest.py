@@ -160,8 +160,8 @@ class Downloads(list):
 
     @property
     def estimates(self) -> Download:
-        """The last estimates (or distribution) CSV of the explorer — not its change CSV."""
-        found = [d for d in self if not d.file_name.startswith("mizan_change_")]
+        """The last estimates (or distribution) CSV of the explorer — not its change CSV, nor an Excel file."""
+        found = [d for d in self if not d.file_name.startswith("mizan_change_") and d.file_name.endswith(".csv")]
         assert found, "no estimates CSV offered"
         return found[-1]
 

@@ -72,6 +72,8 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     original = streamlit.download_button
 
     def spy(label, data, *args, **kwargs):
+        if str(kwargs.get("file_name") or "").endswith(".xlsx"):  # Excel: tests/dashboards/test_dashboard_downloads.py
+            return original(label, data, *args, **kwargs)
         captured.append({"file_name": kwargs.get("file_name"), "data": bytes(data() if callable(data) else data)})
         return original(label, data, *args, **kwargs)
 

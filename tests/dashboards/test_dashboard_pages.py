@@ -64,6 +64,8 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     original = streamlit.download_button
 
     def spy(label, data, *args, **kwargs):
+        if str(kwargs.get("file_name") or "").endswith(".xlsx"):  # Excel: tests/dashboards/test_dashboard_downloads.py
+            return original(label, data, *args, **kwargs)
         payload = data() if callable(data) else data
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
