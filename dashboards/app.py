@@ -10,7 +10,7 @@ short-lived connection per query (dashboards/queries.py), with results cached pe
 (dashboards/data.py). Every page starts with "Data as of <publish time> UTC · run <run id>".
 
 Sign-in first (dashboards/auth.py): a session that is not signed in gets the sign-in form and
-nothing else. A signed-in session's navigation lists the pages its role may see (``PAGES``); what
+nothing else. A signed-in session's navigation lists the pages its role may see (``dashboards/pages.py``); what
 it may read is enforced in the query layer (dashboards/access.py).
 """
 
@@ -31,7 +31,8 @@ if str(_REPO) not in sys.path:
         sys.path.insert(0, str(_REPO))
 
 from dashboards import access, auth, i18n, ui  # noqa: E402
-from dashboards.i18n import N_, _  # noqa: E402
+from dashboards.i18n import _  # noqa: E402
+from dashboards.pages import PAGES  # noqa: E402
 
 # An icon of our own: a page's Material icon would become the favicon, fetched from fonts.gstatic.com
 # (a console error offline).
@@ -42,20 +43,6 @@ st.session_state[ui.POINTER_KEY] = pointer  # the users store lives beside the p
 user = auth.session_user()
 lang = i18n.sync_language(signed_in=user is not None)
 _PAGES = Path(__file__).resolve().parent / "views"
-# One line per page: its section, file, title, icon and the permission it needs (dashboards/access.py).
-# A role sees only the pages it may; each page also refuses itself, and every read checks the role.
-PAGES = [
-    {"section": N_("Steering committee"), "file": "home.py", "title": N_("Home"), "icon": "home", "needs": access.PUBLISHED, "default": True},
-    {"section": N_("Steering committee"), "file": "overview.py", "title": N_("Overview"), "icon": "dashboard", "needs": access.PUBLISHED},
-    {"section": N_("Steering committee"), "file": "results_framework.py", "title": N_("Results framework"), "icon": "flag", "needs": access.PUBLISHED},
-    {"section": N_("Steering committee"), "file": "budget_execution.py", "title": N_("Budget execution"), "icon": "account_balance", "needs": access.PUBLISHED},
-    {"section": N_("Steering committee"), "file": "service_vs_spending.py", "title": N_("Spending and services"), "icon": "scatter_plot", "needs": access.PUBLISHED},
-    {"section": N_("M&E"), "file": "indicator_explorer.py", "title": N_("Indicator explorer"), "icon": "query_stats", "needs": access.DESIGN},
-    {"section": N_("M&E"), "file": "approvals.py", "title": N_("Wave approval"), "icon": "approval", "needs": access.APPROVE},
-    {"section": N_("Data engineering"), "file": "data_quality.py", "title": N_("Data quality"), "icon": "fact_check", "needs": access.QUALITY},
-    # the users store lives beside the pointer, not in the snapshot: usable on a snapshot of any schema
-    {"section": N_("Admin"), "file": "users.py", "title": N_("Users"), "icon": "manage_accounts", "needs": access.USERS, "any_schema": True},
-]
 if user is None:  # nothing but the sign-in form: no pages, no warehouse path, no data
     i18n.apply_direction(lang)
     # The form answers at every page's URL path too, so a shared link (path and query) survives signing in:

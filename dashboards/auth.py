@@ -160,5 +160,5 @@ def sidebar(user: U.User) -> None:
 
 
 def page_allowed(spec: dict[str, Any], role: str | None) -> bool:
-    """Whether the page ``spec`` (app.py's PAGES: its ``needs`` permission) is in ``role``'s navigation."""
+    """Whether the page ``spec`` (dashboards/pages.py PAGES: its ``needs`` permission) is in ``role``'s navigation."""
     return access.allowed(role, spec["needs"])

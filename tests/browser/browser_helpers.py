@@ -7,14 +7,14 @@ Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run``; never Playwr
   store of one user per role (``TEST_USERS``); stopped at the end.
 - ``sign_in(page, role, path="", query="")``: open ``path?query`` and sign in through the real form.
 - ``settle(page)``: wait until the script run a click started has finished.
-- ``PAGES`` / ``pages_for(role)``: app.py's page list, read from its source (app.py is a script).
+- ``pages_for(role)``: the pages of ``dashboards/pages.py`` a role has.
 Screenshots go to ``test-artifacts/screenshots/`` (gitignored).
 """
 
 from __future__ import annotations
 
-import ast
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboards import access, auth
+from dashboards import auth
+from dashboards.pages import PAGES
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "dashboards" / "app.py"
@@ -34,15 +35,6 @@ sys.path.insert(0, str(REPO / "tests" / "dashboards"))
 from signed_in import TEST_USERS  # noqa: E402
 
 
-def _pages() -> list[dict]:
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return eval(compile(ast.Expression(node.value), str(APP), "eval"), {"access": access})  # noqa: S307
-    raise AssertionError(f"no PAGES list in {APP}")
-
-
-PAGES = _pages()
 
 
 def url_path(spec: dict) -> str:
@@ -75,10 +67,17 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def dashboard(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Base URL of the dashboard on the demo warehouse (``streamlit run``, headless)."""
+    """Base URL of the dashboard on a copy of the demo warehouse with the waves ``mizan demo`` approves
+    (national 2024, firm B 2025; national 2025 provisional), as a committee member finds it (``streamlit run``,
+    headless)."""
+    from pipelines.status import approve_wave
     from pipelines.users import UserStore
 
     folder = tmp_path_factory.mktemp("browser_dashboard")
+    shutil.copytree(demo_warehouse.parent, folder / "wh", symlinks=True)
+    demo_warehouse = folder / "wh" / demo_warehouse.name
+    for source_id, wave_id in (("mizan_demo_national", "2024"), ("mizan_demo_firm_b", "2025")):
+        approve_wave(demo_warehouse, source_id, wave_id, "browser tests")
     users = folder / "mizan.users.sqlite"
     store = UserStore(users)
     for role, (name, password) in TEST_USERS.items():
@@ -134,9 +133,10 @@ def sign_in(page, base: str, role: str, path: str = "", query: str = "") -> None
     """Open ``base/path?query`` and sign in through the form as the test user of ``role``."""
     name, password = TEST_USERS[role]
     page.goto(f"{base}/{path}" + (f"?{query}" if query else ""))
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    # by the widgets' keys (Streamlit's st-key-<key> classes): the labels are in the link's language
+    page.locator(".st-key-sign_in_username input").fill(name)
+    page.locator(".st-key-sign_in_password input").fill(password)
+    page.locator('[data-testid="stFormSubmitButton"] button').click()
     page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=90_000)
     settle(page)
 

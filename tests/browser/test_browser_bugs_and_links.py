@@ -35,7 +35,7 @@ def test_trend_with_a_suppressed_wave_keeps_its_wave_axis(page, dashboard, demo_
             where f.disaggregation = 'all' and f.governorate_pcode <> 'IQ'
             group by all having bool_or(f.is_suppressed) and not bool_and(f.is_suppressed) order by 1, 2 limit 1
         """).fetchone()
-    sign_in(page, dashboard, "admin")
+    sign_in(page, dashboard, "admin", "overview")
     page.get_by_test_id("stCheckbox").filter(has_text="Include provisional waves").locator("label").click()
     settle(page)
     choose(page, "Governorate", gov)

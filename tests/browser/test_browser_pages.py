@@ -37,7 +37,25 @@ def test_every_page_of_the_role_renders_without_an_error(page, dashboard, role, 
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=False, reason="RTL lands with the translations branch")
-def test_arabic_pages_are_right_to_left(page, dashboard):
+def test_arabic_pages_are_right_to_left_and_english_pages_are_not(page, dashboard):
     sign_in(page, dashboard, "committee", query="lang=ar")
-    assert page.locator('[dir="rtl"]').count() > 0
+    page.wait_for_function("document.documentElement.dir === 'rtl'", timeout=30_000)
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    sign_in(page, dashboard, "admin", query="lang=en")
+    page.wait_for_timeout(1_000)
+    assert page.evaluate("document.documentElement.dir") != "rtl"
+
+
+def test_the_committee_home_map_draws_the_19_governorates(page, dashboard):
+    sign_in(page, dashboard, "committee", query="lang=ar")
+    locations = """() => {
+        for (const el of document.querySelectorAll('.js-plotly-plot')) {
+            const trace = (el.data || []).find(t => t.type === 'choropleth');
+            if (trace) return trace.locations;
+        }
+        return null;
+    }"""
+    page.wait_for_function(f"({locations})() !== null", timeout=60_000)
+    drawn = page.evaluate(locations)
+    assert len(drawn) == 19 and len(set(drawn)) == 19  # 18 COD-AB governorates and Halabja
+    assert "IQG19" in drawn and "IQ" not in drawn  # Halabja its own unit; the national row is never a map unit
