@@ -1,8 +1,9 @@
 """Build the dashboard's governorate boundaries from OCHA COD-AB 2019 (a build step, run by hand).
 
     python3 -m uv run --with 'shapely>=2.1' python -m pipelines.reference.simplify_boundaries \
-        --adm1 ../shared/data/reference/iraq_adm1_cod_2019.geojson \
-        --adm2 ../shared/data/reference/iraq_adm2_cod_2019.geojson
+        --adm1 DIR/iraq_adm1_cod_2019.geojson --adm2 DIR/iraq_adm2_cod_2019.geojson
+
+(DIR: wherever the COD-AB 2019 governorate and district GeoJSON files are kept.)
 
 Writes ``dashboards/geo/iraq_governorates_simplified.geojson``: 19 features, one per governorate of
 ``marts.dim_governorate`` (p-codes IQG01…IQG19). COD-AB 2019 has 18 governorates; Halabja is its
@@ -25,7 +26,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "dashboards" / "geo" / "iraq_governorates_simplified.geojson"
-SHARED = REPO.parent / "shared" / "data" / "reference"
 #: COD-AB 2019 district that is the governorate Halabja, its parent, and the warehouse's code for Halabja
 HALABJA_DISTRICT, SULAYMANIYAH, HALABJA = "IQG06Q05", "IQG06", "IQG19"
 #: simplification tolerance in degrees (about 1 km): enough for a national map, a few hundred KB at most
@@ -78,8 +78,8 @@ def build(adm1_path: Path, adm2_path: Path, tolerance: float = TOLERANCE) -> dic
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--adm1", type=Path, default=SHARED / "iraq_adm1_cod_2019.geojson")
-    ap.add_argument("--adm2", type=Path, default=SHARED / "iraq_adm2_cod_2019.geojson")
+    ap.add_argument("--adm1", type=Path, required=True, help="COD-AB 2019 governorates (iraq_adm1_cod_2019.geojson)")
+    ap.add_argument("--adm2", type=Path, required=True, help="COD-AB 2019 districts (iraq_adm2_cod_2019.geojson)")
     ap.add_argument("--out", type=Path, default=OUTPUT)
     ap.add_argument("--tolerance", type=float, default=TOLERANCE)
     args = ap.parse_args(argv)
