@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import access, auth, home_charts, reporting, ui
+from dashboards import access, auth, downloads, home_charts, reporting, ui
 from dashboards.i18n import _, current_language
 
 path = ui.current_warehouse()
@@ -145,7 +145,7 @@ map_col, rank_col = st.columns([1, 1])
 with map_col:
     st.subheader(_("Governorates"))
     st.plotly_chart(home_charts.governorate_map(governorates, names, fmt, labels, scale),
-                    width="stretch", key="home_map", config={"displayModeBar": False})
+                    width="stretch", key="home_map", config=downloads.png_config(f"home_map_{indicator_id}"))
     st.caption(_("Grey: suppressed (too few respondents to publish) or no data (not surveyed)."))
 with rank_col:
     st.subheader(_("Ranking"))
@@ -154,7 +154,7 @@ with rank_col:
             national=labels.national, value=fmt(national), lo=fmt(national_row["ci_lower"][0]),
             hi=fmt(national_row["ci_upper"][0])))
     st.plotly_chart(home_charts.ranking(governorates, names, fmt, labels, scale, national),
-                    width="stretch", key="home_ranking", config={"displayModeBar": False})
+                    width="stretch", key="home_ranking", config=downloads.png_config(f"home_ranking_{indicator_id}"))
     if national is not None:
         st.caption(_("Dark blue: the governorate's whole 95% CI lies above the national estimate; orange: below it; "
                      "light blue: not significantly different. Each governorate is compared with the national "
@@ -179,8 +179,17 @@ if len(wave_ids) < 2:
     st.caption(_("Only one wave of this survey so far: each panel shows its estimate with the 95% CI; "
                  "the trend appears with the next wave."))
 st.plotly_chart(home_charts.trends(source_rows, areas, wave_ids, wave_labels, fmt, labels, scale),
-                width="stretch", key="home_trends", config={"displayModeBar": False})
+                width="stretch", key="home_trends", config=downloads.png_config(f"home_trends_{indicator_id}"))
 st.caption(_("Shaded band: 95% CI. A suppressed wave is left out (a gap), never drawn as a number."))
+# the numbers behind the map, ranking and trends: every area of every wave shown, as published (fractions
+# for proportions), a suppressed cell with its status and reason and no number
+downloads.download_buttons(
+    estimates.with_columns((pl.col("status") == "suppressed").alias("is_suppressed")).select(
+        "indicator_id", "indicator_name_en", "source_id", "wave_id", "approval_status", "area_level",
+        "governorate_pcode", "governorate_name_en", "status", "suppression_reason", "estimate", "std_error",
+        "ci_lower", "ci_upper", "is_unreliable", "n_unweighted", "versus_national", "is_synthetic"),
+    f"home_{indicator_id}", key="home_download", rules_text=ui.estimation_rules(path).get("rule_text", ""),
+    as_of=ui.data_as_of_text(ui.snapshot_identity(path)))
 
 # ---- method ----------------------------------------------------------------------------------------
 with st.expander(_("About these numbers")):

@@ -3,27 +3,22 @@ models (reporting.rpt_*), the shipped governorate boundaries and the snapshot's 
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import duckdb
+from openpyxl import load_workbook
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import home_charts
+from dashboards.pages import PAGES
 from pipelines.warehouse import SCHEMA_VERSION
 
 
 
-def app_pages() -> list[dict]:
-    """``dashboards/app.py``'s PAGES, read from its source (importing it would run the app)."""
-    import ast
-
-    tree = ast.parse((Path(__file__).resolve().parents[2] / "dashboards" / "app.py").read_text(encoding="utf-8"))
-    node = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
-    return [{k.value: (v.value if isinstance(v, ast.Constant) else None) for k, v in zip(d.keys, d.values)}
-            for d in node.value.elts]
 NATIONAL = "mizan_demo_national"
 
 
@@ -106,7 +101,7 @@ def test_provisional_wave_is_labelled_and_only_a_significant_change_is_shown(app
     assert "2025 (provisional)" in text
 
 
-def test_map_draws_19_governorates_and_no_suppressed_number(approved_demo, open_home):
+def test_map_draws_19_governorates_and_no_suppressed_number(approved_demo, open_home, downloads):
     snapshot = _snapshot(approved_demo)
     with duckdb.connect(snapshot, read_only=True) as con:
         hidden = con.execute(
@@ -133,6 +128,19 @@ def test_map_draws_19_governorates_and_no_suppressed_number(approved_demo, open_
     for value in hidden:
         for form in (repr(value), f"{value * 100:.1f}%", f"{value * 100:.4f}"[:6], repr(value * 100)):
             assert form not in dump, f"suppressed value {value} shown as {form}"
+    # the page's Excel and CSV: Al-Anbar 2024 with its status, reason and n, and no number
+    xlsx = [d for d in downloads if d.file_name == "mizan_home_complaint_actioned.xlsx"][-1]
+    rows = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
+    header = list(rows[0])
+    body = [dict(zip(header, r)) for r in rows[1:] if r and r[0] == "complaint_actioned"]
+    anbar_row = next(r for r in body if r["governorate_pcode"] == "IQG01" and r["wave_id"] == "2024")
+    assert (anbar_row["status"], anbar_row["n_unweighted"]) == ("suppressed", 29)
+    assert all(anbar_row[c] is None for c in ("estimate", "std_error", "ci_lower", "ci_upper"))
+    cells = {v for r in rows for v in r if isinstance(v, float)}
+    assert not cells & set(hidden)
+    assert any(str(r[0]).startswith("Data as of") for r in rows if r and r[0])
+    csv = [d for d in downloads if d.file_name == "mizan_home_complaint_actioned.csv"][-1]
+    assert not any(repr(v) in csv.decode() for v in hidden)
 
 
 def test_trend_waves_are_categories(approved_demo, open_home):
@@ -199,7 +207,7 @@ def test_shipped_boundaries_are_the_19_governorates(demo_warehouse):
     assert "COD-AB" in readme and "CC BY-IGO" in readme
 
 
-@pytest.mark.parametrize("page", [None, *(f"views/{p['file']}" for p in app_pages()
+@pytest.mark.parametrize("page", [None, *(f"views/{p['file']}" for p in PAGES
                                   if p["file"] != "home.py" and not p.get("any_schema"))])
 def test_an_older_snapshot_gets_one_message_on_every_page(legacy_warehouse, open_app, page):
     at = open_app(legacy_warehouse, page, role="admin")
