@@ -48,7 +48,7 @@ if user is None:  # nothing but the sign-in form: no pages, no warehouse path, n
     # The form answers at every page's URL path too, so a shared link (path and query) survives signing in:
     # a page's script hash is its URL path, hence the rerun after sign-in runs the page the link named.
     st.navigation([st.Page(auth.sign_in_page, title=_("Sign in"), icon=":material/login:", default=True)] + [
-        st.Page(auth.sign_in_page, title=_(spec["title"]), url_path=Path(spec["file"]).stem)
+        st.Page(auth.sign_in_page, title=_("Sign in"), url_path=Path(spec["file"]).stem)
         for spec in PAGES if not spec.get("default")], position="hidden").run()
     st.stop()
 
