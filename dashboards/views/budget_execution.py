@@ -109,7 +109,7 @@ st.caption(
 with st.expander(_("Execution rate as a table")):
     i18n.dataframe(T.budget_pivot(matrix), hide_index=True)
 
-# ---- per capita and execution against the revised allocation (issue 6 columns of fct_budget_execution)
+# ---- per capita and execution against the revised allocation (columns of fct_budget_execution; formulas in docs/methodology.md, Budget execution)
 budget_columns = set(ui.load("table_columns", path, table="marts.fct_budget_execution")["column_name"].to_list())
 missing_pc = [c for c in queries.BUDGET_PER_CAPITA_COLUMNS if c not in budget_columns]
 st.subheader(_("Per capita — `{source_id}`, {scope} budget  [{label}]").format(source_id=source_id, scope=_(scope), label=_(label)))

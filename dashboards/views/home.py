@@ -19,6 +19,14 @@ from dashboards.i18n import _, current_language
 
 path = ui.current_warehouse()
 arabic = current_language() == "ar"
+# sector display names in the page's language, from the snapshot's dim_indicator (question_bank.yaml `sectors:`)
+_sectors = ui.load("indicators", path)
+sector_names = ({r["sector"]: r["sector_name_ar"] for r in _sectors.iter_rows(named=True) if r.get("sector_name_ar")}
+                if arabic and "sector_name_ar" in _sectors.columns else {})
+
+
+def _sector(r: dict) -> str:
+    return sector_names.get(r["sector"]) or r["sector_name"] or r["sector"]
 
 st.title(_("Committee home"))
 
@@ -72,7 +80,7 @@ else:
             delta_color = {"higher_is_better": "normal", "lower_is_better": "inverse"}.get(h["direction"] or "", "off")
         with cols[i % len(cols)]:
             st.metric(
-                label=_(h["sector_name"] or h["sector"]), value=_fmt(h["estimate"], kind, unit), delta=delta,
+                label=_sector(h), value=_fmt(h["estimate"], kind, unit), delta=delta,
                 delta_color=delta_color, border=True,
                 help=_name(h, "indicator_name_en", "indicator_name_ar"))
             lines = [_name(h, "indicator_name_en", "indicator_name_ar"),
@@ -96,7 +104,7 @@ if options.is_empty():
     st.info(_("No estimates to show for the waves you may see."))
     st.stop()
 indicators = options.unique(subset="indicator_id", keep="first", maintain_order=True)
-ind_names = {r["indicator_id"]: f"{_(r['sector_name'] or r['sector'])} — {_name(r, 'indicator_name_en', 'indicator_name_ar')}"
+ind_names = {r["indicator_id"]: f"{_sector(r)} — {_name(r, 'indicator_name_en', 'indicator_name_ar')}"
              for r in indicators.iter_rows(named=True)}
 default_indicator = headlines["indicator_id"][0] if not headlines.is_empty() else indicators["indicator_id"][0]
 left, right = st.columns([3, 2])

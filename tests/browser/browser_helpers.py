@@ -97,7 +97,7 @@ def dashboard(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
         try:
             if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
                 break
-        except OSError:
+        except OSError:  # not listening yet: try again until the deadline
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()

@@ -1,6 +1,6 @@
 -- One row per indicator x respondent (x answer category, for a distribution indicator) of every survey wave
 -- whose source maps the indicator's question. Respondents who were not asked / skipped / said "don't know"
--- keep their row (y NULL) so that their PSU stays in the variance step (DESIGN.md "Statistics": item
+-- keep their row (y NULL) so that their PSU stays in the variance step (docs/methodology.md section 1: item
 -- non-response is a domain exclusion, not a row deletion).
 --
 -- indicator_type   proportion: y = 1 for a success code, 0 for another substantive code;

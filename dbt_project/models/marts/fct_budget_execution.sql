@@ -4,7 +4,7 @@
 -- else the published percentage / 100 (one line, or the allocation-weighted mean of the lines' percentages
 -- when every line has an allocation); else NULL. Years without a budget law simply have no rows (the
 -- `budget_law` flag says which years had none: dim_fiscal_year).
--- Added for issue 6: the same sums in IQD, USD and constant IQD (int_budget_lines), per capita (population
+-- The same sums in IQD, USD and constant IQD (int_budget_lines), per capita (population
 -- of the governorate and year, stg_reference__population), execution against the revised allocation,
 -- is_partial (source coverage partial or period_months < 12) and the budget-law flag.
 with
@@ -81,7 +81,7 @@ select
     n_lines::integer as n_lines,
     as_of,
     c.is_synthetic,
-    -- issue 6: amounts in IQD (USD at the year's official rate), USD and constant IQD of var('cpi_base_year')
+    -- amounts in IQD (USD at the year's official rate), USD and constant IQD of var('cpi_base_year')
     allocation_iqd,
     allocation_revised_iqd,
     expenditure_iqd,
